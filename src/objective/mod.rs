@@ -1,0 +1,43 @@
+//! Objectives (what is measured), rewards (how measurements become the scalar the policy
+//! maximises) and the Pareto archive of everything scored.
+
+mod chebyshev;
+mod csv;
+mod error;
+mod fn_reward;
+mod forward_probe;
+mod hard_constraint;
+mod hypervolume;
+mod latency;
+mod lookup_table;
+mod macs;
+mod mnas_reward;
+mod network_spec;
+#[allow(clippy::module_inception)]
+mod objective;
+mod param_count;
+mod pareto_archive;
+mod reward;
+mod tabular;
+mod validation_accuracy;
+mod weighted_sum;
+
+pub use chebyshev::Chebyshev;
+pub use csv::{CsvRecord, CsvTable};
+pub use error::ObjectiveError;
+pub use fn_reward::FnReward;
+pub use forward_probe::ForwardProbe;
+pub use hard_constraint::HardConstraint;
+pub use hypervolume::{dominates, hypervolume};
+pub use latency::{Latency, LatencyConfig, LatencyProbe};
+pub use lookup_table::LookupTable;
+pub use macs::Macs;
+pub use mnas_reward::MnasReward;
+pub use network_spec::EvalNetworkSpec;
+pub use objective::{Direction, Objective, ObjectiveContext, evaluate_all};
+pub use param_count::ParamCount;
+pub use pareto_archive::{ParetoArchive, ScoredSample};
+pub use reward::Reward;
+pub use tabular::{Tabular, TabularTable};
+pub use validation_accuracy::ValidationAccuracy;
+pub use weighted_sum::WeightedSum;

@@ -1,0 +1,125 @@
+//! The `Reward` trait: objectives combined into the scalar the policy maximises.
+
+use super::{Direction, ObjectiveError};
+
+/// Turns one sample's objective values into the scalar reward the updater maximises.
+///
+/// `values` and `directions` are in the order of the search's objectives; `stage` is
+/// the index of the current shrinking stage (rewards may use per-stage settings).
+/// [`Reward::check`] is called once before a search starts, so that a reward that does
+/// not fit the objectives is rejected before any work.
+///
+/// ```
+/// use tnd_nas::objective::{Direction, ObjectiveError, Reward};
+///
+/// /// Accuracy minus a fixed price per million parameters.
+/// struct Priced { per_million: f64 }
+///
+/// impl Reward for Priced {
+///     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
+///         if directions != [Direction::Maximise, Direction::Minimise] {
+///             return Err(ObjectiveError::InvalidConfig {
+///                 what: "Priced".into(),
+///                 reason: "needs (accuracy: max, params in millions: min)".into(),
+///             });
+///         }
+///         Ok(())
+///     }
+///     fn reward(&self, values: &[f64], _: &[Direction], _stage: usize) -> Result<f64, ObjectiveError> {
+///         Ok(values[0] - self.per_million * values[1])
+///     }
+/// }
+///
+/// let r = Priced { per_million: 2.0 };
+/// let dirs = [Direction::Maximise, Direction::Minimise];
+/// r.check(&dirs)?;
+/// assert_eq!(r.reward(&[90.0, 1.5], &dirs, 0)?, 87.0);
+/// assert!(r.check(&[Direction::Maximise]).is_err());
+/// # Ok::<(), ObjectiveError>(())
+/// ```
+pub trait Reward {
+    /// Checks, before a search, that the reward fits objectives with these directions.
+    ///
+    /// # Errors
+    /// [`ObjectiveError::CountMismatch`], [`ObjectiveError::WrongDirection`] and the like.
+    fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
+        let _ = directions;
+        Ok(())
+    }
+
+    /// The reward of one sample.
+    ///
+    /// # Errors
+    /// Values that the reward cannot combine (a non-positive cost under a power law, a
+    /// wrong count).
+    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError>;
+}
+
+impl<T: Reward + ?Sized> Reward for Box<T> {
+    fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
+        (**self).check(directions)
+    }
+
+    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError> {
+        (**self).reward(values, directions, stage)
+    }
+}
+
+/// The value for `stage` of a per-stage list: the last one past the end.
+pub(crate) fn per_stage(list: &[f64], stage: usize) -> f64 {
+    list.get(stage).or(list.last()).copied().unwrap_or(f64::NAN)
+}
+
+/// Errors unless `found == expected`.
+pub(crate) fn check_count(what: &str, expected: usize, found: usize) -> Result<(), ObjectiveError> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(ObjectiveError::CountMismatch {
+            what: what.to_string(),
+            expected,
+            found,
+        })
+    }
+}
+
+/// Validates a weight vector: non-empty, finite, non-negative, not all zero.
+pub(crate) fn check_weights(what: &str, weights: &[f64]) -> Result<(), ObjectiveError> {
+    let bad = |reason: String| {
+        Err(ObjectiveError::InvalidConfig {
+            what: what.to_string(),
+            reason,
+        })
+    };
+    if weights.is_empty() {
+        return bad("no weights given".into());
+    }
+    if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !w.is_finite() || **w < 0.0) {
+        return bad(format!("weight {i} is {w}; weights must be finite and >= 0"));
+    }
+    if weights.iter().all(|w| *w == 0.0) {
+        return bad("all weights are zero".into());
+    }
+    Ok(())
+}
+
+/// Checks that objective `index` exists and has direction `expected`.
+pub(crate) fn check_direction(
+    reward: &str,
+    directions: &[Direction],
+    index: usize,
+    expected: Direction,
+) -> Result<(), ObjectiveError> {
+    match directions.get(index) {
+        None => Err(ObjectiveError::InvalidConfig {
+            what: reward.to_string(),
+            reason: format!("objective index {index} is out of range ({} objectives)", directions.len()),
+        }),
+        Some(d) if *d != expected => Err(ObjectiveError::WrongDirection {
+            reward: reward.to_string(),
+            index,
+            expected: expected.to_string(),
+        }),
+        Some(_) => Ok(()),
+    }
+}

@@ -1,0 +1,116 @@
+//! Batch normalisation with or without affine parameters.
+
+use burn::config::Config;
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::{Tensor, backend::Backend};
+
+/// Configuration of a [`BatchNorm2d`].
+#[derive(Config, Debug)]
+pub struct BatchNorm2dConfig {
+    /// Number of channels.
+    pub channels: usize,
+    /// Whether the layer has a learnable scale and shift (`affine=True` in PyTorch).
+    #[config(default = true)]
+    pub affine: bool,
+    /// Numerical-stability epsilon.
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+    /// Running-statistics momentum (PyTorch convention).
+    #[config(default = 0.1)]
+    pub momentum: f64,
+}
+
+impl BatchNorm2dConfig {
+    /// Builds the layer: scale 1, shift 0, running mean 0, running variance 1.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> BatchNorm2d<B> {
+        let affine = self.affine.then(|| {
+            (
+                Param::from_tensor(Tensor::ones([self.channels], device)),
+                Param::from_tensor(Tensor::zeros([self.channels], device)),
+            )
+        });
+        let (gamma, beta) = match affine {
+            Some((g, b)) => (Some(g), Some(b)),
+            None => (None, None),
+        };
+        BatchNorm2d {
+            gamma,
+            beta,
+            running_mean: RunningState::new(Tensor::zeros([self.channels], device)),
+            running_var: RunningState::new(Tensor::ones([self.channels], device)),
+            momentum: self.momentum,
+            epsilon: self.epsilon,
+        }
+    }
+
+    /// Trainable parameters: `2 * channels` when affine, else 0.
+    pub fn param_count(&self) -> u64 {
+        if self.affine { 2 * self.channels as u64 } else { 0 }
+    }
+}
+
+/// Batch normalisation over `[batch, channels, height, width]`.
+///
+/// Burn's own `BatchNorm` is always affine; DARTS supernets need `affine=False`.
+/// On an autodiff backend the batch statistics are used and the running statistics
+/// updated; otherwise the running statistics are used.
+///
+/// # Shapes
+/// - input and output: `[batch, channels, height, width]`
+#[derive(Module, Debug)]
+pub struct BatchNorm2d<B: Backend> {
+    /// Learnable scale (absent when not affine).
+    pub gamma: Option<Param<Tensor<B, 1>>>,
+    /// Learnable shift (absent when not affine).
+    pub beta: Option<Param<Tensor<B, 1>>>,
+    /// Running mean.
+    pub running_mean: RunningState<Tensor<B, 1>>,
+    /// Running variance.
+    pub running_var: RunningState<Tensor<B, 1>>,
+    /// Running-statistics momentum.
+    pub momentum: f64,
+    /// Numerical-stability epsilon.
+    pub epsilon: f64,
+}
+
+impl<B: Backend> BatchNorm2d<B> {
+    /// Normalises the input.
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let device = x.device();
+        let [n, c, h, w] = x.dims();
+        let (mean, var) = if B::ad_enabled(&device) {
+            let flat = x.clone().swap_dims(0, 1).reshape([c, n * h * w]);
+            let mean = flat.clone().mean_dim(1);
+            let var = flat.sub(mean.clone()).square().mean_dim(1);
+            let count = (n * h * w) as f64;
+            let unbiased = if count > 1.0 { count / (count - 1.0) } else { 1.0 };
+            let rm = self
+                .running_mean
+                .value_sync()
+                .to_device(&device)
+                .mul_scalar(1.0 - self.momentum)
+                .add(mean.clone().detach().reshape([c]).mul_scalar(self.momentum));
+            let rv = self
+                .running_var
+                .value_sync()
+                .to_device(&device)
+                .mul_scalar(1.0 - self.momentum)
+                .add(var.clone().detach().reshape([c]).mul_scalar(self.momentum * unbiased));
+            self.running_mean.update(rm.detach());
+            self.running_var.update(rv.detach());
+            (mean.reshape([1, c, 1, 1]), var.reshape([1, c, 1, 1]))
+        } else {
+            (
+                self.running_mean.value().to_device(&device).reshape([1, c, 1, 1]),
+                self.running_var.value().to_device(&device).reshape([1, c, 1, 1]),
+            )
+        };
+        let y = x.sub(mean).div(var.add_scalar(self.epsilon).sqrt());
+        match (&self.gamma, &self.beta) {
+            (Some(g), Some(b)) => y
+                .mul(g.val().reshape([1, c, 1, 1]))
+                .add(b.val().reshape([1, c, 1, 1])),
+            _ => y,
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Counting the trainable parameters of a built module.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Tensor, backend::Backend};
+
+struct Trainable {
+    path: Vec<String>,
+    count: usize,
+}
+
+impl<B: Backend> ModuleVisitor<B> for Trainable {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let running = self.path.last().is_some_and(|n| n.starts_with("running_"));
+        if !running {
+            self.count += param.lazy_shape().num_elements();
+        }
+    }
+}
+
+/// Trainable parameters of a module: burn's `num_params()` minus BN running statistics.
+///
+/// ```
+/// use tnd_nas::ops::{trainable_params, BatchNorm2dConfig};
+/// use burn::backend::NdArray;
+/// let bn = BatchNorm2dConfig::new(16).init::<NdArray>(&Default::default());
+/// assert_eq!(trainable_params(&bn), 32);
+/// ```
+pub fn trainable_params<B: Backend, M: Module<B>>(module: &M) -> usize {
+    let mut v = Trainable {
+        path: Vec::new(),
+        count: 0,
+    };
+    module.visit(&mut v);
+    v.count
+}

@@ -1,0 +1,56 @@
+//! Genotypes: the discrete cells an evaluation network is built from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::OpKind;
+
+/// One input edge of a node: an op applied to an earlier node.
+///
+/// Nodes 0 and 1 are the cell's two inputs; intermediate node `i` is node `i + 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GenotypeEdge {
+    /// The op on the edge.
+    pub op: OpKind,
+    /// The source node.
+    pub from: usize,
+}
+
+impl GenotypeEdge {
+    /// An edge applying `op` to node `from`.
+    pub fn new(op: OpKind, from: usize) -> Self {
+        Self { op, from }
+    }
+}
+
+/// One cell: the input edges of every intermediate node (any in-degree, including 0)
+/// and the nodes concatenated into the cell output.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CellGenotype {
+    /// `nodes[i]` lists the inputs of intermediate node `i` (node index `i + 2`).
+    pub nodes: Vec<Vec<GenotypeEdge>>,
+    /// Node indices (>= 2) whose outputs are concatenated.
+    pub concat: Vec<usize>,
+}
+
+/// A DARTS-space genotype: a normal and a reduction cell.
+///
+/// Prints and parses the DARTS notation (`Genotype(normal=[('sep_conv_3x3', 0), ...],
+/// normal_concat=[2, 3, 4, 5], reduce=[...], reduce_concat=[...])`, two inputs per node)
+/// and the end-to-end TND notation (one list of inputs per node, any in-degree).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Genotype {
+    /// The normal cell.
+    pub normal: CellGenotype,
+    /// The reduction cell.
+    pub reduce: CellGenotype,
+}
+
+/// A NAS-Bench-201 cell: one op on each of the 6 edges, in the order
+/// `1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2`.
+///
+/// Prints and parses `|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Nb201Genotype {
+    /// The op of each edge, in string order.
+    pub ops: [OpKind; 6],
+}

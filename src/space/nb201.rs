@@ -1,0 +1,93 @@
+//! The NAS-Bench-201 cell space.
+
+use super::{Architecture, Edge, Nb201Genotype, OpSet, SearchSpace, SpaceError};
+use crate::OpKind;
+
+/// The NAS-Bench-201 space: one cell type, 4 nodes, 6 edges, 5 ops
+/// (`none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3`): 15,625 architectures.
+///
+/// Edges are in the order of the architecture string: `1<-0 | 2<-0, 2<-1 | 3<-0, 3<-1, 3<-2`.
+///
+/// ```
+/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::SearchSpace;
+/// let space = Nb201Space::new();
+/// assert_eq!(space.num_architectures(), Some(15_625));
+/// let arch = space.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")?;
+/// assert_eq!(space.describe(&arch), "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|");
+/// # Ok::<(), tnd_nas::space::SpaceError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nb201Space {
+    ops: OpSet,
+    edges: Vec<Edge>,
+}
+
+impl Default for Nb201Space {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Nb201Space {
+    /// The standard space.
+    pub fn new() -> Self {
+        let mut edges = Vec::new();
+        for to in 1..4 {
+            for from in 0..to {
+                edges.push(Edge { cell: 0, from, to });
+            }
+        }
+        Self {
+            ops: OpSet::nb201(),
+            edges,
+        }
+    }
+
+    /// Parses an architecture string into an architecture of this space.
+    ///
+    /// # Errors
+    /// [`SpaceError::Parse`] with the position of the problem.
+    pub fn parse(&self, text: &str) -> Result<Architecture, SpaceError> {
+        let g: Nb201Genotype = text.parse()?;
+        let arch = Architecture::new(g.ops.to_vec());
+        self.validate(&arch)?;
+        Ok(arch)
+    }
+
+    /// The genotype of an architecture.
+    ///
+    /// # Errors
+    /// Whatever [`SearchSpace::validate`] reports.
+    pub fn genotype(&self, arch: &Architecture) -> Result<Nb201Genotype, SpaceError> {
+        self.validate(arch)?;
+        let mut ops = [OpKind::None; 6];
+        ops.copy_from_slice(arch.ops());
+        Ok(Nb201Genotype { ops })
+    }
+}
+
+impl SearchSpace for Nb201Space {
+    fn id(&self) -> String {
+        "nb201".into()
+    }
+
+    fn cell_types(&self) -> Vec<String> {
+        vec!["cell".into()]
+    }
+
+    fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    fn candidates(&self, _edge: usize) -> &[OpKind] {
+        self.ops.ops()
+    }
+
+    fn describe(&self, arch: &Architecture) -> String {
+        match self.genotype(arch) {
+            Ok(g) => g.to_string(),
+            Err(e) => format!("<invalid architecture: {e}>"),
+        }
+    }
+}

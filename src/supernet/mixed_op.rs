@@ -1,0 +1,150 @@
+//! `MixedOp`: the active candidate ops of one edge.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig};
+use burn::tensor::{Tensor, backend::Backend};
+
+use super::SuperNetError;
+use super::path::EdgeChoice;
+use crate::OpKind;
+use crate::ops::{Op, OpConfig};
+
+/// Configuration of a [`MixedOp`].
+#[derive(Config, Debug)]
+pub struct MixedOpConfig {
+    /// The ops still active on the edge, in order.
+    pub ops: Vec<OpKind>,
+    /// Channels in and out.
+    pub channels: usize,
+    /// Stride of the edge.
+    #[config(default = 1)]
+    pub stride: usize,
+    /// Affine BN inside the ops (false in DARTS supernets).
+    #[config(default = false)]
+    pub affine: bool,
+    /// Non-affine BN after pools (true in DARTS supernets, false in NAS-Bench-201 ones).
+    #[config(default = true)]
+    pub pool_bn: bool,
+    /// Dropout rate on `skip_connect` outputs (P-DARTS); 0 disables it.
+    #[config(default = 0.0)]
+    pub skip_dropout: f64,
+}
+
+impl MixedOpConfig {
+    /// Builds the mixed op: one module per active op, nothing for dropped ones.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> MixedOp<B> {
+        MixedOp {
+            ops: self
+                .ops
+                .iter()
+                .map(|&k| {
+                    OpConfig::new(k, self.channels)
+                        .with_stride(self.stride)
+                        .with_affine(self.affine)
+                        .with_pool_bn(self.pool_bn)
+                        .init(device)
+                })
+                .collect(),
+            kinds: self.ops.clone(),
+            stride: self.stride,
+            skip_dropout: (self.skip_dropout > 0.0).then(|| DropoutConfig::new(self.skip_dropout).init()),
+        }
+    }
+}
+
+/// Every active candidate op of one edge.
+///
+/// Dropped ops are simply absent: they hold no parameters and cost no compute.
+///
+/// # Shapes
+/// - input `[n, C, h, w]`, output `[n, C, h / stride (rounded up), w / stride]`
+#[derive(Module, Debug)]
+pub struct MixedOp<B: Backend> {
+    /// The active ops, in the order of [`MixedOp::kinds`].
+    pub ops: Vec<Op<B>>,
+    #[module(skip)]
+    kinds: Vec<OpKind>,
+    stride: usize,
+    skip_dropout: Option<Dropout>,
+}
+
+impl<B: Backend> MixedOp<B> {
+    /// The active ops.
+    pub fn kinds(&self) -> &[OpKind] {
+        &self.kinds
+    }
+
+    /// Drops every op not in `keep` (their parameters are freed).
+    pub fn retain(&mut self, keep: &[OpKind]) {
+        let ops = std::mem::take(&mut self.ops);
+        let kinds = std::mem::take(&mut self.kinds);
+        for (op, kind) in ops.into_iter().zip(kinds) {
+            if keep.contains(&kind) {
+                self.ops.push(op);
+                self.kinds.push(kind);
+            }
+        }
+    }
+
+    fn run(&self, i: usize, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        let y = self.ops[i].forward(x);
+        match (&self.skip_dropout, self.kinds[i]) {
+            (Some(d), OpKind::SkipConnect) => d.forward(y),
+            _ => y,
+        }
+    }
+
+    /// Weighted sum of the active ops; ops with weight exactly 0 (and `none`) are not run.
+    ///
+    /// # Errors
+    /// [`SuperNetError::PathMismatch`] if `weights` does not have one entry per active op.
+    pub fn forward_weighted(&self, x: Tensor<B, 4>, weights: &[f32]) -> Result<Tensor<B, 4>, SuperNetError> {
+        if weights.len() != self.ops.len() {
+            return Err(SuperNetError::PathMismatch(format!(
+                "{} weights for {} active ops ({})",
+                weights.len(),
+                self.ops.len(),
+                self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let mut sum: Option<Tensor<B, 4>> = None;
+        for (i, &w) in weights.iter().enumerate() {
+            if w == 0.0 || self.kinds[i] == OpKind::None {
+                continue;
+            }
+            let y = self.run(i, x.clone()).mul_scalar(w);
+            sum = Some(match sum {
+                Some(s) => s.add(y),
+                None => y,
+            });
+        }
+        Ok(sum.unwrap_or_else(|| self.zeros(&x)))
+    }
+
+    /// Runs only active op `index`.
+    ///
+    /// # Errors
+    /// [`SuperNetError::PathMismatch`] if `index` is not an active op.
+    pub fn forward_single(&self, x: Tensor<B, 4>, index: usize) -> Result<Tensor<B, 4>, SuperNetError> {
+        if index >= self.ops.len() {
+            return Err(SuperNetError::PathMismatch(format!(
+                "op index {index} but the edge has {} active ops",
+                self.ops.len()
+            )));
+        }
+        Ok(self.run(index, x))
+    }
+
+    pub(crate) fn forward_choice(&self, x: Tensor<B, 4>, choice: EdgeChoice<'_>) -> Result<Tensor<B, 4>, SuperNetError> {
+        match choice {
+            EdgeChoice::Weighted(w) => self.forward_weighted(x, w),
+            EdgeChoice::Single(i) => self.forward_single(x, i),
+        }
+    }
+
+    fn zeros(&self, x: &Tensor<B, 4>) -> Tensor<B, 4> {
+        let [n, c, h, w] = x.dims();
+        Tensor::zeros([n, c, h.div_ceil(self.stride), w.div_ceil(self.stride)], &x.device())
+    }
+}
