@@ -4,7 +4,7 @@ use burn::config::Config;
 
 use super::EvalError;
 use crate::OpKind;
-use crate::ops::{BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_specs};
+use crate::ops::{BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs};
 use crate::space::{CellGenotype, Genotype, GenotypeEdge, SpaceError};
 use crate::supernet::is_reduction;
 
@@ -128,7 +128,7 @@ impl EvalNetworkConfig {
         for p in &plans {
             let cell = if p.reduction { &genotype.reduce } else { &genotype.normal };
             total += if p.reduction_prev {
-                factorized_reduce_specs(p.c_pp, p.c).iter().map(|s| s.macs(h_pp, h_pp).0).sum::<u64>()
+                factorized_reduce_macs(p.c_pp, p.c, h_pp, h_pp)
             } else {
                 ConvSpec::square(p.c_pp, p.c, 1, 1, 0).macs(h_pp, h_pp).0
             };

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::RetrainError;
 use crate::space::SpaceError;
 
 /// What can go wrong building an evaluation network.
@@ -14,4 +15,7 @@ pub enum EvalError {
     /// A genotype that does not describe a buildable cell.
     #[error("invalid genotype: {0}")]
     Genotype(#[from] SpaceError),
+    /// Retraining a network failed (configuration, data, divergence, weight files).
+    #[error(transparent)]
+    Retrain(#[from] RetrainError),
 }

@@ -86,7 +86,13 @@ impl CsvTable {
                         let open = line;
                         loop {
                             match chars.next() {
-                                None => return Err(err(open, field_no, "unterminated quoted field".into())),
+                                None => {
+                                    return Err(err(
+                                        open,
+                                        field_no,
+                                        "unterminated quoted field".into(),
+                                    ));
+                                }
                                 Some('"') if chars.peek() == Some(&'"') => {
                                     chars.next();
                                     field.push('"');
@@ -107,7 +113,11 @@ impl CsvTable {
                         match chars.peek() {
                             None | Some(',') | Some('\n') | Some('\r') => {}
                             Some(c) => {
-                                return Err(err(line, field_no, format!("unexpected `{c}` after a closing quote")));
+                                return Err(err(
+                                    line,
+                                    field_no,
+                                    format!("unexpected `{c}` after a closing quote"),
+                                ));
                             }
                         }
                     }
@@ -133,7 +143,10 @@ impl CsvTable {
             }
             let blank = fields.len() == 1 && fields[0].is_empty() && !quoted;
             if !blank {
-                records.push(CsvRecord { line: start, fields });
+                records.push(CsvRecord {
+                    line: start,
+                    fields,
+                });
             }
         }
         let mut records = records.into_iter();
@@ -142,10 +155,18 @@ impl CsvTable {
         };
         for (i, name) in header.fields.iter().enumerate() {
             if name.is_empty() {
-                return Err(err(header.line, i + 1, "empty column name in the header".into()));
+                return Err(err(
+                    header.line,
+                    i + 1,
+                    "empty column name in the header".into(),
+                ));
             }
             if header.fields[..i].contains(name) {
-                return Err(err(header.line, i + 1, format!("column `{name}` appears twice in the header")));
+                return Err(err(
+                    header.line,
+                    i + 1,
+                    format!("column `{name}` appears twice in the header"),
+                ));
             }
         }
         let rows: Vec<CsvRecord> = records.collect();
@@ -154,7 +175,11 @@ impl CsvTable {
                 return Err(err(
                     row.line,
                     row.fields.len().min(header.fields.len()) + 1,
-                    format!("expected {} fields, found {}", header.fields.len(), row.fields.len()),
+                    format!(
+                        "expected {} fields, found {}",
+                        header.fields.len(),
+                        row.fields.len()
+                    ),
                 ));
             }
         }
@@ -239,7 +264,11 @@ impl CsvTable {
 }
 
 fn finish(field: String, quoted: bool) -> String {
-    if quoted { field } else { field.trim().to_string() }
+    if quoted {
+        field
+    } else {
+        field.trim().to_string()
+    }
 }
 
 #[cfg(test)]
@@ -264,17 +293,29 @@ mod tests {
     fn nb201_strings_unquoted() {
         let t = CsvTable::parse("arch,acc\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|,93.1\n", "x")
             .unwrap();
-        assert_eq!(t.rows()[0].fields[0], "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|");
+        assert_eq!(
+            t.rows()[0].fields[0],
+            "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+        );
     }
 
     #[test]
     fn errors_name_file_line_column() {
         let e = CsvTable::parse("a,b\n1,2\n\"open,3\n", "f.csv").unwrap_err();
-        assert_eq!(e.to_string(), "f.csv, line 3, column field 1: unterminated quoted field");
+        assert_eq!(
+            e.to_string(),
+            "f.csv, line 3, column field 1: unterminated quoted field"
+        );
         let e = CsvTable::parse("a,b\n1,\"x\"y\n", "f.csv").unwrap_err();
-        assert_eq!(e.to_string(), "f.csv, line 2, column field 2: unexpected `y` after a closing quote");
+        assert_eq!(
+            e.to_string(),
+            "f.csv, line 2, column field 2: unexpected `y` after a closing quote"
+        );
         let e = CsvTable::parse("a,b\n1,x\"y\n", "f.csv").unwrap_err();
-        assert!(e.to_string().starts_with("f.csv, line 2, column field 2: quote inside"));
+        assert!(
+            e.to_string()
+                .starts_with("f.csv, line 2, column field 2: quote inside")
+        );
         let e = CsvTable::parse("a,a\n", "f.csv").unwrap_err();
         assert!(e.to_string().contains("column field 2"));
         let t = CsvTable::parse("a,b\n1,2\n3,zz\n", "f.csv").unwrap();
@@ -282,8 +323,14 @@ mod tests {
             t.numbers("b").unwrap_err().to_string(),
             "f.csv, line 3, column `b`: `zz` is not a finite number"
         );
-        assert!(matches!(t.numbers("c"), Err(ObjectiveError::UnknownColumn { .. })));
+        assert!(matches!(
+            t.numbers("c"),
+            Err(ObjectiveError::UnknownColumn { .. })
+        ));
         assert!(CsvTable::parse("", "f.csv").is_err());
-        assert!(matches!(CsvTable::from_path("/nonexistent/x.csv"), Err(ObjectiveError::Io { .. })));
+        assert!(matches!(
+            CsvTable::from_path("/nonexistent/x.csv"),
+            Err(ObjectiveError::Io { .. })
+        ));
     }
 }

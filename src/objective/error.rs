@@ -22,7 +22,9 @@ pub enum ObjectiveError {
         objective: String,
     },
     /// The objective needs an evaluation-network description in the context.
-    #[error("objective `{objective}` needs an evaluation-network config in the objective context (`with_network`)")]
+    #[error(
+        "objective `{objective}` needs an evaluation-network config in the objective context (`with_network`)"
+    )]
     NoNetwork {
         /// Name of the objective.
         objective: String,

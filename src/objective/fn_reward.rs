@@ -24,7 +24,12 @@ impl<F: Fn(&[f64], usize) -> f64> FnReward<F> {
 }
 
 impl<F: Fn(&[f64], usize) -> f64> Reward for FnReward<F> {
-    fn reward(&self, values: &[f64], _directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError> {
+    fn reward(
+        &self,
+        values: &[f64],
+        _directions: &[Direction],
+        stage: usize,
+    ) -> Result<f64, ObjectiveError> {
         let r = (self.f)(values, stage);
         if r.is_finite() {
             Ok(r)

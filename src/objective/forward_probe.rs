@@ -10,8 +10,8 @@ use crate::eval::{EvalNetwork, Nb201Network};
 use crate::space::Nb201Space;
 
 enum Built<B: Backend> {
-    Darts(EvalNetwork<B>),
-    Nb201(Nb201Network<B>),
+    Darts(Box<EvalNetwork<B>>),
+    Nb201(Box<Nb201Network<B>>),
 }
 
 impl<B: Backend> Built<B> {
@@ -83,29 +83,47 @@ impl<B: Backend> ForwardProbe<B> {
         })
     }
 
-    fn build(&self, arch: &Architecture, spec: &EvalNetworkSpec) -> Result<Built<B>, ObjectiveError> {
+    fn build(
+        &self,
+        arch: &Architecture,
+        spec: &EvalNetworkSpec,
+    ) -> Result<Built<B>, ObjectiveError> {
         let probe = |e: crate::eval::EvalError| ObjectiveError::Probe(e.to_string());
         Ok(match spec {
-            EvalNetworkSpec::Darts { space, network } => {
-                Built::Darts(network.init::<B>(&space.genotype(arch)?, &self.device).map_err(probe)?)
-            }
-            EvalNetworkSpec::Nb201 { network } => {
-                Built::Nb201(network.init::<B>(&Nb201Space::new().genotype(arch)?, &self.device).map_err(probe)?)
-            }
+            EvalNetworkSpec::Darts { space, network } => Built::Darts(
+                network
+                    .init::<B>(&space.genotype(arch)?, &self.device)
+                    .map(Box::new)
+                    .map_err(probe)?,
+            ),
+            EvalNetworkSpec::Nb201 { network } => Built::Nb201(
+                network
+                    .init::<B>(&Nb201Space::new().genotype(arch)?, &self.device)
+                    .map(Box::new)
+                    .map_err(probe)?,
+            ),
         })
     }
 }
 
 impl<B: Backend> LatencyProbe for ForwardProbe<B> {
-    fn time_forward(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<Duration, ObjectiveError> {
+    fn time_forward(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<Duration, ObjectiveError> {
         let spec = ctx.network.ok_or_else(|| ObjectiveError::NoNetwork {
             objective: "latency".into(),
         })?;
-        let sync = |device: &B::Device| B::sync(device).map_err(|e| ObjectiveError::Probe(e.to_string()));
+        let sync =
+            |device: &B::Device| B::sync(device).map_err(|e| ObjectiveError::Probe(e.to_string()));
         if self.built.as_ref().is_none_or(|(a, _, _)| a != arch) {
             self.built = None;
             let net = self.build(arch, spec)?;
-            let x = Tensor::<B, 4>::ones([self.batch, spec.in_channels(), self.input, self.input], &self.device);
+            let x = Tensor::<B, 4>::ones(
+                [self.batch, spec.in_channels(), self.input, self.input],
+                &self.device,
+            );
             self.built = Some((arch.clone(), net, x));
         }
         let Some((_, net, x)) = self.built.as_ref() else {
@@ -118,5 +136,44 @@ impl<B: Backend> LatencyProbe for ForwardProbe<B> {
         let elapsed = start.elapsed();
         drop(out);
         Ok(elapsed)
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+    use crate::eval::EvalNetworkConfig;
+    use crate::objective::{LatencyConfig, Objective};
+    use crate::space::DartsSpaceConfig;
+    use crate::{OpKind, SearchSpace};
+
+    type TestBackend = burn::backend::Flex;
+
+    #[test]
+    fn times_a_darts_network_and_keeps_it() {
+        let space = DartsSpaceConfig::darts().init().unwrap();
+        let spec = EvalNetworkSpec::Darts {
+            space: space.clone(),
+            network: EvalNetworkConfig::new(4, 3, 10),
+        };
+        let ctx = ObjectiveContext::new(&space).with_network(&spec);
+        let mut probe = ForwardProbe::<TestBackend>::new(Default::default(), 1, 8).unwrap();
+        let arch = Architecture::new(vec![OpKind::SepConv3x3; space.edges().len()]);
+        assert!(probe.time_forward(&arch, &ctx).unwrap() > Duration::ZERO);
+        assert_eq!(probe.built.as_ref().map(|b| &b.0), Some(&arch));
+        let mut latency = LatencyConfig::new()
+            .with_warmup(1)
+            .with_runs(2)
+            .init(probe)
+            .unwrap();
+        let ms = latency.evaluate(&arch, &ctx).unwrap();
+        assert!(ms > 0.0 && latency.cached(&arch) == Some(ms));
+        // Without a network in the context the probe cannot build anything.
+        let other = Architecture::new(vec![OpKind::SkipConnect; space.edges().len()]);
+        assert!(matches!(
+            latency.evaluate(&other, &ObjectiveContext::new(&space)),
+            Err(ObjectiveError::NoNetwork { .. })
+        ));
+        assert!(ForwardProbe::<TestBackend>::new(Default::default(), 0, 8).is_err());
     }
 }

@@ -71,11 +71,21 @@ impl HardConstraint {
 
 impl Reward for HardConstraint {
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
-        check_direction("HardConstraint", directions, self.score, Direction::Maximise)?;
+        check_direction(
+            "HardConstraint",
+            directions,
+            self.score,
+            Direction::Maximise,
+        )?;
         check_direction("HardConstraint", directions, self.cost, Direction::Minimise)
     }
 
-    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError> {
+    fn reward(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        stage: usize,
+    ) -> Result<f64, ObjectiveError> {
         check_count("objective values", directions.len(), values.len())?;
         let (Some(&score), Some(&cost)) = (values.get(self.score), values.get(self.cost)) else {
             return Err(ObjectiveError::CountMismatch {

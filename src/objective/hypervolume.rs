@@ -42,8 +42,16 @@ pub fn dominates(a: &[f64], b: &[f64], directions: &[Direction]) -> bool {
 /// # Errors
 /// [`ObjectiveError::CountMismatch`] when a point or the reference does not have one
 /// value per direction; [`ObjectiveError::InvalidConfig`] for a non-finite reference.
-pub fn hypervolume(points: &[Vec<f64>], directions: &[Direction], reference: &[f64]) -> Result<f64, ObjectiveError> {
-    check_count("hypervolume reference point", directions.len(), reference.len())?;
+pub fn hypervolume(
+    points: &[Vec<f64>],
+    directions: &[Direction],
+    reference: &[f64],
+) -> Result<f64, ObjectiveError> {
+    check_count(
+        "hypervolume reference point",
+        directions.len(),
+        reference.len(),
+    )?;
     if let Some(r) = reference.iter().find(|r| !r.is_finite()) {
         return Err(ObjectiveError::InvalidConfig {
             what: "hypervolume reference point".into(),
@@ -51,7 +59,12 @@ pub fn hypervolume(points: &[Vec<f64>], directions: &[Direction], reference: &[f
         });
     }
     // Everything minimised: negate maximised objectives.
-    let flip = |v: &[f64]| -> Vec<f64> { v.iter().zip(directions).map(|(x, d)| -d.sign() * x).collect() };
+    let flip = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .zip(directions)
+            .map(|(x, d)| -d.sign() * x)
+            .collect()
+    };
     let r = flip(reference);
     let mut pts = Vec::with_capacity(points.len());
     for p in points {
@@ -92,7 +105,8 @@ fn hv_min(pts: &mut [Vec<f64>], r: &[f64]) -> f64 {
                 let top = pts.get(i + 1).map_or(r[last], |p| p[last]);
                 let depth = top - pts[i][last];
                 if depth > 0.0 {
-                    let mut slice: Vec<Vec<f64>> = pts[..=i].iter().map(|p| p[..last].to_vec()).collect();
+                    let mut slice: Vec<Vec<f64>> =
+                        pts[..=i].iter().map(|p| p[..last].to_vec()).collect();
                     volume += depth * hv_min(&mut slice, &r[..last]);
                 }
             }
@@ -119,8 +133,16 @@ mod tests {
                     }
                 }
             }
-            let vol: f64 = corner.iter().zip(r).map(|(c, r)| (r - c).max(0.0)).product();
-            total += if mask.count_ones() % 2 == 1 { vol } else { -vol };
+            let vol: f64 = corner
+                .iter()
+                .zip(r)
+                .map(|(c, r)| (r - c).max(0.0))
+                .product();
+            total += if mask.count_ones() % 2 == 1 {
+                vol
+            } else {
+                -vol
+            };
         }
         total
     }
@@ -128,17 +150,42 @@ mod tests {
     #[test]
     fn hand_computed_2d_and_3d() {
         let min2 = [Direction::Minimise; 2];
-        assert_eq!(hypervolume(&[vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 1.0]], &min2, &[4.0, 4.0]).unwrap(), 6.0);
+        assert_eq!(
+            hypervolume(
+                &[vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 1.0]],
+                &min2,
+                &[4.0, 4.0]
+            )
+            .unwrap(),
+            6.0
+        );
         // A dominated point and one outside the reference box change nothing.
-        let pts = vec![vec![1.0, 3.0], vec![2.0, 2.0], vec![3.0, 1.0], vec![3.0, 3.0], vec![5.0, 0.0]];
+        let pts = vec![
+            vec![1.0, 3.0],
+            vec![2.0, 2.0],
+            vec![3.0, 1.0],
+            vec![3.0, 3.0],
+            vec![5.0, 0.0],
+        ];
         assert_eq!(hypervolume(&pts, &min2, &[4.0, 4.0]).unwrap(), 6.0);
         // Maximised accuracy, minimised cost: (90, 2) and (80, 1), reference (70, 3):
         // [70,90]x[2,3] = 20 plus [70,80]x[1,2] = 10.
         let dirs = [Direction::Maximise, Direction::Minimise];
-        assert_eq!(hypervolume(&[vec![90.0, 2.0], vec![80.0, 1.0]], &dirs, &[70.0, 3.0]).unwrap(), 30.0);
+        assert_eq!(
+            hypervolume(&[vec![90.0, 2.0], vec![80.0, 1.0]], &dirs, &[70.0, 3.0]).unwrap(),
+            30.0
+        );
         // 3-D: boxes 2*2*1 and 1*1*2 overlapping in a unit cube: 4 + 2 - 1 = 5.
         let min3 = [Direction::Minimise; 3];
-        assert_eq!(hypervolume(&[vec![1.0, 1.0, 2.0], vec![2.0, 2.0, 1.0]], &min3, &[3.0, 3.0, 3.0]).unwrap(), 5.0);
+        assert_eq!(
+            hypervolume(
+                &[vec![1.0, 1.0, 2.0], vec![2.0, 2.0, 1.0]],
+                &min3,
+                &[3.0, 3.0, 3.0]
+            )
+            .unwrap(),
+            5.0
+        );
         assert_eq!(hypervolume(&[], &min3, &[3.0, 3.0, 3.0]).unwrap(), 0.0);
         assert!(hypervolume(&[vec![1.0]], &min3, &[3.0, 3.0, 3.0]).is_err());
         assert!(hypervolume(&[], &min2, &[f64::NAN, 1.0]).is_err());

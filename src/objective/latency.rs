@@ -45,14 +45,22 @@ pub trait LatencyProbe {
     ///
     /// # Errors
     /// [`ObjectiveError::Probe`] (or any other variant) when the network cannot be built or run.
-    fn time_forward(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<Duration, ObjectiveError>;
+    fn time_forward(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<Duration, ObjectiveError>;
 }
 
 impl<F> LatencyProbe for F
 where
     F: FnMut(&Architecture, &ObjectiveContext<'_>) -> Result<Duration, ObjectiveError>,
 {
-    fn time_forward(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<Duration, ObjectiveError> {
+    fn time_forward(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<Duration, ObjectiveError> {
         self(arch, ctx)
     }
 }
@@ -159,7 +167,11 @@ impl<P: LatencyProbe> Objective for Latency<P> {
         Direction::Minimise
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         if let Some(&ms) = self.cache.get(arch) {
             return Ok(ms);
         }
@@ -168,7 +180,11 @@ impl<P: LatencyProbe> Objective for Latency<P> {
             self.probe.time_forward(arch, ctx)?;
         }
         let mut times = (0..self.config.runs)
-            .map(|_| self.probe.time_forward(arch, ctx).map(|d| d.as_secs_f64() * 1e3))
+            .map(|_| {
+                self.probe
+                    .time_forward(arch, ctx)
+                    .map(|d| d.as_secs_f64() * 1e3)
+            })
             .collect::<Result<Vec<f64>, _>>()?;
         let ms = median(&mut times);
         self.cache.insert(arch.clone(), ms);
@@ -205,13 +221,25 @@ mod tests {
                 .map(Duration::from_millis)
                 .ok_or_else(|| ObjectiveError::Probe("script exhausted".into()))
         };
-        let mut lat = LatencyConfig::new().with_warmup(2).with_runs(5).init(probe).unwrap();
+        let mut lat = LatencyConfig::new()
+            .with_warmup(2)
+            .with_runs(5)
+            .init(probe)
+            .unwrap();
         let arch = Architecture::new(vec![OpKind::None; 6]);
         assert!((lat.evaluate(&arch, &ctx).unwrap() - 3.0).abs() < 1e-9);
         assert_eq!(lat.cached(&arch), Some(lat.evaluate(&arch, &ctx).unwrap()));
         let other = Architecture::new(vec![OpKind::SkipConnect; 6]);
-        assert!(matches!(lat.evaluate(&other, &ctx), Err(ObjectiveError::Probe(_))));
-        assert!(LatencyConfig::new().with_runs(0).init(probe_never()).is_err());
+        assert!(matches!(
+            lat.evaluate(&other, &ctx),
+            Err(ObjectiveError::Probe(_))
+        ));
+        assert!(
+            LatencyConfig::new()
+                .with_runs(0)
+                .init(probe_never())
+                .is_err()
+        );
         assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 

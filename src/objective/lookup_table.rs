@@ -116,7 +116,10 @@ impl LookupTable {
     ///
     /// # Errors
     /// As [`LookupTable::from_csv`].
-    pub fn from_csv_path(path: impl AsRef<Path>, name: impl Into<String>) -> Result<Self, ObjectiveError> {
+    pub fn from_csv_path(
+        path: impl AsRef<Path>,
+        name: impl Into<String>,
+    ) -> Result<Self, ObjectiveError> {
         Self::from_csv(&CsvTable::from_path(path)?, name)
     }
 
@@ -124,7 +127,11 @@ impl LookupTable {
     ///
     /// # Errors
     /// As [`LookupTable::from_csv`].
-    pub fn from_csv_str(text: &str, source: &str, name: impl Into<String>) -> Result<Self, ObjectiveError> {
+    pub fn from_csv_str(
+        text: &str,
+        source: &str,
+        name: impl Into<String>,
+    ) -> Result<Self, ObjectiveError> {
         Self::from_csv(&CsvTable::parse(text, source)?, name)
     }
 
@@ -143,18 +150,27 @@ impl LookupTable {
         let mut table = Self::new(name);
         let mut base_seen = false;
         for (row, cost) in csv.rows().iter().zip(costs) {
-            let get = |c: Option<usize>| c.map(|c| row.fields[c].as_str()).filter(|s| !s.is_empty());
+            let get =
+                |c: Option<usize>| c.map(|c| row.fields[c].as_str()).filter(|s| !s.is_empty());
             let op_text = row.fields[op_c].as_str();
             let edge = match get(edge_c) {
                 None => None,
                 Some(text) => Some(text.parse::<usize>().map_err(|_| {
-                    csv.error(row.line, edge_c.unwrap_or(0), format!("`{text}` is not an edge index"))
+                    csv.error(
+                        row.line,
+                        edge_c.unwrap_or(0),
+                        format!("`{text}` is not an edge index"),
+                    )
                 })?),
             };
             let cell = get(cell_c);
             if op_text == "base" {
                 if edge.is_some() || cell.is_some() || base_seen {
-                    return Err(csv.error(row.line, op_c, "`base` must appear once, without edge or cell".into()));
+                    return Err(csv.error(
+                        row.line,
+                        op_c,
+                        "`base` must appear once, without edge or cell".into(),
+                    ));
                 }
                 base_seen = true;
                 table.base = cost;
@@ -174,7 +190,10 @@ impl LookupTable {
     ///
     /// # Errors
     /// As [`LookupTable::from_json_str`], or [`ObjectiveError::Io`].
-    pub fn from_json_path(path: impl AsRef<Path>, name: impl Into<String>) -> Result<Self, ObjectiveError> {
+    pub fn from_json_path(
+        path: impl AsRef<Path>,
+        name: impl Into<String>,
+    ) -> Result<Self, ObjectiveError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ObjectiveError::Io {
             file: path.to_path_buf(),
@@ -188,7 +207,11 @@ impl LookupTable {
     /// # Errors
     /// [`ObjectiveError::Json`] for malformed JSON, an unknown op name, a non-finite cost,
     /// a row with both `edge` and `cell`, or a repeated entry (naming the entry's index).
-    pub fn from_json_str(text: &str, source: &str, name: impl Into<String>) -> Result<Self, ObjectiveError> {
+    pub fn from_json_str(
+        text: &str,
+        source: &str,
+        name: impl Into<String>,
+    ) -> Result<Self, ObjectiveError> {
         let json_err = |message: String| ObjectiveError::Json {
             file: source.to_string(),
             message,
@@ -214,7 +237,13 @@ impl LookupTable {
         Ok(table)
     }
 
-    fn insert(&mut self, op: OpKind, cost: f64, edge: Option<usize>, cell: Option<&str>) -> Result<(), String> {
+    fn insert(
+        &mut self,
+        op: OpKind,
+        cost: f64,
+        edge: Option<usize>,
+        cell: Option<&str>,
+    ) -> Result<(), String> {
         if !cost.is_finite() {
             return Err(format!("cost {cost} is not finite"));
         }
@@ -255,7 +284,11 @@ impl Objective for LookupTable {
         self.direction
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         ctx.space.validate(arch)?;
         let types = ctx.space.cell_types();
         let mut total = self.base;
@@ -281,12 +314,14 @@ impl Objective for LookupTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::{DartsSpaceConfig, OpSet};
     use crate::SearchSpace;
+    use crate::space::{DartsSpaceConfig, OpSet};
 
     #[test]
     fn precedence_edge_cell_op() {
-        let space = DartsSpaceConfig::new(OpSet::darts(), OpSet::darts()).init().unwrap();
+        let space = DartsSpaceConfig::new(OpSet::darts(), OpSet::darts())
+            .init()
+            .unwrap();
         let json = r#"{"base": 2, "costs": [
             {"op": "none", "cost": 0},
             {"op": "skip_connect", "cost": 1},
@@ -298,7 +333,9 @@ mod tests {
         ops[0] = OpKind::SkipConnect; // normal: 1
         ops[14] = OpKind::SkipConnect; // edge override: 100
         ops[15] = OpKind::SkipConnect; // reduce: 10
-        let v = t.evaluate(&Architecture::new(ops), &ObjectiveContext::new(&space)).unwrap();
+        let v = t
+            .evaluate(&Architecture::new(ops), &ObjectiveContext::new(&space))
+            .unwrap();
         assert_eq!(v, 2.0 + 1.0 + 100.0 + 10.0);
         assert_eq!(space.cell_types()[1], "reduce");
     }
@@ -310,7 +347,9 @@ mod tests {
         let mut ops = vec![OpKind::None; 6];
         ops[2] = OpKind::NorConv1x1;
         ops[5] = OpKind::AvgPool3x3;
-        let err = t.evaluate(&Architecture::new(ops), &ObjectiveContext::new(&space)).unwrap_err();
+        let err = t
+            .evaluate(&Architecture::new(ops), &ObjectiveContext::new(&space))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "lookup table `lat` has no cost for: nor_conv_1x1 (edge 2, cell cell), avg_pool_3x3 (edge 5, cell cell)"
@@ -319,14 +358,23 @@ mod tests {
 
     #[test]
     fn file_errors_are_located() {
-        let e = LookupTable::from_csv_str("op,cost\nnone,0\nsep_conv_9x9,1\n", "d.csv", "x").unwrap_err();
-        assert_eq!(e.to_string(), "d.csv, line 3, column `op`: unknown op name `sep_conv_9x9`");
+        let e = LookupTable::from_csv_str("op,cost\nnone,0\nsep_conv_9x9,1\n", "d.csv", "x")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "d.csv, line 3, column `op`: unknown op name `sep_conv_9x9`"
+        );
         let e = LookupTable::from_csv_str("op,cost\nnone,0\nnone,1\n", "d.csv", "x").unwrap_err();
         assert!(e.to_string().starts_with("d.csv, line 3"), "{e}");
-        let e = LookupTable::from_csv_str("op,cost,edge,cell\nnone,0,1,normal\n", "d.csv", "x").unwrap_err();
-        assert!(e.to_string().contains("not both"), "{e}");
-        let e = LookupTable::from_json_str(r#"[{"op":"none","cost":0},{"op":"zap","cost":1}]"#, "d.json", "x")
+        let e = LookupTable::from_csv_str("op,cost,edge,cell\nnone,0,1,normal\n", "d.csv", "x")
             .unwrap_err();
+        assert!(e.to_string().contains("not both"), "{e}");
+        let e = LookupTable::from_json_str(
+            r#"[{"op":"none","cost":0},{"op":"zap","cost":1}]"#,
+            "d.json",
+            "x",
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "d.json: costs[1]: unknown op name `zap`");
         assert!(LookupTable::from_json_str("[{", "d.json", "x").is_err());
     }

@@ -60,7 +60,11 @@ impl Objective for Macs {
         Direction::Minimise
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         let network = ctx.network.ok_or_else(|| ObjectiveError::NoNetwork {
             objective: self.name.clone(),
         })?;

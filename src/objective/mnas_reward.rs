@@ -45,11 +45,23 @@ impl MnasReward {
         if targets.is_empty() || exponents.is_empty() {
             return Err(bad("needs at least one target and one exponent".into()));
         }
-        if let Some((s, t)) = targets.iter().enumerate().find(|(_, t)| !(t.is_finite() && **t > 0.0)) {
-            return Err(bad(format!("target of stage {s} is {t}; targets must be positive and finite")));
+        if let Some((s, t)) = targets
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !(t.is_finite() && **t > 0.0))
+        {
+            return Err(bad(format!(
+                "target of stage {s} is {t}; targets must be positive and finite"
+            )));
         }
-        if let Some((s, w)) = exponents.iter().enumerate().find(|(_, w)| !(w.is_finite() && **w <= 0.0)) {
-            return Err(bad(format!("exponent of stage {s} is {w}; exponents must be finite and <= 0")));
+        if let Some((s, w)) = exponents
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w <= 0.0))
+        {
+            return Err(bad(format!(
+                "exponent of stage {s} is {w}; exponents must be finite and <= 0"
+            )));
         }
         Ok(Self {
             accuracy: 0,
@@ -89,7 +101,12 @@ impl Reward for MnasReward {
         check_direction("MnasReward", directions, self.cost, Direction::Minimise)
     }
 
-    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError> {
+    fn reward(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        stage: usize,
+    ) -> Result<f64, ObjectiveError> {
         check_count("objective values", directions.len(), values.len())?;
         let (Some(&acc), Some(&cost)) = (values.get(self.accuracy), values.get(self.cost)) else {
             return Err(ObjectiveError::CountMismatch {
@@ -132,7 +149,10 @@ mod tests {
         assert_eq!(r.reward(&[10.0, 8.0], &DIRS, 0).unwrap(), 5.0);
         assert_eq!(r.reward(&[10.0, 8.0], &DIRS, 1).unwrap(), 2.5);
         assert_eq!(r.reward(&[10.0, 8.0], &DIRS, 9).unwrap(), 2.5);
-        assert!(matches!(r.reward(&[10.0, 0.0], &DIRS, 0), Err(ObjectiveError::NonPositiveCost { .. })));
+        assert!(matches!(
+            r.reward(&[10.0, 0.0], &DIRS, 0),
+            Err(ObjectiveError::NonPositiveCost { .. })
+        ));
     }
 
     #[test]
@@ -147,6 +167,10 @@ mod tests {
         ));
         assert!(r.check(&[Direction::Maximise]).is_err());
         assert!(r.clone().with_objectives(1, 1).check(&DIRS).is_err());
-        assert!(r.with_objectives(1, 0).check(&[Direction::Minimise, Direction::Maximise]).is_ok());
+        assert!(
+            r.with_objectives(1, 0)
+                .check(&[Direction::Minimise, Direction::Maximise])
+                .is_ok()
+        );
     }
 }

@@ -42,8 +42,12 @@ impl EvalNetworkSpec {
     /// [`ObjectiveError::Space`] if `arch` does not belong to the space.
     pub fn param_count(&self, arch: &Architecture) -> Result<u64, ObjectiveError> {
         Ok(match self {
-            EvalNetworkSpec::Darts { space, network } => network.param_count(&space.genotype(arch)?),
-            EvalNetworkSpec::Nb201 { network } => network.param_count(&Nb201Space::new().genotype(arch)?),
+            EvalNetworkSpec::Darts { space, network } => {
+                network.param_count(&space.genotype(arch)?)
+            }
+            EvalNetworkSpec::Nb201 { network } => {
+                network.param_count(&Nb201Space::new().genotype(arch)?)
+            }
         })
     }
 
@@ -53,8 +57,12 @@ impl EvalNetworkSpec {
     /// [`ObjectiveError::Space`] if `arch` does not belong to the space.
     pub fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, ObjectiveError> {
         Ok(match self {
-            EvalNetworkSpec::Darts { space, network } => network.macs(&space.genotype(arch)?, input),
-            EvalNetworkSpec::Nb201 { network } => network.macs(&Nb201Space::new().genotype(arch)?, input),
+            EvalNetworkSpec::Darts { space, network } => {
+                network.macs(&space.genotype(arch)?, input)
+            }
+            EvalNetworkSpec::Nb201 { network } => {
+                network.macs(&Nb201Space::new().genotype(arch)?, input)
+            }
         })
     }
 

@@ -147,7 +147,11 @@ pub trait Objective {
     /// # Errors
     /// Whatever prevents the value from being known: an architecture outside the space,
     /// a missing table row, a missing supernet score, a failed measurement.
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError>;
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError>;
 }
 
 impl<T: Objective + ?Sized> Objective for Box<T> {
@@ -159,7 +163,11 @@ impl<T: Objective + ?Sized> Objective for Box<T> {
         (**self).direction()
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         (**self).evaluate(arch, ctx)
     }
 }
@@ -196,11 +204,17 @@ mod tests {
     #[test]
     fn direction_parse_sign_better() {
         assert_eq!("min".parse::<Direction>().unwrap(), Direction::Minimise);
-        assert_eq!("maximize".parse::<Direction>().unwrap(), Direction::Maximise);
+        assert_eq!(
+            "maximize".parse::<Direction>().unwrap(),
+            Direction::Maximise
+        );
         assert!("up".parse::<Direction>().is_err());
         assert!(Direction::Minimise.better(1.0, 2.0));
         assert!(!Direction::Maximise.better(1.0, 2.0));
         assert_eq!(Direction::Minimise.sign() * 3.0, -3.0);
-        assert_eq!(serde_json::to_string(&Direction::Maximise).unwrap(), "\"maximise\"");
+        assert_eq!(
+            serde_json::to_string(&Direction::Maximise).unwrap(),
+            "\"maximise\""
+        );
     }
 }

@@ -76,8 +76,17 @@ impl ParetoArchive {
     /// [`ObjectiveError::CountMismatch`] for the wrong number of values,
     /// [`ObjectiveError::NonFinite`] for a value that is not finite.
     pub fn push(&mut self, sample: ScoredSample) -> Result<bool, ObjectiveError> {
-        check_count("objective values", self.directions.len(), sample.values.len())?;
-        if let Some((i, v)) = sample.values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        check_count(
+            "objective values",
+            self.directions.len(),
+            sample.values.len(),
+        )?;
+        if let Some((i, v)) = sample
+            .values
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite())
+        {
             return Err(ObjectiveError::NonFinite {
                 objective: self.names[i].clone(),
                 value: *v,
@@ -133,7 +142,10 @@ impl ParetoArchive {
 
     /// The non-dominated samples, in the order they were scored.
     pub fn front(&self) -> Vec<&ScoredSample> {
-        self.front_indices().into_iter().map(|i| &self.samples[i]).collect()
+        self.front_indices()
+            .into_iter()
+            .map(|i| &self.samples[i])
+            .collect()
     }
 
     /// The hypervolume of the front with respect to `reference` (one value per
@@ -142,7 +154,11 @@ impl ParetoArchive {
     /// # Errors
     /// As [`hypervolume`].
     pub fn hypervolume(&self, reference: &[f64]) -> Result<f64, ObjectiveError> {
-        let pts: Vec<Vec<f64>> = self.front.iter().map(|&i| self.samples[i].values.clone()).collect();
+        let pts: Vec<Vec<f64>> = self
+            .front
+            .iter()
+            .map(|&i| self.samples[i].values.clone())
+            .collect();
         hypervolume(&pts, &self.directions, reference)
     }
 }
@@ -163,7 +179,8 @@ mod tests {
 
     #[test]
     fn front_updates_and_repeats() {
-        let mut a = ParetoArchive::new(vec!["x".into(), "y".into()], vec![Direction::Minimise; 2]).unwrap();
+        let mut a =
+            ParetoArchive::new(vec!["x".into(), "y".into()], vec![Direction::Minimise; 2]).unwrap();
         assert!(a.push(sample(OpKind::None, vec![2.0, 2.0])).unwrap());
         assert!(!a.push(sample(OpKind::None, vec![2.0, 2.0])).unwrap()); // repeat
         assert!(a.push(sample(OpKind::SkipConnect, vec![2.0, 2.0])).unwrap()); // same values, other arch

@@ -52,7 +52,12 @@ pub trait Reward {
     /// # Errors
     /// Values that the reward cannot combine (a non-positive cost under a power law, a
     /// wrong count).
-    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError>;
+    fn reward(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        stage: usize,
+    ) -> Result<f64, ObjectiveError>;
 }
 
 impl<T: Reward + ?Sized> Reward for Box<T> {
@@ -60,7 +65,12 @@ impl<T: Reward + ?Sized> Reward for Box<T> {
         (**self).check(directions)
     }
 
-    fn reward(&self, values: &[f64], directions: &[Direction], stage: usize) -> Result<f64, ObjectiveError> {
+    fn reward(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        stage: usize,
+    ) -> Result<f64, ObjectiveError> {
         (**self).reward(values, directions, stage)
     }
 }
@@ -94,8 +104,14 @@ pub(crate) fn check_weights(what: &str, weights: &[f64]) -> Result<(), Objective
     if weights.is_empty() {
         return bad("no weights given".into());
     }
-    if let Some((i, w)) = weights.iter().enumerate().find(|(_, w)| !w.is_finite() || **w < 0.0) {
-        return bad(format!("weight {i} is {w}; weights must be finite and >= 0"));
+    if let Some((i, w)) = weights
+        .iter()
+        .enumerate()
+        .find(|(_, w)| !w.is_finite() || **w < 0.0)
+    {
+        return bad(format!(
+            "weight {i} is {w}; weights must be finite and >= 0"
+        ));
     }
     if weights.iter().all(|w| *w == 0.0) {
         return bad("all weights are zero".into());
@@ -113,7 +129,10 @@ pub(crate) fn check_direction(
     match directions.get(index) {
         None => Err(ObjectiveError::InvalidConfig {
             what: reward.to_string(),
-            reason: format!("objective index {index} is out of range ({} objectives)", directions.len()),
+            reason: format!(
+                "objective index {index} is out of range ({} objectives)",
+                directions.len()
+            ),
         }),
         Some(d) if *d != expected => Err(ObjectiveError::WrongDirection {
             reward: reward.to_string(),

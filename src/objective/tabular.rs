@@ -45,7 +45,10 @@ impl TabularTable {
                 return Err(csv.error(
                     row.line,
                     c,
-                    format!("architecture `{key}` already listed on line {}", csv.rows()[prev].line),
+                    format!(
+                        "architecture `{key}` already listed on line {}",
+                        csv.rows()[prev].line
+                    ),
                 ));
             }
         }
@@ -89,7 +92,7 @@ impl TabularTable {
 /// use std::sync::Arc;
 /// use tnd_nas::objective::{CsvTable, Direction, Objective, ObjectiveContext, ObjectiveError, Tabular, TabularTable};
 /// use tnd_nas::space::Nb201Space;
-/// use tnd_nas::{Architecture, OpKind};
+/// use tnd_nas::{Architecture, OpKind, SearchSpace};
 ///
 /// let space = Nb201Space::new();
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
@@ -116,7 +119,11 @@ impl Tabular {
     /// # Errors
     /// [`ObjectiveError::UnknownColumn`], or [`ObjectiveError::Csv`] naming the first
     /// value of the column that is not a finite number.
-    pub fn new(table: Arc<TabularTable>, column: &str, direction: Direction) -> Result<Self, ObjectiveError> {
+    pub fn new(
+        table: Arc<TabularTable>,
+        column: &str,
+        direction: Direction,
+    ) -> Result<Self, ObjectiveError> {
         let values = table.csv.numbers(column)?;
         Ok(Self {
             name: column.to_string(),
@@ -139,9 +146,10 @@ impl Tabular {
 
     /// The best value in the column (by the objective's direction).
     pub fn best(&self) -> Option<f64> {
-        self.values.iter().copied().reduce(|a, b| {
-            if self.direction.better(b, a) { b } else { a }
-        })
+        self.values
+            .iter()
+            .copied()
+            .reduce(|a, b| if self.direction.better(b, a) { b } else { a })
     }
 }
 
@@ -154,12 +162,17 @@ impl Objective for Tabular {
         self.direction
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         let key = ctx.space.describe(arch);
-        self.value_of(&key).ok_or_else(|| ObjectiveError::MissingArchitecture {
-            file: self.table.csv.source().to_string(),
-            arch: key,
-        })
+        self.value_of(&key)
+            .ok_or_else(|| ObjectiveError::MissingArchitecture {
+                file: self.table.csv.source().to_string(),
+                arch: key,
+            })
     }
 }
 
@@ -171,15 +184,28 @@ mod tests {
     fn duplicate_arch_names_both_lines() {
         let csv = CsvTable::parse("arch,acc\nx,1\ny,2\nx,3\n", "b.csv").unwrap();
         let err = TabularTable::from_csv(csv, "arch").unwrap_err().to_string();
-        assert_eq!(err, "b.csv, line 4, column `arch`: architecture `x` already listed on line 2");
+        assert_eq!(
+            err,
+            "b.csv, line 4, column `arch`: architecture `x` already listed on line 2"
+        );
     }
 
     #[test]
     fn best_respects_direction() {
         let csv = CsvTable::parse("arch,acc\nx,1\ny,3\nz,2\n", "b.csv").unwrap();
         let table = Arc::new(TabularTable::from_csv(csv, "arch").unwrap());
-        assert_eq!(Tabular::new(table.clone(), "acc", Direction::Maximise).unwrap().best(), Some(3.0));
-        assert_eq!(Tabular::new(table.clone(), "acc", Direction::Minimise).unwrap().best(), Some(1.0));
+        assert_eq!(
+            Tabular::new(table.clone(), "acc", Direction::Maximise)
+                .unwrap()
+                .best(),
+            Some(3.0)
+        );
+        assert_eq!(
+            Tabular::new(table.clone(), "acc", Direction::Minimise)
+                .unwrap()
+                .best(),
+            Some(1.0)
+        );
         assert!(Tabular::new(table, "loss", Direction::Minimise).is_err());
     }
 }

@@ -33,7 +33,10 @@ pub struct ValidationAccuracy {
 impl std::fmt::Debug for ValidationAccuracy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ValidationAccuracy")
-            .field("fallback", &self.fallback.as_ref().map(|o| o.name().to_string()))
+            .field(
+                "fallback",
+                &self.fallback.as_ref().map(|o| o.name().to_string()),
+            )
             .finish()
     }
 }
@@ -61,7 +64,11 @@ impl Objective for ValidationAccuracy {
         Direction::Maximise
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         match (ctx.accuracy, self.fallback.as_mut()) {
             (Some(acc), _) => Ok(acc),
             (None, Some(fallback)) => fallback.evaluate(arch, ctx),
@@ -86,7 +93,11 @@ mod tests {
         fn direction(&self) -> Direction {
             Direction::Maximise
         }
-        fn evaluate(&mut self, _: &Architecture, _: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+        fn evaluate(
+            &mut self,
+            _: &Architecture,
+            _: &ObjectiveContext<'_>,
+        ) -> Result<f64, ObjectiveError> {
             Ok(self.0)
         }
     }
@@ -96,7 +107,10 @@ mod tests {
         let space = Nb201Space::new();
         let arch = Architecture::new(vec![OpKind::None; 6]);
         let mut acc = ValidationAccuracy::new().with_fallback(Box::new(Constant(42.0)));
-        assert_eq!(acc.evaluate(&arch, &ObjectiveContext::new(&space)).unwrap(), 42.0);
+        assert_eq!(
+            acc.evaluate(&arch, &ObjectiveContext::new(&space)).unwrap(),
+            42.0
+        );
         let ctx = ObjectiveContext::new(&space).with_accuracy(Some(10.0));
         assert_eq!(acc.evaluate(&arch, &ctx).unwrap(), 10.0);
         let err = ValidationAccuracy::new()

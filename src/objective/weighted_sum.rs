@@ -44,7 +44,12 @@ impl Reward for WeightedSum {
         check_count("WeightedSum weights", directions.len(), self.weights.len())
     }
 
-    fn reward(&self, values: &[f64], directions: &[Direction], _stage: usize) -> Result<f64, ObjectiveError> {
+    fn reward(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        _stage: usize,
+    ) -> Result<f64, ObjectiveError> {
         check_count("objective values", self.weights.len(), values.len())?;
         check_count("objective directions", self.weights.len(), directions.len())?;
         Ok(self

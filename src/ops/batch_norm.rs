@@ -18,6 +18,11 @@ pub struct BatchNorm2dConfig {
     /// Running-statistics momentum (PyTorch convention).
     #[config(default = 0.1)]
     pub momentum: f64,
+    /// Whether running statistics are kept and used outside training
+    /// (`track_running_stats` in PyTorch). Without them the layer always normalises
+    /// with the statistics of the batch, as NAS-Bench-201 supernets do.
+    #[config(default = true)]
+    pub track_running_stats: bool,
 }
 
 impl BatchNorm2dConfig {
@@ -40,7 +45,16 @@ impl BatchNorm2dConfig {
             running_var: RunningState::new(Tensor::ones([self.channels], device)),
             momentum: self.momentum,
             epsilon: self.epsilon,
+            track_running_stats: self.track_running_stats,
         }
+    }
+
+    /// The BN of a candidate op or preprocessing: affine ones (evaluation networks) keep
+    /// running statistics; non-affine ones (supernets) always normalise with the batch's
+    /// statistics, like PyTorch's `track_running_stats=False`, so that a supernet scores
+    /// sampled paths with the statistics of those paths.
+    pub fn cell(channels: usize, affine: bool) -> Self {
+        Self::new(channels).with_affine(affine).with_track_running_stats(affine)
     }
 
     /// Trainable parameters: `2 * channels` when affine, else 0.
@@ -53,7 +67,8 @@ impl BatchNorm2dConfig {
 ///
 /// Burn's own `BatchNorm` is always affine; DARTS supernets need `affine=False`.
 /// On an autodiff backend the batch statistics are used and the running statistics
-/// updated; otherwise the running statistics are used.
+/// updated; otherwise the running statistics are used. Without
+/// `track_running_stats` the batch statistics are always used.
 ///
 /// # Shapes
 /// - input and output: `[batch, channels, height, width]`
@@ -71,6 +86,8 @@ pub struct BatchNorm2d<B: Backend> {
     pub momentum: f64,
     /// Numerical-stability epsilon.
     pub epsilon: f64,
+    /// Whether running statistics are updated and used outside training.
+    pub track_running_stats: bool,
 }
 
 impl<B: Backend> BatchNorm2d<B> {
@@ -78,10 +95,14 @@ impl<B: Backend> BatchNorm2d<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let device = x.device();
         let [n, c, h, w] = x.dims();
-        let (mean, var) = if B::ad_enabled(&device) {
+        let training = B::ad_enabled(&device);
+        let (mean, var) = if training || !self.track_running_stats {
             let flat = x.clone().swap_dims(0, 1).reshape([c, n * h * w]);
             let mean = flat.clone().mean_dim(1);
             let var = flat.sub(mean.clone()).square().mean_dim(1);
+            if !(training && self.track_running_stats) {
+                return self.normalize(x, mean.reshape([1, c, 1, 1]), var.reshape([1, c, 1, 1]));
+            }
             let count = (n * h * w) as f64;
             let unbiased = if count > 1.0 { count / (count - 1.0) } else { 1.0 };
             let rm = self
@@ -105,6 +126,11 @@ impl<B: Backend> BatchNorm2d<B> {
                 self.running_var.value().to_device(&device).reshape([1, c, 1, 1]),
             )
         };
+        self.normalize(x, mean, var)
+    }
+
+    fn normalize(&self, x: Tensor<B, 4>, mean: Tensor<B, 4>, var: Tensor<B, 4>) -> Tensor<B, 4> {
+        let c = x.dims()[1];
         let y = x.sub(mean).div(var.add_scalar(self.epsilon).sqrt());
         match (&self.gamma, &self.beta) {
             (Some(g), Some(b)) => y

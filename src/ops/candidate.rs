@@ -6,7 +6,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::conv::{ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_specs};
+use super::conv::{ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_macs, factorized_reduce_specs};
 use super::{BatchNorm2d, BatchNorm2dConfig, OpKind};
 
 /// Configuration of one candidate op on a cell edge (`C` channels in and out).
@@ -113,9 +113,8 @@ impl OpConfig {
     /// Multiply-accumulates of the convolutions at input size `h x w`.
     pub fn macs(&self, h: usize, w: usize) -> u64 {
         let (convs, _) = self.convs();
-        if matches!(self.kind, OpKind::SkipConnect) {
-            // The two halves of FactorizedReduce both read the full input.
-            return convs.iter().map(|c| c.macs(h, w).0).sum();
+        if self.kind == OpKind::SkipConnect && self.stride > 1 {
+            return factorized_reduce_macs(self.channels, self.channels, h, w);
         }
         let mut total = 0;
         let (mut h, mut w) = (h, w);
@@ -132,7 +131,7 @@ impl OpConfig {
         let (c, s, affine) = (self.channels, self.stride, self.affine);
         let pool_bn = || {
             self.pool_bn
-                .then(|| BatchNorm2dConfig::new(c).with_affine(false).init(device))
+                .then(|| BatchNorm2dConfig::cell(c, false).init(device))
         };
         match self.kind {
             OpKind::None => Op::Zero(Zero { stride: s }),

@@ -94,7 +94,7 @@ impl<B: Backend> ReluConvBn<B> {
         let c_out = specs.last().map_or(0, |s| s.c_out);
         Self {
             convs: specs.iter().map(|s| s.init(device)).collect(),
-            bn: BatchNorm2dConfig::new(c_out).with_affine(affine).init(device),
+            bn: BatchNorm2dConfig::cell(c_out, affine).init(device),
         }
     }
 
@@ -125,7 +125,7 @@ impl<B: Backend> DwPwBn<B> {
         Self {
             depthwise: dw.init(device),
             pointwise: pw.init(device),
-            bn: BatchNorm2dConfig::new(pw.c_out).with_affine(affine).init(device),
+            bn: BatchNorm2dConfig::cell(pw.c_out, affine).init(device),
         }
     }
 
@@ -159,13 +159,20 @@ pub(crate) fn factorized_reduce_specs(c_in: usize, c_out: usize) -> [ConvSpec; 2
     [a, b]
 }
 
+/// Multiply-accumulates of a FactorizedReduce at input size `h x w` (the second conv
+/// reads the input shifted by one pixel, i.e. `(h - 1) x (w - 1)` plus its padding).
+pub(crate) fn factorized_reduce_macs(c_in: usize, c_out: usize, h: usize, w: usize) -> u64 {
+    let [a, b] = factorized_reduce_specs(c_in, c_out);
+    a.macs(h, w).0 + b.macs(h.saturating_sub(1).max(1), w.saturating_sub(1).max(1)).0
+}
+
 impl<B: Backend> FactorizedReduce<B> {
     pub(crate) fn new(c_in: usize, c_out: usize, affine: bool, device: &B::Device) -> Self {
         let [a, b] = factorized_reduce_specs(c_in, c_out);
         Self {
             conv_a: a.init(device),
             conv_b: b.init(device),
-            bn: BatchNorm2dConfig::new(c_out).with_affine(affine).init(device),
+            bn: BatchNorm2dConfig::cell(c_out, affine).init(device),
         }
     }
 

@@ -4,13 +4,15 @@
 mod batch_norm;
 mod candidate;
 mod conv;
+mod grad_clip;
 mod kind;
 mod param_count;
 
 pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig};
 pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero};
 #[allow(unused_imports)]
-pub(crate) use conv::{ConvSpec, factorized_reduce_specs};
+pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs};
 pub use conv::{DwPwBn, FactorizedReduce, ReluConvBn};
+pub use grad_clip::{clip_grad_norm, grad_norm};
 pub use kind::OpKind;
-pub use param_count::trainable_params;
+pub use param_count::{materialize, trainable_params};

@@ -41,3 +41,21 @@ pub fn trainable_params<B: Backend, M: Module<B>>(module: &M) -> usize {
     module.visit(&mut v);
     v.count
 }
+
+struct Materialize;
+
+impl<B: Backend> ModuleVisitor<B> for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
+    }
+}
+
+/// Draws every lazily initialised parameter of `module` now, in a fixed order.
+///
+/// Burn initialises parameters on first use, and a clone of a module whose parameters
+/// are not drawn yet draws its own values. Call this right after building a module
+/// (and seeding the backend) so that clones, checkpoints and the original agree and
+/// the draws happen at a reproducible point.
+pub fn materialize<B: Backend, M: Module<B>>(module: &M) {
+    module.visit(&mut Materialize);
+}

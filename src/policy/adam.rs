@@ -46,7 +46,12 @@ impl AdamState {
         let t = i32::try_from(self.t).unwrap_or(i32::MAX);
         let bc1 = 1.0 - beta1.powi(t);
         let bc2 = 1.0 - beta2.powi(t);
-        for (((p, g), m), v) in params.iter_mut().zip(grad).zip(&mut self.m).zip(&mut self.v) {
+        for (((p, g), m), v) in params
+            .iter_mut()
+            .zip(grad)
+            .zip(&mut self.m)
+            .zip(&mut self.v)
+        {
             for (((p, g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 let d = g + weight_decay * *p;
                 *m = beta1 * *m + (1.0 - beta1) * d;
@@ -77,7 +82,8 @@ mod tests {
         let d2 = 2.0 + 0.01 * p1;
         let m = 0.5 * (0.5 * d1) + 0.5 * d2;
         let v = 0.999 * (0.001 * d1 * d1) + 0.001 * d2 * d2;
-        let expected = p1 - 0.1 * (m / (1.0 - 0.25)) / ((v / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8);
+        let expected =
+            p1 - 0.1 * (m / (1.0 - 0.25)) / ((v / (1.0 - 0.999f64.powi(2))).sqrt() + 1e-8);
         assert!((p[0][0] - expected).abs() < 1e-12);
         assert_eq!(adam.steps(), 2);
     }

@@ -26,10 +26,27 @@ use crate::{Architecture, OpKind};
 /// # Ok::<(), tnd_nas::policy::PolicyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyState")]
 pub struct CategoricalPolicy {
     active: Vec<Vec<OpKind>>,
     #[serde(with = "exact_float::nested")]
     alpha: Vec<Vec<f64>>,
+}
+
+/// The serialised form, validated on the way in.
+#[derive(Deserialize)]
+struct PolicyState {
+    active: Vec<Vec<OpKind>>,
+    #[serde(with = "exact_float::nested")]
+    alpha: Vec<Vec<f64>>,
+}
+
+impl TryFrom<PolicyState> for CategoricalPolicy {
+    type Error = PolicyError;
+
+    fn try_from(state: PolicyState) -> Result<Self, PolicyError> {
+        Self::with_alpha(state.active, state.alpha)
+    }
 }
 
 impl CategoricalPolicy {
@@ -54,10 +71,18 @@ impl CategoricalPolicy {
         }
         for (e, ops) in active.iter().enumerate() {
             if ops.is_empty() {
-                return Err(PolicyError::InvalidOps(format!("edge {e} has no active op")));
+                return Err(PolicyError::InvalidOps(format!(
+                    "edge {e} has no active op"
+                )));
             }
-            if let Some((i, op)) = ops.iter().enumerate().find(|(i, op)| ops[..*i].contains(op)) {
-                return Err(PolicyError::InvalidOps(format!("edge {e} lists `{op}` twice (position {i})")));
+            if let Some((i, op)) = ops
+                .iter()
+                .enumerate()
+                .find(|(i, op)| ops[..*i].contains(op))
+            {
+                return Err(PolicyError::InvalidOps(format!(
+                    "edge {e} lists `{op}` twice (position {i})"
+                )));
             }
         }
         if alpha.len() != active.len() {
@@ -75,7 +100,9 @@ impl CategoricalPolicy {
                 });
             }
             if a.iter().any(|x| !x.is_finite()) {
-                return Err(PolicyError::InvalidOps(format!("edge {e} has a non-finite logit")));
+                return Err(PolicyError::InvalidOps(format!(
+                    "edge {e} has a non-finite logit"
+                )));
             }
         }
         Ok(Self { active, alpha })
@@ -85,7 +112,11 @@ impl CategoricalPolicy {
     ///
     /// # Errors
     /// As [`CategoricalPolicy::new`].
-    pub fn random<R: Rng + ?Sized>(active: Vec<Vec<OpKind>>, scale: f64, rng: &mut R) -> Result<Self, PolicyError> {
+    pub fn random<R: Rng + ?Sized>(
+        active: Vec<Vec<OpKind>>,
+        scale: f64,
+        rng: &mut R,
+    ) -> Result<Self, PolicyError> {
         let alpha = active
             .iter()
             .map(|ops| ops.iter().map(|_| scale * standard_normal(rng)).collect())
@@ -162,11 +193,13 @@ impl CategoricalPolicy {
             .zip(arch.ops())
             .enumerate()
             .map(|(e, (ops, op))| {
-                ops.iter().position(|o| o == op).ok_or_else(|| PolicyError::InactiveOp {
-                    edge: e,
-                    op: op.to_string(),
-                    active: ops.iter().map(|o| o.name()).collect::<Vec<_>>().join(", "),
-                })
+                ops.iter()
+                    .position(|o| o == op)
+                    .ok_or_else(|| PolicyError::InactiveOp {
+                        edge: e,
+                        op: op.to_string(),
+                        active: ops.iter().map(|o| o.name()).collect::<Vec<_>>().join(", "),
+                    })
             })
             .collect()
     }
@@ -191,7 +224,11 @@ impl CategoricalPolicy {
     /// `grad_alpha log p(a) = onehot(a_e) - softmax(alpha_e)` on every edge, for op
     /// indices `indices` (one per edge).
     pub fn grad_log_prob(&self, indices: &[usize]) -> Vec<Vec<f64>> {
-        let mut g: Vec<Vec<f64>> = self.probabilities().into_iter().map(|p| p.into_iter().map(|x| -x).collect()).collect();
+        let mut g: Vec<Vec<f64>> = self
+            .probabilities()
+            .into_iter()
+            .map(|p| p.into_iter().map(|x| -x).collect())
+            .collect();
         for (ge, &i) in g.iter_mut().zip(indices) {
             if let Some(x) = ge.get_mut(i) {
                 *x += 1.0;
@@ -336,7 +373,10 @@ mod tests {
             counts[p.sample_indices(&mut rng)[0]] += 1;
         }
         for (c, q) in counts.iter().zip(&probs) {
-            assert!((*c as f64 / n as f64 - q).abs() < 0.015, "{counts:?} vs {probs:?}");
+            assert!(
+                (*c as f64 / n as f64 - q).abs() < 0.015,
+                "{counts:?} vs {probs:?}"
+            );
         }
     }
 
@@ -356,13 +396,25 @@ mod tests {
                     CategoricalPolicy::with_alpha(vec![ops(3), ops(2)], a).unwrap()
                 };
                 let (up, down) = (shifted(eps), shifted(-eps));
-                let fd = (up.log_prob(&arch).unwrap() - down.log_prob(&arch).unwrap()) / (2.0 * eps);
+                let fd =
+                    (up.log_prob(&arch).unwrap() - down.log_prob(&arch).unwrap()) / (2.0 * eps);
                 assert!((fd - g[e][j]).abs() < 1e-7);
                 let fd_h = (up.entropy() - down.entropy()) / (2.0 * eps);
                 assert!((fd_h - h_g[e][j]).abs() < 1e-7);
             }
         }
         assert_eq!(p.most_likely(), p.architecture(&[2, 1]));
+    }
+
+    #[test]
+    fn deserialisation_validates() {
+        let bad = r#"{"active":[["none"]],"alpha":[["0.0","1.0"]]}"#;
+        assert!(serde_json::from_str::<CategoricalPolicy>(bad).is_err());
+        let empty = r#"{"active":[[]],"alpha":[[]]}"#;
+        assert!(serde_json::from_str::<CategoricalPolicy>(empty).is_err());
+        let ok = r#"{"active":[["none","skip_connect"]],"alpha":[["0.5",-0.5]]}"#;
+        let p: CategoricalPolicy = serde_json::from_str(ok).unwrap();
+        assert_eq!(p.alpha(), [vec![0.5, -0.5]]);
     }
 
     #[test]

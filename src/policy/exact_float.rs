@@ -54,7 +54,11 @@ pub(crate) mod nested {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
         Vec::<Vec<Text>>::deserialize(d)?
             .into_iter()
-            .map(|row| row.into_iter().map(from_text).collect::<Result<Vec<_>, _>>())
+            .map(|row| {
+                row.into_iter()
+                    .map(from_text)
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .collect::<Result<Vec<_>, D::Error>>()
             .map_err(D::Error::custom)
     }
@@ -78,7 +82,11 @@ mod tests {
     fn bit_exact_round_trip() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let v: Vec<Vec<f64>> = (0..50)
-            .map(|_| (0..20).map(|_| (rng.random::<f64>() - 0.5) * 10f64.powi(rng.random_range(-12..12))).collect())
+            .map(|_| {
+                (0..20)
+                    .map(|_| (rng.random::<f64>() - 0.5) * 10f64.powi(rng.random_range(-12..12)))
+                    .collect()
+            })
             .collect();
         let h = Holder {
             v,

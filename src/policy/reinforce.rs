@@ -44,7 +44,11 @@ pub struct ReinforceUpdater {
 }
 
 impl ReinforceUpdater {
-    pub(crate) fn new(config: UpdaterConfig, active: Vec<Vec<OpKind>>, mut rng: ChaCha8Rng) -> Result<Self, PolicyError> {
+    pub(crate) fn new(
+        config: UpdaterConfig,
+        active: Vec<Vec<OpKind>>,
+        mut rng: ChaCha8Rng,
+    ) -> Result<Self, PolicyError> {
         let policy = CategoricalPolicy::random(active, config.init_scale, &mut rng)?;
         Ok(Self {
             adam: AdamState::zeros_like(policy.alpha()),
@@ -95,7 +99,10 @@ impl ReinforceUpdater {
     pub fn sample_n(&mut self, n: usize) -> Vec<Architecture> {
         let probs = self.policy.probabilities();
         (0..n)
-            .map(|_| self.policy.architecture(&sample_from(&probs, &mut self.rng)))
+            .map(|_| {
+                self.policy
+                    .architecture(&sample_from(&probs, &mut self.rng))
+            })
             .collect()
     }
 
@@ -107,7 +114,11 @@ impl ReinforceUpdater {
     /// [`PolicyError::NonFiniteReward`], or an architecture that does not fit the
     /// policy ([`PolicyError::WrongLength`], [`PolicyError::InactiveOp`]). Nothing
     /// changes when an error is returned.
-    pub fn update(&mut self, samples: &[Architecture], rewards: &[f64]) -> Result<UpdateStats, PolicyError> {
+    pub fn update(
+        &mut self,
+        samples: &[Architecture],
+        rewards: &[f64],
+    ) -> Result<UpdateStats, PolicyError> {
         if samples.is_empty() {
             return Err(PolicyError::NoSamples);
         }
@@ -141,7 +152,10 @@ impl ReinforceUpdater {
             }
         }
         // Descent direction for Adam: the gradient of -objective.
-        let mut d: Vec<Vec<f64>> = g.into_iter().map(|e| e.into_iter().map(|x| -x).collect()).collect();
+        let mut d: Vec<Vec<f64>> = g
+            .into_iter()
+            .map(|e| e.into_iter().map(|x| -x).collect())
+            .collect();
         let grad_norm = d.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
         let mut clipped = false;
         if let Some(clip) = self.config.grad_clip {
@@ -154,7 +168,8 @@ impl ReinforceUpdater {
         }
         let c = &self.config;
         let (lr, betas, eps, wd) = (c.lr, (c.beta1, c.beta2), c.eps, c.weight_decay);
-        self.adam.step(self.policy.alpha_mut(), &d, lr, betas, eps, wd);
+        self.adam
+            .step(self.policy.alpha_mut(), &d, lr, betas, eps, wd);
         self.updates += 1;
         Ok(UpdateStats {
             step: self.updates,
@@ -176,7 +191,11 @@ impl ReinforceUpdater {
     ///
     /// # Errors
     /// As [`CategoricalPolicy::new`].
-    pub fn begin_stage(&mut self, active: Vec<Vec<OpKind>>, carry_alpha: bool) -> Result<(), PolicyError> {
+    pub fn begin_stage(
+        &mut self,
+        active: Vec<Vec<OpKind>>,
+        carry_alpha: bool,
+    ) -> Result<(), PolicyError> {
         let policy = if carry_alpha {
             let alpha = active
                 .iter()
@@ -241,23 +260,24 @@ mod tests {
         let mut g = vec![vec![0.0; 3]; 3];
         for (a, r) in samples.iter().zip(rewards) {
             let gl = before.grad_log_prob(&before.indices_of(a).unwrap());
-            for e in 0..3 {
-                for j in 0..3 {
-                    g[e][j] += (r - b) / 4.0 * gl[e][j];
+            for (ge, le) in g.iter_mut().zip(&gl) {
+                for (x, l) in ge.iter_mut().zip(le) {
+                    *x += (r - b) / 4.0 * l;
                 }
             }
         }
         let norm = g.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
         assert!((st.grad_norm - norm).abs() < 1e-12);
         // Direction: an op whose logit gradient is clearly positive must gain logit.
-        for e in 0..3 {
-            for j in 0..3 {
-                let delta = u.policy().alpha()[e][j] - before.alpha()[e][j];
-                if g[e][j] > 1e-3 {
-                    assert!(delta > 0.0, "edge {e} op {j}: g {} delta {delta}", g[e][j]);
+        let after = u.policy().alpha();
+        for (e, ge) in g.iter().enumerate() {
+            for (j, &gj) in ge.iter().enumerate() {
+                let delta = after[e][j] - before.alpha()[e][j];
+                if gj > 1e-3 {
+                    assert!(delta > 0.0, "edge {e} op {j}: g {gj} delta {delta}");
                 }
-                if g[e][j] < -1e-3 {
-                    assert!(delta < 0.0);
+                if gj < -1e-3 {
+                    assert!(delta < 0.0, "edge {e} op {j}: g {gj} delta {delta}");
                 }
             }
         }
@@ -265,23 +285,36 @@ mod tests {
 
     #[test]
     fn clipping_and_errors() {
-        let mut u = UpdaterConfig::new().with_grad_clip(Some(1e-3)).init(two_ops(), 1).unwrap();
+        let mut u = UpdaterConfig::new()
+            .with_grad_clip(Some(1e-3))
+            .init(two_ops(), 1)
+            .unwrap();
         let s = u.sample_n(2);
         u.update(&s, &[0.0, 0.0]).unwrap();
         let st = u.update(&s, &[0.0, 100.0]).unwrap();
         assert!(st.clipped && st.grad_norm > 1e-3);
         let snapshot = u.clone();
         assert_eq!(u.update(&[], &[]), Err(PolicyError::NoSamples));
-        assert!(matches!(u.update(&s, &[1.0]), Err(PolicyError::RewardCount { .. })));
-        assert!(matches!(u.update(&s, &[1.0, f64::NAN]), Err(PolicyError::NonFiniteReward { index: 1, .. })));
+        assert!(matches!(
+            u.update(&s, &[1.0]),
+            Err(PolicyError::RewardCount { .. })
+        ));
+        assert!(matches!(
+            u.update(&s, &[1.0, f64::NAN]),
+            Err(PolicyError::NonFiniteReward { index: 1, .. })
+        ));
         assert_eq!(u, snapshot);
     }
 
     #[test]
     fn begin_stage_carries_or_refreshes() {
-        let mut u = UpdaterConfig::new().with_lr(0.5).init(two_ops(), 9).unwrap();
+        let mut u = UpdaterConfig::new()
+            .with_lr(0.5)
+            .init(two_ops(), 9)
+            .unwrap();
         let s = u.sample();
-        u.update(&s, &(0..10).map(f64::from).collect::<Vec<_>>()).unwrap();
+        u.update(&s, &(0..10).map(f64::from).collect::<Vec<_>>())
+            .unwrap();
         let old = u.policy().clone();
         let smaller = vec![vec![OpKind::NorConv3x3, OpKind::None]; 3];
         let mut carried = u.clone();

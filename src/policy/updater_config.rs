@@ -164,7 +164,11 @@ impl UpdaterConfig {
             return bad("grad_clip", clip, "must be positive and finite (or None)");
         }
         if !non_negative(self.entropy_weight) {
-            return bad("entropy_weight", self.entropy_weight, "must be >= 0 and finite");
+            return bad(
+                "entropy_weight",
+                self.entropy_weight,
+                "must be >= 0 and finite",
+            );
         }
         if !non_negative(self.init_scale) {
             return bad("init_scale", self.init_scale, "must be >= 0 and finite");
@@ -178,7 +182,11 @@ impl UpdaterConfig {
     ///
     /// # Errors
     /// As [`UpdaterConfig::validate`] and [`super::CategoricalPolicy::new`].
-    pub fn init(&self, active: Vec<Vec<OpKind>>, seed: u64) -> Result<ReinforceUpdater, PolicyError> {
+    pub fn init(
+        &self,
+        active: Vec<Vec<OpKind>>,
+        seed: u64,
+    ) -> Result<ReinforceUpdater, PolicyError> {
         self.init_with_rng(active, ChaCha8Rng::seed_from_u64(seed))
     }
 
@@ -186,7 +194,11 @@ impl UpdaterConfig {
     ///
     /// # Errors
     /// As [`UpdaterConfig::init`].
-    pub fn init_with_rng(&self, active: Vec<Vec<OpKind>>, rng: ChaCha8Rng) -> Result<ReinforceUpdater, PolicyError> {
+    pub fn init_with_rng(
+        &self,
+        active: Vec<Vec<OpKind>>,
+        rng: ChaCha8Rng,
+    ) -> Result<ReinforceUpdater, PolicyError> {
         self.validate()?;
         ReinforceUpdater::new(self.clone(), active, rng)
     }

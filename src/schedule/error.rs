@@ -18,7 +18,9 @@ pub enum ScheduleError {
         reason: String,
     },
     /// Drop counts given for a different number of cell types than the space has.
-    #[error("stage {stage}: drop counts for {found} cell types, but the space has {expected} ({names})")]
+    #[error(
+        "stage {stage}: drop counts for {found} cell types, but the space has {expected} ({names})"
+    )]
     CellTypeCount {
         /// 0-based stage index.
         stage: usize,
@@ -49,6 +51,16 @@ pub enum ScheduleError {
     EmptyEdge {
         /// The edge.
         edge: usize,
+    },
+    /// A space whose edge names a cell type it does not list.
+    #[error("edge {edge} is in cell type {cell}, but the space lists only {cell_types} cell types")]
+    UnknownCellType {
+        /// The edge.
+        edge: usize,
+        /// Its cell-type index.
+        cell: usize,
+        /// The number of cell types the space lists.
+        cell_types: usize,
     },
     /// Probabilities that do not match the active ops.
     #[error("edge {edge}: {found} probabilities for {expected} active ops")]

@@ -34,7 +34,11 @@ pub struct ShrinkSchedule {
 }
 
 impl ShrinkSchedule {
-    pub(crate) fn new(config: ShrinkScheduleConfig, plan: ShrinkPlan, space: &dyn SearchSpace) -> Self {
+    pub(crate) fn new(
+        config: ShrinkScheduleConfig,
+        plan: ShrinkPlan,
+        space: &dyn SearchSpace,
+    ) -> Self {
         Self {
             config,
             plan,
@@ -107,7 +111,10 @@ impl ShrinkSchedule {
     /// # Errors
     /// [`ScheduleError::Finished`] after the last stage; [`ScheduleError::ProbabilityShape`]
     /// when the probabilities do not match the active ops. Nothing changes on error.
-    pub fn shrink(&mut self, probabilities: &[Vec<f64>]) -> Result<Vec<Vec<OpKind>>, ScheduleError> {
+    pub fn shrink(
+        &mut self,
+        probabilities: &[Vec<f64>],
+    ) -> Result<Vec<Vec<OpKind>>, ScheduleError> {
         let Some(stage) = self.config.stages.get(self.stage) else {
             return Err(ScheduleError::Finished {
                 stages: self.config.stages.len(),
@@ -130,7 +137,12 @@ impl ShrinkSchedule {
             }
         }
         let mut dropped = Vec::with_capacity(self.active.len());
-        for ((ops, p), &cell) in self.active.iter_mut().zip(probabilities).zip(&self.edge_cells) {
+        for ((ops, p), &cell) in self
+            .active
+            .iter_mut()
+            .zip(probabilities)
+            .zip(&self.edge_cells)
+        {
             let drops = stage.drops_for(cell).min(ops.len().saturating_sub(1));
             let mut order: Vec<usize> = (0..ops.len()).collect();
             order.sort_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)));
@@ -163,7 +175,10 @@ mod tests {
         probs[0] = vec![0.3, 0.05, 0.4, 0.15, 0.1];
         let dropped = s.shrink(&probs).unwrap();
         assert_eq!(dropped[0], vec![OpKind::SkipConnect, OpKind::AvgPool3x3]);
-        assert_eq!(s.active()[0], vec![OpKind::None, OpKind::NorConv1x1, OpKind::NorConv3x3]);
+        assert_eq!(
+            s.active()[0],
+            vec![OpKind::None, OpKind::NorConv1x1, OpKind::NorConv3x3]
+        );
         assert_eq!(dropped[1], vec![OpKind::NorConv3x3, OpKind::AvgPool3x3]);
         assert!(s.final_architecture().is_none());
         s.shrink(&vec![vec![0.5, 0.3, 0.2]; 6]).unwrap();
@@ -171,7 +186,10 @@ mod tests {
         assert!(s.is_finished());
         let arch = s.final_architecture().unwrap();
         assert_eq!(arch.ops()[0], OpKind::NorConv1x1);
-        assert_eq!(s.shrink(&vec![vec![1.0]; 6]), Err(ScheduleError::Finished { stages: 3 }));
+        assert_eq!(
+            s.shrink(&vec![vec![1.0]; 6]),
+            Err(ScheduleError::Finished { stages: 3 })
+        );
     }
 
     #[test]
@@ -180,7 +198,10 @@ mod tests {
         let mut s = ShrinkScheduleConfig::paper_tnd().init(&space).unwrap();
         let probs: Vec<Vec<f64>> = s.active().iter().map(|o| vec![0.1; o.len()]).collect();
         let before = s.clone();
-        assert!(matches!(s.shrink(&probs[1..]), Err(ScheduleError::ProbabilityShape { .. })));
+        assert!(matches!(
+            s.shrink(&probs[1..]),
+            Err(ScheduleError::ProbabilityShape { .. })
+        ));
         assert_eq!(s, before);
         s.shrink(&probs).unwrap();
         assert!(s.active()[..14].iter().all(|o| o.len() == 6));

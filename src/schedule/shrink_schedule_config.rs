@@ -60,7 +60,10 @@ pub struct ShrinkPlan {
 impl ShrinkPlan {
     /// Ops per edge left after the last stage, per cell type.
     pub fn final_ops(&self) -> Vec<usize> {
-        self.ops.iter().map(|o| o.last().copied().unwrap_or(0)).collect()
+        self.ops
+            .iter()
+            .map(|o| o.last().copied().unwrap_or(0))
+            .collect()
     }
 
     /// Whether every edge ends with exactly one op (the architecture is then derived).
@@ -126,7 +129,11 @@ impl ShrinkScheduleConfig {
         Self::new(
             [(1, 2), (2, 1), (3, 1)]
                 .into_iter()
-                .map(|(cells, drop)| StageConfig::new(cells, vec![drop]).with_epochs(2, 1).with_channels(4))
+                .map(|(cells, drop)| {
+                    StageConfig::new(cells, vec![drop])
+                        .with_epochs(2, 1)
+                        .with_channels(4)
+                })
                 .collect(),
         )
     }
@@ -168,7 +175,8 @@ impl ShrinkScheduleConfig {
     /// # Errors
     /// [`ScheduleError::NoStages`], [`ScheduleError::InvalidStage`] (zero cells, epochs
     /// or channels; warm-up not shorter than the stage; skip dropout outside [0, 1)),
-    /// [`ScheduleError::CellTypeCount`], [`ScheduleError::EmptyEdge`] or
+    /// [`ScheduleError::CellTypeCount`], [`ScheduleError::EmptyEdge`],
+    /// [`ScheduleError::UnknownCellType`] or
     /// [`ScheduleError::DropsDontFit`] naming the stage and cell type.
     pub fn validate(&self, space: &dyn SearchSpace) -> Result<ShrinkPlan, ScheduleError> {
         if self.stages.is_empty() {
@@ -190,7 +198,10 @@ impl ShrinkScheduleConfig {
                 ));
             }
             if !(0.0..1.0).contains(&s.skip_dropout) {
-                return bad(format!("skip dropout {} must lie in [0, 1)", s.skip_dropout));
+                return bad(format!(
+                    "skip dropout {} must lie in [0, 1)",
+                    s.skip_dropout
+                ));
             }
             if s.drops.len() != 1 && s.drops.len() != types.len() {
                 return Err(ScheduleError::CellTypeCount {
@@ -207,7 +218,13 @@ impl ShrinkScheduleConfig {
             if count == 0 {
                 return Err(ScheduleError::EmptyEdge { edge: e });
             }
-            let row = &mut ops[edge.cell];
+            let Some(row) = ops.get_mut(edge.cell) else {
+                return Err(ScheduleError::UnknownCellType {
+                    edge: e,
+                    cell: edge.cell,
+                    cell_types: types.len(),
+                });
+            };
             row[0] = row[0].max(count);
             for (i, s) in self.stages.iter().enumerate() {
                 let drops = s.drops_for(edge.cell);
@@ -223,7 +240,10 @@ impl ShrinkScheduleConfig {
                 row[i + 1] = row[i + 1].max(count);
             }
         }
-        Ok(ShrinkPlan { cell_types: types, ops })
+        Ok(ShrinkPlan {
+            cell_types: types,
+            ops,
+        })
     }
 
     /// Validates and starts the schedule at stage 0 with every candidate op active.
@@ -244,12 +264,23 @@ mod tests {
     #[test]
     fn presets_fit_their_spaces() {
         let darts = DartsSpaceConfig::darts().init().unwrap();
-        let plan = ShrinkScheduleConfig::paper_darts().validate(&darts).unwrap();
+        let plan = ShrinkScheduleConfig::paper_darts()
+            .validate(&darts)
+            .unwrap();
         assert_eq!(plan.ops, vec![vec![8, 5, 3, 1], vec![8, 5, 3, 1]]);
         assert!(plan.ends_with_single_ops());
         let nb = Nb201Space::new();
-        assert_eq!(ShrinkScheduleConfig::nb201().validate(&nb).unwrap().ops, vec![vec![5, 3, 2, 1]]);
-        assert_eq!(ShrinkScheduleConfig::quick().validate(&nb).unwrap().final_ops(), vec![1]);
+        assert_eq!(
+            ShrinkScheduleConfig::nb201().validate(&nb).unwrap().ops,
+            vec![vec![5, 3, 2, 1]]
+        );
+        assert_eq!(
+            ShrinkScheduleConfig::quick()
+                .validate(&nb)
+                .unwrap()
+                .final_ops(),
+            vec![1]
+        );
         let plan = ShrinkScheduleConfig::quick().validate(&darts).unwrap();
         assert_eq!(plan.final_ops(), vec![4, 4]);
         assert!(!plan.ends_with_single_ops());
@@ -269,24 +300,37 @@ mod tests {
                 drops: 2
             }
         );
-        let err = ShrinkScheduleConfig::paper_darts().validate(&tnd).unwrap_err();
+        let err = ShrinkScheduleConfig::paper_darts()
+            .validate(&tnd)
+            .unwrap_err();
         assert!(err.to_string().starts_with("stage 2, reduce cell"), "{err}");
     }
 
     #[test]
     fn stage_settings_checked() {
         let nb = Nb201Space::new();
-        assert_eq!(ShrinkScheduleConfig::new(vec![]).validate(&nb), Err(ScheduleError::NoStages));
+        assert_eq!(
+            ShrinkScheduleConfig::new(vec![]).validate(&nb),
+            Err(ScheduleError::NoStages)
+        );
         for bad in [
             ShrinkScheduleConfig::nb201().with_epochs(8, 8),
             ShrinkScheduleConfig::nb201().with_channels(0),
             ShrinkScheduleConfig::nb201().with_skip_dropout(1.0),
         ] {
-            assert!(matches!(bad.validate(&nb), Err(ScheduleError::InvalidStage { stage: 0, .. })));
+            assert!(matches!(
+                bad.validate(&nb),
+                Err(ScheduleError::InvalidStage { stage: 0, .. })
+            ));
         }
         assert!(matches!(
             ShrinkScheduleConfig::paper_tnd().validate(&nb),
-            Err(ScheduleError::CellTypeCount { stage: 0, expected: 1, found: 2, .. })
+            Err(ScheduleError::CellTypeCount {
+                stage: 0,
+                expected: 1,
+                found: 2,
+                ..
+            })
         ));
     }
 }

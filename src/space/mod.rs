@@ -2,6 +2,7 @@
 
 mod architecture;
 mod darts;
+mod dot;
 mod error;
 mod genotype;
 mod genotype_text;

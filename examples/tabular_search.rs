@@ -1,0 +1,334 @@
+//! TND-NAS (or random search) on a NAS-Bench-201-style benchmark table.
+//!
+//! ```text
+//! cargo run --release --example tabular_search -- --table FILE.csv --arch-column NAME \
+//!     --objective table:COLUMN:max [--objective params:min] [--objective macs:min] \
+//!     [--reward mnas:target=T,exponent=W | --reward sum:W1,W2 | --reward chebyshev:W1,W2 | --reward hard:limit=L] \
+//!     [--strategy tnd|random] [--lr LR] [--samples M] --budget N --seed S --out result.json
+//! ```
+//!
+//! - `table:COLUMN:max|min`: a numeric column of the table.
+//! - `params:min` / `macs:min`: trainable parameters / MACs (32x32 input) of the NB201
+//!   network (C = 16, 5 cells per stage, 10 classes), in millions.
+//! - `mnas`: `acc * (cost / T) ^ W` with acc the first maximised objective and cost the
+//!   first minimised one; `T` and `W` may list one value per stage, `T1/T2/T3`.
+//! - `sum`: weights of a direction-aware weighted sum; `chebyshev`: weights of a
+//!   Chebyshev scalarisation whose ideal point is the table's best value for table
+//!   columns and 0 for parameters and MACs; `hard:limit=L`: accuracy while cost <= L.
+//! - With one objective the reward defaults to that objective.
+//! - `--budget` counts scored samples, repeats included.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use serde_json::{Value, json};
+use tnd_nas::eval::Nb201NetworkConfig;
+use tnd_nas::objective::{
+    Chebyshev, Direction, EvalNetworkSpec, HardConstraint, Macs, MnasReward, Objective,
+    ObjectiveContext, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
+};
+use tnd_nas::space::Nb201Space;
+use tnd_nas::tabular::{Strategy, TabularResult, TabularSearchConfig};
+use tnd_nas::{Architecture, SearchSpace};
+
+struct Args {
+    table: String,
+    arch_column: String,
+    objectives: Vec<String>,
+    reward: Option<String>,
+    strategy: Strategy,
+    lr: Option<f64>,
+    samples: Option<usize>,
+    budget: usize,
+    seed: u64,
+    out: String,
+}
+
+fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
+    let mut table = None;
+    let mut arch_column = None;
+    let mut objectives = Vec::new();
+    let mut reward = None;
+    let mut strategy = Strategy::Tnd;
+    let mut lr = None;
+    let mut samples = None;
+    let mut budget = None;
+    let mut seed = None;
+    let mut out = None;
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| anyhow!("`{flag}` needs a value"));
+        match flag.as_str() {
+            "--table" => table = Some(value()?),
+            "--arch-column" => arch_column = Some(value()?),
+            "--objective" => objectives.push(value()?),
+            "--reward" => reward = Some(value()?),
+            "--strategy" => strategy = value()?.parse()?,
+            "--lr" => lr = Some(value()?.parse().context("`--lr` needs a number")?),
+            "--samples" => {
+                samples = Some(
+                    value()?
+                        .parse()
+                        .context("`--samples` needs a whole number")?,
+                )
+            }
+            "--budget" => {
+                budget = Some(
+                    value()?
+                        .parse()
+                        .context("`--budget` needs a whole number")?,
+                )
+            }
+            "--seed" => seed = Some(value()?.parse().context("`--seed` needs a whole number")?),
+            "--out" => out = Some(value()?),
+            other => bail!("unknown argument `{other}` (see the example's header for usage)"),
+        }
+    }
+    ensure!(
+        !objectives.is_empty(),
+        "at least one `--objective` is needed"
+    );
+    Ok(Args {
+        table: table.ok_or_else(|| anyhow!("`--table FILE.csv` is required"))?,
+        arch_column: arch_column.ok_or_else(|| anyhow!("`--arch-column NAME` is required"))?,
+        objectives,
+        reward,
+        strategy,
+        lr,
+        samples,
+        budget: budget.ok_or_else(|| anyhow!("`--budget N` is required"))?,
+        seed: seed.ok_or_else(|| anyhow!("`--seed S` is required"))?,
+        out: out.ok_or_else(|| anyhow!("`--out result.json` is required"))?,
+    })
+}
+
+/// An objective and its Chebyshev ideal value.
+fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective>, f64)> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let minimised = |what: &str, dir: Option<&&str>| -> Result<()> {
+        match dir {
+            None => Ok(()),
+            Some(d) if d.parse::<Direction>()? == Direction::Minimise => Ok(()),
+            Some(_) => bail!("`{what}` can only be minimised (`{what}:min`)"),
+        }
+    };
+    match parts.as_slice() {
+        ["table", column, dir] => {
+            let t = Tabular::new(table.clone(), column, dir.parse()?)?;
+            let ideal = t.best().unwrap_or(0.0);
+            Ok((Box::new(t), ideal))
+        }
+        ["params", rest @ ..] if rest.len() <= 1 => {
+            minimised("params", rest.first())?;
+            Ok((Box::new(ParamCount::new().in_millions()), 0.0))
+        }
+        ["macs", rest @ ..] if rest.len() <= 1 => {
+            minimised("macs", rest.first())?;
+            Ok((Box::new(Macs::new(32).in_millions()), 0.0))
+        }
+        _ => {
+            bail!("bad objective `{spec}` (expected table:COLUMN:max|min, params:min or macs:min)")
+        }
+    }
+}
+
+fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>> {
+    text.split(sep)
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .with_context(|| format!("{what}: `{x}` is not a number"))
+        })
+        .collect()
+}
+
+fn reward(
+    spec: Option<&str>,
+    directions: &[Direction],
+    ideal: Vec<f64>,
+) -> Result<Box<dyn Reward>> {
+    let Some(spec) = spec else {
+        ensure!(
+            directions.len() == 1,
+            "several objectives need a `--reward`"
+        );
+        return Ok(Box::new(WeightedSum::new(vec![1.0])?));
+    };
+    let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
+    let first = |d: Direction| directions.iter().position(|x| *x == d);
+    let acc_cost = || -> Result<(usize, usize)> {
+        Ok((
+            first(Direction::Maximise)
+                .ok_or_else(|| anyhow!("`{kind}` needs a maximised objective (accuracy)"))?,
+            first(Direction::Minimise)
+                .ok_or_else(|| anyhow!("`{kind}` needs a minimised objective (cost)"))?,
+        ))
+    };
+    let keyed = |keys: &[&str]| -> Result<BTreeMap<String, String>> {
+        let mut map = BTreeMap::new();
+        for kv in args.split(',') {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| anyhow!("`{kind}` takes key=value pairs, got `{kv}`"))?;
+            ensure!(
+                keys.contains(&k),
+                "`{kind}` has no setting `{k}` (settings: {})",
+                keys.join(", ")
+            );
+            map.insert(k.to_string(), v.to_string());
+        }
+        Ok(map)
+    };
+    Ok(match kind {
+        "mnas" => {
+            let kv = keyed(&["target", "exponent"])?;
+            let get = |k: &str| kv.get(k).ok_or_else(|| anyhow!("`mnas` needs `{k}=`"));
+            let (acc, cost) = acc_cost()?;
+            Box::new(
+                MnasReward::new(
+                    numbers(get("target")?, '/', "target")?,
+                    numbers(get("exponent")?, '/', "exponent")?,
+                )?
+                .with_objectives(acc, cost),
+            )
+        }
+        "hard" => {
+            let kv = keyed(&["limit"])?;
+            let limit = kv
+                .get("limit")
+                .ok_or_else(|| anyhow!("`hard` needs `limit=`"))?;
+            let (acc, cost) = acc_cost()?;
+            Box::new(HardConstraint::new(numbers(limit, '/', "limit")?)?.with_objectives(acc, cost))
+        }
+        "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
+        "chebyshev" => Box::new(Chebyshev::new(numbers(args, ',', "weights")?, ideal)?),
+        other => bail!("unknown reward `{other}` (expected mnas, hard, sum or chebyshev)"),
+    })
+}
+
+/// Checks that every architecture string of the table is an NB201 string written the
+/// way the space writes it (otherwise lookups would fail later with less context).
+fn check_arch_strings(table: &TabularTable, space: &Nb201Space) -> Result<()> {
+    let csv = table.csv();
+    let c = csv.column(table.arch_column())?;
+    for row in csv.rows() {
+        let text = &row.fields[c];
+        let arch = space.parse(text).with_context(|| {
+            format!(
+                "{}, line {}: column `{}`",
+                csv.source(),
+                row.line,
+                table.arch_column()
+            )
+        })?;
+        ensure!(
+            space.describe(&arch) == *text,
+            "{}, line {}: `{text}` is not in canonical NAS-Bench-201 form (`{}`)",
+            csv.source(),
+            row.line,
+            space.describe(&arch)
+        );
+    }
+    Ok(())
+}
+
+fn to_json(result: &TabularResult, space: &Nb201Space, names: &[String], args: &Args) -> Value {
+    let objectives = |values: &[f64]| -> Value {
+        json!(
+            names
+                .iter()
+                .cloned()
+                .zip(values.iter().copied())
+                .collect::<BTreeMap<_, _>>()
+        )
+    };
+    let describe = |a: &Architecture| space.describe(a);
+    json!({
+        "strategy": result.strategy.to_string(),
+        "budget": args.budget,
+        "seed": args.seed,
+        "samples": result.samples,
+        "objectives": names,
+        "final": {
+            "arch": describe(&result.final_architecture),
+            "objectives": objectives(&result.final_values),
+            "reward": result.final_reward,
+        },
+        "front": result.archive.front().iter().map(|s| json!({
+            "arch": describe(&s.arch),
+            "objectives": objectives(&s.values),
+            "stage": s.stage,
+            "step": s.step,
+        })).collect::<Vec<_>>(),
+        "stages": result.stages.iter().map(|s| json!({
+            "stage": s.stage,
+            "samples": s.samples,
+            "probabilities": s.active.iter().zip(&s.probabilities).map(|(ops, p)| {
+                ops.iter().map(|o| o.to_string()).zip(p.iter().copied()).collect::<BTreeMap<_, _>>()
+            }).collect::<Vec<_>>(),
+            "dropped": s.dropped,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn run() -> Result<()> {
+    let args = parse_args(std::env::args().skip(1))?;
+    let space = Nb201Space::new();
+    let table = Arc::new(TabularTable::from_path(&args.table, &args.arch_column)?);
+    check_arch_strings(&table, &space)?;
+    let mut objectives = Vec::new();
+    let mut ideal = Vec::new();
+    for spec in &args.objectives {
+        let (o, z) = objective(spec, &table)?;
+        objectives.push(o);
+        ideal.push(z);
+    }
+    let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
+    let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
+    let reward = reward(args.reward.as_deref(), &directions, ideal)?;
+    let mut cfg = TabularSearchConfig::new(args.budget)
+        .with_strategy(args.strategy)
+        .with_seed(args.seed);
+    if let Some(lr) = args.lr {
+        cfg.updater = cfg.updater.with_lr(lr);
+    }
+    if let Some(m) = args.samples {
+        cfg.updater = cfg.updater.with_samples(m);
+    }
+    let network = EvalNetworkSpec::Nb201 {
+        network: Nb201NetworkConfig::new(16, 5, 10),
+    };
+    let ctx = ObjectiveContext::new(&space).with_network(&network);
+    let result = cfg.run(&ctx, &mut objectives, reward.as_ref())?;
+    let text = serde_json::to_string_pretty(&to_json(&result, &space, &names, &args))?;
+    std::fs::write(&args.out, text + "\n")
+        .with_context(|| format!("cannot write `{}`", args.out))?;
+    println!(
+        "{} search, {} samples: {} ({})",
+        result.strategy,
+        result.samples,
+        space.describe(&result.final_architecture),
+        names
+            .iter()
+            .zip(&result.final_values)
+            .map(|(n, v)| format!("{n} = {v:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        // One line: the error and its causes, skipping causes already quoted by their parent.
+        let mut line = e.to_string();
+        for cause in e.chain().skip(1) {
+            let text = cause.to_string();
+            if !line.contains(&text) {
+                line = format!("{line}: {text}");
+            }
+        }
+        eprintln!("error: {line}");
+        std::process::exit(2);
+    }
+}

@@ -1,0 +1,769 @@
+//! Retraining an evaluation network from scratch (the DARTS / TND-NAS evaluation
+//! protocol): SGD with momentum and weight decay, cosine learning rate, linearly
+//! growing drop-path, a weighted auxiliary loss, global gradient-norm clipping and
+//! cutout; then the test accuracy.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{ElementConversion, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::train_clip::clip_grad_norm;
+use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
+use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
+use crate::space::Genotype;
+
+/// File name of the weights written by [`save_model`] (burn's named MessagePack format).
+pub const MODEL_FILE: &str = "model.mpk";
+
+/// Configuration of [`retrain`]: the network size and the training protocol.
+///
+/// [`Default`] is the evaluation protocol of the paper (DARTS `train.py`): 20 cells of
+/// C = 36, 600 epochs of batch 128, SGD lr 0.025 with cosine annealing to 0, momentum
+/// 0.9, weight decay 3e-4, drop-path 0.3 (scaled linearly over the epochs), auxiliary
+/// head with weight 0.4, cutout 16, crop padding 4, horizontal flip and global
+/// gradient-norm clip 5.
+///
+/// ```
+/// use tnd_nas::eval::{RetrainConfig, RetrainError, EvalError};
+///
+/// let quick = RetrainConfig::default()
+///     .with_channels(8)
+///     .with_layers(5)
+///     .with_epochs(2)
+///     .with_max_steps_per_epoch(Some(10));
+/// assert!(quick.validate().is_ok());
+/// assert_eq!(quick.lr_at(0), 0.025);
+/// assert!((quick.lr_at(1) - 0.0125).abs() < 1e-12);
+/// assert_eq!(quick.drop_path_at(1), 0.15);
+///
+/// let bad = quick.with_batch_size(0).validate();
+/// assert!(matches!(
+///     bad,
+///     Err(EvalError::Retrain(RetrainError::InvalidConfig { field: "batch_size", .. }))
+/// ));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetrainConfig {
+    /// Initial channels `C` of the evaluation network.
+    pub channels: usize,
+    /// Number of cells.
+    pub layers: usize,
+    /// Training epochs (at least 1).
+    pub epochs: usize,
+    /// Images per training (and evaluation) batch.
+    pub batch_size: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Learning rate the cosine schedule anneals to (`eta_min`).
+    pub lr_min: f64,
+    /// SGD momentum (0 disables it); no dampening, no Nesterov, as in PyTorch.
+    pub momentum: f64,
+    /// L2 weight decay on every parameter (0 disables it).
+    pub weight_decay: f64,
+    /// Global gradient-norm clip, or `None` for none.
+    pub grad_clip: Option<f64>,
+    /// Final drop-path probability; epoch `e` uses `drop_path * e / epochs`.
+    pub drop_path: f64,
+    /// Whether to train with the auxiliary head at 2/3 depth.
+    pub auxiliary: bool,
+    /// Weight of the auxiliary loss.
+    pub auxiliary_weight: f64,
+    /// Cutout side length, or `None` for no cutout.
+    pub cutout: Option<usize>,
+    /// Zero padding of the random crop (0 disables the crop).
+    pub crop_padding: usize,
+    /// Whether to flip training images left-right at random.
+    pub horizontal_flip: bool,
+    /// Seed of the weight initialisation, drop-path, data order and augmentation.
+    pub seed: u64,
+    /// Data-loading worker threads (results do not depend on it).
+    pub workers: usize,
+    /// Stop every epoch after this many steps (for quick runs); `None` runs full epochs.
+    pub max_steps_per_epoch: Option<usize>,
+    /// Evaluate the test accuracy after every `eval_every` epochs (0: only after the
+    /// last epoch, which is always evaluated).
+    pub eval_every: usize,
+}
+
+impl Default for RetrainConfig {
+    fn default() -> Self {
+        Self {
+            channels: 36,
+            layers: 20,
+            epochs: 600,
+            batch_size: 128,
+            lr: 0.025,
+            lr_min: 0.0,
+            momentum: 0.9,
+            weight_decay: 3e-4,
+            grad_clip: Some(5.0),
+            drop_path: 0.3,
+            auxiliary: true,
+            auxiliary_weight: 0.4,
+            cutout: Some(AugmentConfig::DARTS_CUTOUT),
+            crop_padding: AugmentConfig::DEFAULT_CROP_PADDING,
+            horizontal_flip: true,
+            seed: 0,
+            workers: 2,
+            max_steps_per_epoch: None,
+            eval_every: 1,
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident => $field:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
+impl RetrainConfig {
+    setters! {
+        /// Sets [`channels`](Self::channels).
+        with_channels => channels: usize;
+        /// Sets [`layers`](Self::layers).
+        with_layers => layers: usize;
+        /// Sets [`epochs`](Self::epochs).
+        with_epochs => epochs: usize;
+        /// Sets [`batch_size`](Self::batch_size).
+        with_batch_size => batch_size: usize;
+        /// Sets [`lr`](Self::lr).
+        with_lr => lr: f64;
+        /// Sets [`lr_min`](Self::lr_min).
+        with_lr_min => lr_min: f64;
+        /// Sets [`momentum`](Self::momentum).
+        with_momentum => momentum: f64;
+        /// Sets [`weight_decay`](Self::weight_decay).
+        with_weight_decay => weight_decay: f64;
+        /// Sets [`grad_clip`](Self::grad_clip).
+        with_grad_clip => grad_clip: Option<f64>;
+        /// Sets [`drop_path`](Self::drop_path).
+        with_drop_path => drop_path: f64;
+        /// Sets [`auxiliary`](Self::auxiliary).
+        with_auxiliary => auxiliary: bool;
+        /// Sets [`auxiliary_weight`](Self::auxiliary_weight).
+        with_auxiliary_weight => auxiliary_weight: f64;
+        /// Sets [`cutout`](Self::cutout).
+        with_cutout => cutout: Option<usize>;
+        /// Sets [`crop_padding`](Self::crop_padding).
+        with_crop_padding => crop_padding: usize;
+        /// Sets [`horizontal_flip`](Self::horizontal_flip).
+        with_horizontal_flip => horizontal_flip: bool;
+        /// Sets [`seed`](Self::seed).
+        with_seed => seed: u64;
+        /// Sets [`workers`](Self::workers).
+        with_workers => workers: usize;
+        /// Sets [`max_steps_per_epoch`](Self::max_steps_per_epoch).
+        with_max_steps_per_epoch => max_steps_per_epoch: Option<usize>;
+        /// Sets [`eval_every`](Self::eval_every).
+        with_eval_every => eval_every: usize;
+    }
+
+    /// Checks every value; the error names the first field out of range.
+    ///
+    /// # Errors
+    /// [`EvalError::Retrain`] with [`RetrainError::InvalidConfig`].
+    pub fn validate(&self) -> Result<(), EvalError> {
+        for (field, value) in [
+            ("channels", self.channels),
+            ("layers", self.layers),
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("workers", self.workers),
+        ] {
+            if value == 0 {
+                return Err(RetrainError::config(field, "must be at least 1").into());
+            }
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(bad("lr", self.lr, "must be positive and finite"));
+        }
+        if !(self.lr_min.is_finite() && (0.0..=self.lr).contains(&self.lr_min)) {
+            return Err(bad("lr_min", self.lr_min, "must be in 0..=lr"));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(bad("momentum", self.momentum, "must be in 0..1"));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(bad(
+                "weight_decay",
+                self.weight_decay,
+                "must be finite and >= 0",
+            ));
+        }
+        if let Some(clip) = self.grad_clip
+            && !(clip.is_finite() && clip > 0.0)
+        {
+            return Err(bad(
+                "grad_clip",
+                clip,
+                "must be positive and finite (or None)",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.drop_path) {
+            return Err(bad("drop_path", self.drop_path, "must be in 0..1"));
+        }
+        if !(self.auxiliary_weight.is_finite() && self.auxiliary_weight >= 0.0) {
+            return Err(bad(
+                "auxiliary_weight",
+                self.auxiliary_weight,
+                "must be finite and >= 0",
+            ));
+        }
+        if self.cutout == Some(0) {
+            return Err(
+                RetrainError::config("cutout", "length must be at least 1 (or None)").into(),
+            );
+        }
+        if self.max_steps_per_epoch == Some(0) {
+            return Err(RetrainError::config(
+                "max_steps_per_epoch",
+                "must be at least 1 (or None)",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Learning rate of 0-based epoch `epoch`: cosine annealing from `lr` to `lr_min`
+    /// over `epochs` (PyTorch `CosineAnnealingLR` with `T_max = epochs`, stepped per epoch).
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        let t = epoch as f64 / self.epochs.max(1) as f64;
+        self.lr_min + (self.lr - self.lr_min) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+    }
+
+    /// Drop-path probability of 0-based epoch `epoch`: `drop_path * epoch / epochs`.
+    pub fn drop_path_at(&self, epoch: usize) -> f64 {
+        self.drop_path * epoch as f64 / self.epochs.max(1) as f64
+    }
+
+    /// The evaluation network this configuration trains, for images with
+    /// `in_channels` channels and `classes` classes.
+    pub fn network(&self, classes: usize, in_channels: usize) -> EvalNetworkConfig {
+        EvalNetworkConfig::new(self.channels, self.layers, classes)
+            .with_in_channels(in_channels)
+            .with_auxiliary(self.auxiliary)
+    }
+
+    /// The per-image augmentation of the training images.
+    pub fn train_augment(&self, normalization: &Normalization) -> AugmentConfig {
+        AugmentConfig::default()
+            .with_crop_padding(self.crop_padding)
+            .with_horizontal_flip(self.horizontal_flip)
+            .with_cutout(self.cutout)
+            .with_normalization(Some(normalization.clone()))
+    }
+}
+
+fn bad(field: &'static str, value: f64, reason: &str) -> EvalError {
+    RetrainError::config(field, format!("{reason} (got {value})")).into()
+}
+
+/// One epoch of [`retrain`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// 0-based epoch.
+    pub epoch: usize,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Drop-path probability used.
+    pub drop_path: f64,
+    /// Mean training loss over the epoch's steps (auxiliary term included).
+    pub loss: f64,
+    /// Training accuracy of the main classifier over the epoch, in percent.
+    pub train_accuracy: f64,
+    /// Test accuracy after the epoch, in percent (`None` when not evaluated).
+    pub test_accuracy: Option<f64>,
+    /// Optimisation steps taken.
+    pub steps: usize,
+    /// Training images seen.
+    pub images: usize,
+    /// Seconds spent training (evaluation excluded).
+    pub seconds: f64,
+    /// Training throughput: `images / seconds`.
+    pub images_per_sec: f64,
+    /// Seconds spent on the test evaluation.
+    pub eval_seconds: f64,
+}
+
+/// The result of [`retrain`], for `train.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetrainReport {
+    /// The genotype trained, in TND text form.
+    pub genotype: String,
+    /// Name of the training dataset.
+    pub train_dataset: String,
+    /// Name of the test dataset.
+    pub test_dataset: String,
+    /// The network built (load the weights with it; see [`load_model`]).
+    pub network: EvalNetworkConfig,
+    /// The training configuration.
+    pub config: RetrainConfig,
+    /// Test accuracy of the final model, in percent.
+    pub test_accuracy: f64,
+    /// Training accuracy of the last epoch, in percent.
+    pub train_accuracy: f64,
+    /// Mean training loss of the last epoch.
+    pub train_loss: f64,
+    /// Trainable parameters of the evaluation network without the auxiliary head.
+    pub params: u64,
+    /// Trainable parameters including the auxiliary head (equal to `params` without it).
+    pub params_with_auxiliary: u64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Optimisation steps taken in all.
+    pub steps: usize,
+    /// Wall-clock seconds of the whole run (building, training and evaluating).
+    pub wall_seconds: f64,
+    /// Per-epoch history.
+    pub history: Vec<EpochRecord>,
+}
+
+impl RetrainReport {
+    /// A copy with every timing (wall seconds, per-epoch seconds and throughput)
+    /// zeroed, to compare the results of two runs.
+    #[must_use]
+    pub fn without_timings(&self) -> Self {
+        let mut report = self.clone();
+        report.wall_seconds = 0.0;
+        for e in &mut report.history {
+            e.seconds = 0.0;
+            e.images_per_sec = 0.0;
+            e.eval_seconds = 0.0;
+        }
+        report
+    }
+}
+
+/// Progress of [`retrain`], passed to its observer.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RetrainEvent {
+    /// The network is built and training starts.
+    Started {
+        /// Trainable parameters without the auxiliary head.
+        params: u64,
+        /// Epochs to train.
+        epochs: usize,
+        /// Steps per epoch.
+        steps_per_epoch: usize,
+    },
+    /// One optimisation step finished.
+    Step {
+        /// 0-based epoch.
+        epoch: usize,
+        /// 0-based step within the epoch.
+        step: usize,
+        /// Steps in the epoch.
+        steps: usize,
+        /// Loss of the step.
+        loss: f64,
+        /// Global gradient norm before clipping (`None` without clipping).
+        grad_norm: Option<f64>,
+    },
+    /// One epoch finished (and was evaluated if its `test_accuracy` is set).
+    Epoch(EpochRecord),
+}
+
+/// A trained network and its report, returned by [`retrain`].
+#[derive(Debug)]
+pub struct RetrainOutcome<B: AutodiffBackend> {
+    /// The trained network (call `.valid()` for inference without autodiff).
+    pub model: EvalNetwork<B>,
+    /// What happened.
+    pub report: RetrainReport,
+}
+
+fn data_error(e: impl std::fmt::Display) -> EvalError {
+    RetrainError::Data(e.to_string()).into()
+}
+
+/// Trains the evaluation network of `genotype` from scratch on `train` and reports its
+/// accuracy on `test`.
+///
+/// Everything is checked before any work: the configuration, the genotype, and that
+/// both datasets are non-empty with the same image shape and classes. The random
+/// state of `B` is seeded with `config.seed` before the network is built, so two runs
+/// with the same seed on a deterministic backend give the same report (timings aside).
+/// Each epoch `e` trains with lr [`RetrainConfig::lr_at`]`(e)` and drop-path
+/// [`RetrainConfig::drop_path_at`]`(e)` on the loss `CE(logits) + w * CE(aux_logits)`,
+/// clipping the global gradient norm; the test accuracy is measured on
+/// `B::InnerBackend` with BN running statistics. `observer` sees every step and epoch.
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use tnd_nas::data::{FashionMnistSample, Normalization};
+/// use tnd_nas::eval::{retrain, RetrainConfig, RetrainEvent};
+/// use tnd_nas::Genotype;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let genotype: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)], normal_concat=[2], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])".parse()?;
+/// let (train, test) = FashionMnistSample::search_and_holdout()?;
+/// let (train, test) = (train.subset(&(0..64).collect::<Vec<_>>())?, test.subset(&(0..64).collect::<Vec<_>>())?);
+/// let config = RetrainConfig::default()
+///     .with_channels(4)
+///     .with_layers(3)
+///     .with_epochs(1)
+///     .with_batch_size(32)
+///     .with_cutout(None);
+/// let mut epochs = 0;
+/// let outcome = retrain::<Autodiff<NdArray>>(
+///     &config,
+///     &genotype,
+///     train,
+///     test,
+///     &Normalization::fashion_mnist(),
+///     &Default::default(),
+///     &mut |event| if let RetrainEvent::Epoch(_) = event { epochs += 1 },
+/// )?;
+/// assert_eq!((epochs, outcome.report.steps), (1, 2));
+/// assert!((0.0..=100.0).contains(&outcome.report.test_accuracy));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// [`EvalError::Retrain`]: [`RetrainError::InvalidConfig`] for a bad configuration,
+/// [`RetrainError::Data`] for unusable datasets, [`RetrainError::NonFiniteLoss`] if
+/// training diverges; [`EvalError::Genotype`] for a genotype that cannot be built.
+pub fn retrain<B: AutodiffBackend>(
+    config: &RetrainConfig,
+    genotype: &Genotype,
+    train: ImageDataset,
+    test: ImageDataset,
+    normalization: &Normalization,
+    device: &B::Device,
+    observer: &mut dyn FnMut(RetrainEvent),
+) -> Result<RetrainOutcome<B>, EvalError> {
+    let start = Instant::now();
+    config.validate()?;
+    if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
+        return Err(data_error(format!(
+            "`{}` has {:?} images of {} classes but `{}` has {:?} images of {} classes",
+            train.name(),
+            train.shape(),
+            train.num_classes(),
+            test.name(),
+            test.shape(),
+            test.num_classes()
+        )));
+    }
+    let network = config.network(train.num_classes(), train.channels());
+    network.validate(genotype)?;
+    let (train_name, test_name) = (train.name().to_owned(), test.name().to_owned());
+    let loader = BatchLoaderConfig::new(config.batch_size)
+        .with_seed(config.seed)
+        .with_workers(config.workers)
+        .with_augment(config.train_augment(normalization))
+        .init(train)
+        .map_err(data_error)?;
+    let test = Arc::new(test);
+    // Checks the test set (non-empty, normalisation channels) before training.
+    eval_loader(Arc::clone(&test), normalization, config.batch_size, 1).map_err(data_error)?;
+
+    B::seed(device, config.seed);
+    let mut model: EvalNetwork<B> = network.init(genotype, device)?;
+    let params = network.clone().with_auxiliary(false).param_count(genotype);
+    let params_with_auxiliary = network.param_count(genotype);
+    let steps_per_epoch = config
+        .max_steps_per_epoch
+        .map_or(loader.batches_per_epoch(), |m| {
+            m.min(loader.batches_per_epoch())
+        });
+    observer(RetrainEvent::Started {
+        params,
+        epochs: config.epochs,
+        steps_per_epoch,
+    });
+
+    let mut optim = SgdConfig::new()
+        .with_momentum((config.momentum > 0.0).then(|| {
+            MomentumConfig::new()
+                .with_momentum(config.momentum)
+                .with_dampening(0.0)
+        }))
+        .with_weight_decay(
+            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32)),
+        )
+        .init::<B, EvalNetwork<B>>();
+    let loss_fn = CrossEntropyLossConfig::new().init::<B>(device);
+    let mut history = Vec::with_capacity(config.epochs);
+    let mut total_steps = 0;
+    for epoch in 0..config.epochs {
+        let (lr, drop_prob) = (config.lr_at(epoch), config.drop_path_at(epoch));
+        let epoch_start = Instant::now();
+        let (mut loss_sum, mut correct, mut images, mut steps) = (0.0, 0.0, 0, 0);
+        let batches = loader.epoch(epoch as u64).map_err(data_error)?;
+        for (step, batch) in batches.take(steps_per_epoch).enumerate() {
+            let n = batch.len();
+            let (x, y) = batch.into_tensors::<B>(device);
+            let (logits, aux) = model.forward_train(x, drop_prob);
+            let mut loss = loss_fn.forward(logits.clone(), y.clone());
+            if let Some(aux) = aux
+                && config.auxiliary_weight > 0.0
+            {
+                loss = loss.add(
+                    loss_fn
+                        .forward(aux, y.clone())
+                        .mul_scalar(config.auxiliary_weight),
+                );
+            }
+            let hits = logits
+                .inner()
+                .argmax(1)
+                .flatten::<1>(0, 1)
+                .equal(y.inner())
+                .int()
+                .sum()
+                .float();
+            // One device read for both numbers.
+            let stats = Tensor::cat(vec![loss.clone().inner(), hits], 0)
+                .into_data()
+                .convert::<f64>()
+                .to_vec::<f64>()
+                .map_err(|e| data_error(format!("reading the loss: {e:?}")))?;
+            let (step_loss, step_hits) = (stats[0], stats[1]);
+            if !step_loss.is_finite() {
+                return Err(RetrainError::NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: step_loss,
+                }
+                .into());
+            }
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            let grad_norm = config
+                .grad_clip
+                .map(|clip| clip_grad_norm(&model, &mut grads, clip));
+            model = optim.step(lr, model, grads);
+            loss_sum += step_loss;
+            correct += step_hits;
+            images += n;
+            steps += 1;
+            observer(RetrainEvent::Step {
+                epoch,
+                step,
+                steps: steps_per_epoch,
+                loss: step_loss,
+                grad_norm,
+            });
+        }
+        total_steps += steps;
+        let seconds = epoch_start.elapsed().as_secs_f64();
+        let last = epoch + 1 == config.epochs;
+        let evaluate = last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0);
+        let eval_start = Instant::now();
+        let test_accuracy = if evaluate {
+            Some(accuracy(
+                &model.valid(),
+                &test,
+                normalization,
+                config,
+                device,
+            )?)
+        } else {
+            None
+        };
+        let record = EpochRecord {
+            epoch,
+            lr,
+            drop_path: drop_prob,
+            loss: loss_sum / steps.max(1) as f64,
+            train_accuracy: 100.0 * correct / images.max(1) as f64,
+            test_accuracy,
+            steps,
+            images,
+            seconds,
+            images_per_sec: if seconds > 0.0 {
+                images as f64 / seconds
+            } else {
+                0.0
+            },
+            eval_seconds: if evaluate {
+                eval_start.elapsed().as_secs_f64()
+            } else {
+                0.0
+            },
+        };
+        observer(RetrainEvent::Epoch(record.clone()));
+        history.push(record);
+    }
+    let last = history.last();
+    let report = RetrainReport {
+        genotype: genotype.to_tnd_string(),
+        train_dataset: train_name,
+        test_dataset: test_name,
+        network,
+        config: config.clone(),
+        test_accuracy: last.and_then(|e| e.test_accuracy).unwrap_or(0.0),
+        train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
+        train_loss: last.map_or(0.0, |e| e.loss),
+        params,
+        params_with_auxiliary,
+        epochs: config.epochs,
+        steps: total_steps,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        history,
+    };
+    Ok(RetrainOutcome { model, report })
+}
+
+fn eval_loader(
+    dataset: Arc<ImageDataset>,
+    normalization: &Normalization,
+    batch_size: usize,
+    workers: usize,
+) -> Result<BatchLoader, crate::data::DataError> {
+    BatchLoaderConfig::new(batch_size)
+        .with_shuffle(false)
+        .with_workers(workers)
+        .with_augment(AugmentConfig::none().with_normalization(Some(normalization.clone())))
+        .init(dataset)
+}
+
+fn accuracy<B: Backend>(
+    model: &EvalNetwork<B>,
+    test: &Arc<ImageDataset>,
+    normalization: &Normalization,
+    config: &RetrainConfig,
+    device: &B::Device,
+) -> Result<f64, EvalError> {
+    let loader = eval_loader(
+        Arc::clone(test),
+        normalization,
+        config.batch_size,
+        config.workers,
+    )
+    .map_err(data_error)?;
+    let mut correct = 0i64;
+    for batch in loader.epoch(0).map_err(data_error)? {
+        let (x, y) = batch.into_tensors::<B>(device);
+        let hits = model
+            .forward(x)
+            .argmax(1)
+            .flatten::<1>(0, 1)
+            .equal(y)
+            .int()
+            .sum()
+            .into_scalar()
+            .elem::<i64>();
+        correct += hits;
+    }
+    Ok(100.0 * correct as f64 / test.len().max(1) as f64)
+}
+
+/// Test accuracy in percent of `model` on `dataset` (normalised with `normalization`,
+/// no augmentation, batches of `batch_size`). Use an inference model (`model.valid()`
+/// of a trained network) so that BN uses its running statistics.
+///
+/// # Errors
+/// [`RetrainError::InvalidConfig`] for `batch_size` 0; [`RetrainError::Data`] for an
+/// empty dataset or a normalisation with the wrong number of channels.
+pub fn evaluate_accuracy<B: Backend>(
+    model: &EvalNetwork<B>,
+    dataset: ImageDataset,
+    normalization: &Normalization,
+    batch_size: usize,
+    device: &B::Device,
+) -> Result<f64, EvalError> {
+    if batch_size == 0 {
+        return Err(RetrainError::config("batch_size", "must be at least 1").into());
+    }
+    let config = RetrainConfig::default()
+        .with_batch_size(batch_size)
+        .with_workers(1);
+    accuracy(model, &Arc::new(dataset), normalization, &config, device)
+}
+
+fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
+    NamedMpkFileRecorder::<FullPrecisionSettings>::new()
+}
+
+fn record_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
+    RetrainError::Record {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+    .into()
+}
+
+/// Writes the weights of `model` (BN running statistics included) to
+/// `dir/`[`MODEL_FILE`] with burn's named MessagePack recorder at full precision,
+/// creating `dir` if needed; returns the file's path. Load them back with
+/// [`load_model`].
+///
+/// # Errors
+/// [`RetrainError::Record`] naming the file if the directory or file cannot be written.
+pub fn save_model<B: Backend>(
+    model: &EvalNetwork<B>,
+    dir: impl AsRef<Path>,
+) -> Result<PathBuf, EvalError> {
+    let dir = dir.as_ref();
+    let path = dir.join(MODEL_FILE);
+    std::fs::create_dir_all(dir).map_err(|e| record_error(dir, e))?;
+    model
+        .clone()
+        .save_file(path.clone(), &recorder())
+        .map_err(|e| record_error(&path, e))?;
+    Ok(path)
+}
+
+/// Builds the network of `network` and `genotype` (as recorded in
+/// [`RetrainReport::network`] and [`RetrainReport::genotype`]) and loads the weights
+/// [`save_model`] wrote to `dir/`[`MODEL_FILE`].
+///
+/// ```
+/// use burn::backend::NdArray;
+/// use tnd_nas::eval::{load_model, save_model, EvalNetworkConfig};
+/// use tnd_nas::Genotype;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let genotype: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)], normal_concat=[2], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=[2])".parse()?;
+/// let network = EvalNetworkConfig::new(4, 3, 10).with_in_channels(1);
+/// let device = Default::default();
+/// let model = network.init::<NdArray>(&genotype, &device)?;
+/// let dir = std::env::temp_dir().join(format!("tnd-nas-doc-{}", std::process::id()));
+/// let path = save_model(&model, &dir)?;
+/// let loaded = load_model::<NdArray>(&network, &genotype, &dir, &device)?;
+/// assert_eq!(loaded.classifier.weight.val().into_data(), model.classifier.weight.val().into_data());
+/// # std::fs::remove_file(path)?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// [`EvalError`] if the network cannot be built; [`RetrainError::Record`] naming the
+/// file if it is missing or does not hold weights of this network.
+pub fn load_model<B: Backend>(
+    network: &EvalNetworkConfig,
+    genotype: &Genotype,
+    dir: impl AsRef<Path>,
+    device: &B::Device,
+) -> Result<EvalNetwork<B>, EvalError> {
+    let path = dir.as_ref().join(MODEL_FILE);
+    let model = network.init::<B>(genotype, device)?;
+    if !path.is_file() {
+        return Err(record_error(&path, "not found"));
+    }
+    model
+        .load_file(path.clone(), &recorder(), device)
+        .map_err(|e| record_error(&path, e))
+}

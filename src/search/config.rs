@@ -1,0 +1,263 @@
+//! Configuration of a search.
+
+use serde::{Deserialize, Serialize};
+
+use super::SearchError;
+use crate::data::AugmentConfig;
+use crate::policy::UpdaterConfig;
+use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+
+/// How the supernet weights `w` are trained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TrainMode {
+    /// Every edge outputs the `softmax(alpha)`-weighted sum of its active ops (paper default).
+    Weighted,
+    /// Each step trains one architecture sampled from `softmax(alpha)` (memory-cheap).
+    SinglePath,
+}
+
+/// How `w` is trained: SGD with a per-stage cosine learning rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Batch size (64).
+    pub batch_size: usize,
+    /// Initial learning rate of every stage (0.04).
+    pub lr: f64,
+    /// Final learning rate of the cosine decay (0).
+    pub lr_min: f64,
+    /// SGD momentum (0.9).
+    pub momentum: f64,
+    /// Weight decay (3e-4).
+    pub weight_decay: f64,
+    /// Global gradient-norm clip (5); `None` disables it.
+    pub grad_clip: Option<f64>,
+    /// Weighted (default) or single-path training.
+    pub mode: TrainMode,
+    /// An alpha update every `alpha_every` weight steps after the warm-up (4).
+    pub alpha_every: usize,
+    /// Validation batches each sample is scored on (1).
+    pub score_batches: usize,
+    /// Augmentation of the weight-training half (crop + flip; no cutout during search).
+    pub augment: AugmentConfig,
+    /// Caps the steps of every epoch (for quick runs); `None` uses the whole half.
+    pub max_steps_per_epoch: Option<usize>,
+    /// Batch-preparation worker threads (1).
+    pub workers: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            lr: 0.04,
+            lr_min: 0.0,
+            momentum: 0.9,
+            weight_decay: 3e-4,
+            grad_clip: Some(5.0),
+            mode: TrainMode::Weighted,
+            alpha_every: 4,
+            score_batches: 1,
+            augment: AugmentConfig::default(),
+            max_steps_per_epoch: None,
+            workers: 1,
+        }
+    }
+}
+
+/// Everything a search needs besides the space, the objectives and the data.
+///
+/// [`SearchConfig::paper`] follows `spec/tnd-nas.md`; [`SearchConfig::quick`] is a
+/// minutes-long search on CPU.
+///
+/// ```
+/// use tnd_nas::search::{SearchConfig, TrainMode};
+/// let config = SearchConfig::quick().with_seed(7).with_mode(TrainMode::SinglePath);
+/// assert!(config.validate().is_ok());
+/// let bad = SearchConfig::paper().with_batch_size(0);
+/// assert!(bad.validate().unwrap_err().to_string().contains("train.batch_size"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// The progressive-shrinking stages.
+    pub schedule: ShrinkScheduleConfig,
+    /// The REINFORCE updater of alpha.
+    pub updater: UpdaterConfig,
+    /// Training of the supernet weights.
+    pub train: TrainConfig,
+    /// Fraction of the training set that trains `w`; the rest scores samples (0.5).
+    pub train_fraction: f64,
+    /// Seed of everything random (data order, splits, weights, samples).
+    pub seed: u64,
+    /// Checkpoint after every this many epochs (1); 0 disables checkpoints.
+    pub checkpoint_every: usize,
+    /// One step record every this many steps (1).
+    pub log_every: usize,
+}
+
+impl SearchConfig {
+    /// The paper's settings: 3 stages of 5/11/17 cells, 16 epochs (8 warm-up), the TND
+    /// drop counts, M = 10 samples every 4 steps, SGD lr 0.04.
+    pub fn paper() -> Self {
+        Self {
+            schedule: ShrinkScheduleConfig::paper_tnd(),
+            updater: UpdaterConfig::new(),
+            train: TrainConfig::default(),
+            train_fraction: 0.5,
+            seed: 0,
+            checkpoint_every: 1,
+            log_every: 1,
+        }
+    }
+
+    /// The paper's settings with the DARTS op set's drop counts (8 -> 5 -> 3 -> 1).
+    pub fn paper_darts() -> Self {
+        Self {
+            schedule: ShrinkScheduleConfig::paper_darts(),
+            ..Self::paper()
+        }
+    }
+
+    /// A small search that runs in minutes on a CPU: the paper's three stages and drop
+    /// counts on 2/3/4 cells of 8 channels, 2 epochs each (1 warm-up), 24 steps per
+    /// epoch of batch 32, M = 4 samples every 2 steps.
+    pub fn quick() -> Self {
+        let stages = ShrinkScheduleConfig::paper_tnd()
+            .stages
+            .into_iter()
+            .zip([2, 3, 4])
+            .map(|(s, cells)| StageConfig { cells, ..s }.with_epochs(2, 1).with_channels(8))
+            .collect();
+        Self {
+            schedule: ShrinkScheduleConfig::new(stages),
+            updater: UpdaterConfig::new().with_samples(4).with_lr(0.05),
+            train: TrainConfig {
+                batch_size: 32,
+                lr: 0.05,
+                alpha_every: 2,
+                max_steps_per_epoch: Some(24),
+                ..TrainConfig::default()
+            },
+            ..Self::paper()
+        }
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the training mode.
+    pub fn with_mode(mut self, mode: TrainMode) -> Self {
+        self.train.mode = mode;
+        self
+    }
+
+    /// Sets the batch size.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.train.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the schedule.
+    pub fn with_schedule(mut self, schedule: ShrinkScheduleConfig) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// Sets the updater.
+    pub fn with_updater(mut self, updater: UpdaterConfig) -> Self {
+        self.updater = updater;
+        self
+    }
+
+    /// Caps the steps per epoch.
+    pub fn with_max_steps_per_epoch(mut self, steps: Option<usize>) -> Self {
+        self.train.max_steps_per_epoch = steps;
+        self
+    }
+
+    /// Sets how often checkpoints are written (in epochs; 0 = never).
+    pub fn with_checkpoint_every(mut self, epochs: usize) -> Self {
+        self.checkpoint_every = epochs;
+        self
+    }
+
+    /// Checks every value that does not depend on the space or the data.
+    ///
+    /// # Errors
+    /// [`SearchError::InvalidConfig`] naming the field, or the updater's error.
+    pub fn validate(&self) -> Result<(), SearchError> {
+        let t = &self.train;
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if t.batch_size == 0 {
+            return Err(SearchError::config("train.batch_size", "must be at least 1"));
+        }
+        if !positive(t.lr) {
+            return Err(SearchError::config("train.lr", format!("must be a positive number, got {}", t.lr)));
+        }
+        if !(t.lr_min.is_finite() && t.lr_min >= 0.0 && t.lr_min <= t.lr) {
+            return Err(SearchError::config("train.lr_min", format!("must lie in [0, lr], got {}", t.lr_min)));
+        }
+        if !(0.0..1.0).contains(&t.momentum) {
+            return Err(SearchError::config("train.momentum", format!("must lie in [0, 1), got {}", t.momentum)));
+        }
+        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+            return Err(SearchError::config("train.weight_decay", format!("must be >= 0, got {}", t.weight_decay)));
+        }
+        if let Some(c) = t.grad_clip
+            && !positive(c)
+        {
+            return Err(SearchError::config("train.grad_clip", format!("must be positive, got {c}")));
+        }
+        if t.alpha_every == 0 {
+            return Err(SearchError::config("train.alpha_every", "must be at least 1"));
+        }
+        if t.score_batches == 0 {
+            return Err(SearchError::config("train.score_batches", "must be at least 1"));
+        }
+        if t.workers == 0 {
+            return Err(SearchError::config("train.workers", "must be at least 1"));
+        }
+        if t.max_steps_per_epoch == Some(0) {
+            return Err(SearchError::config("train.max_steps_per_epoch", "must be at least 1 when set"));
+        }
+        if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
+            return Err(SearchError::config(
+                "train_fraction",
+                format!("must lie strictly between 0 and 1, got {}", self.train_fraction),
+            ));
+        }
+        if self.log_every == 0 {
+            return Err(SearchError::config("log_every", "must be at least 1"));
+        }
+        if self.schedule.stages.is_empty() {
+            return Err(SearchError::config("schedule.stages", "needs at least one stage"));
+        }
+        for (i, s) in self.schedule.stages.iter().enumerate() {
+            if s.epochs == 0 || s.warmup_epochs > s.epochs {
+                return Err(SearchError::config(
+                    &format!("schedule.stages[{i}].epochs"),
+                    format!("needs epochs >= 1 and warmup_epochs <= epochs, got {} and {}", s.epochs, s.warmup_epochs),
+                ));
+            }
+            if s.cells == 0 || s.channels == 0 {
+                return Err(SearchError::config(
+                    &format!("schedule.stages[{i}].cells"),
+                    "cells and channels must be at least 1",
+                ));
+            }
+        }
+        self.updater.validate()?;
+        Ok(())
+    }
+
+    /// The learning rate of `epoch` (0-based) of a stage of `epochs` epochs: cosine
+    /// annealing from `lr` to `lr_min`.
+    pub fn lr(&self, epoch: usize, epochs: usize) -> f64 {
+        let t = &self.train;
+        let progress = epoch as f64 / epochs.max(1) as f64;
+        t.lr_min + 0.5 * (t.lr - t.lr_min) * (1.0 + (std::f64::consts::PI * progress).cos())
+    }
+}

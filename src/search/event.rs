@@ -1,0 +1,144 @@
+//! What a search reports while it runs.
+
+use serde::{Deserialize, Serialize};
+
+use crate::OpKind;
+
+/// One logged weight-training step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Stage index.
+    pub stage: usize,
+    /// Epoch within the stage.
+    pub epoch: usize,
+    /// Step within the epoch.
+    pub step: usize,
+    /// Steps since the search began.
+    pub global_step: u64,
+    /// Cross-entropy of the batch.
+    pub loss: f64,
+    /// Accuracy of the batch (percent).
+    pub train_acc: f64,
+    /// Learning rate.
+    pub lr: f64,
+    /// Wall time of the step (milliseconds, data waiting included).
+    pub step_ms: f64,
+    /// Training images per second of the step.
+    pub images_per_sec: f64,
+}
+
+/// One alpha update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlphaRecord {
+    /// Stage index.
+    pub stage: usize,
+    /// Epoch within the stage.
+    pub epoch: usize,
+    /// Steps since the search began.
+    pub global_step: u64,
+    /// Updates since the search began.
+    pub update: u64,
+    /// Mean reward of the samples.
+    pub reward_mean: f64,
+    /// Best reward of the samples.
+    pub reward_max: f64,
+    /// Baseline after the update's move.
+    pub baseline: f64,
+    /// Policy entropy after the update (nats, summed over edges).
+    pub entropy: f64,
+    /// Norm of the policy gradient before clipping.
+    pub grad_norm: f64,
+    /// Mean supernet accuracy of the samples (percent).
+    pub sample_acc_mean: f64,
+    /// Wall time of the update (scoring included), milliseconds.
+    pub update_ms: f64,
+    /// `softmax(alpha)` of every edge after the update.
+    pub probabilities: Vec<Vec<f64>>,
+}
+
+/// The summary of one finished stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageSummary {
+    /// Stage index.
+    pub stage: usize,
+    /// Cells of its supernet.
+    pub cells: usize,
+    /// Initial channels of its supernet.
+    pub channels: usize,
+    /// Trainable parameters of its supernet.
+    pub supernet_params: usize,
+    /// Active ops of every edge during the stage.
+    pub active: Vec<Vec<OpKind>>,
+    /// `softmax(alpha)` of every edge at the end of the stage.
+    pub probabilities: Vec<Vec<f64>>,
+    /// Ops dropped from every edge at the end of the stage.
+    pub dropped: Vec<Vec<OpKind>>,
+    /// Wall time of the stage (seconds).
+    pub seconds: f64,
+}
+
+/// Everything a [`super::SearchObserver`] is told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SearchEvent {
+    /// A stage's supernet was built.
+    StageStart {
+        /// Stage index.
+        stage: usize,
+        /// Number of stages.
+        stages: usize,
+        /// Cells of the supernet.
+        cells: usize,
+        /// Initial channels.
+        channels: usize,
+        /// Trainable parameters of the supernet.
+        supernet_params: usize,
+        /// Epochs of the stage.
+        epochs: usize,
+        /// Steps per epoch.
+        steps_per_epoch: usize,
+        /// Epoch the stage starts (or resumes) at.
+        from_epoch: usize,
+    },
+    /// A weight step (every `log_every` steps).
+    Step(StepRecord),
+    /// An alpha update.
+    Alpha(AlphaRecord),
+    /// An epoch ended.
+    EpochEnd {
+        /// Stage index.
+        stage: usize,
+        /// Epoch within the stage.
+        epoch: usize,
+        /// Mean training loss of the epoch.
+        loss: f64,
+        /// Mean training accuracy of the epoch (percent).
+        train_acc: f64,
+        /// Wall time of the epoch (seconds).
+        seconds: f64,
+    },
+    /// A stage ended and the space shrank.
+    StageEnd(StageSummary),
+    /// A checkpoint was written.
+    Checkpoint {
+        /// Its directory.
+        path: String,
+    },
+    /// The search finished.
+    Finished {
+        /// The final architecture, as text.
+        architecture: String,
+        /// Wall time of the whole search (seconds).
+        seconds: f64,
+    },
+}
+
+/// What an observer wants after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Go on.
+    Continue,
+    /// Stop at the next epoch boundary (after its checkpoint).
+    Stop,
+}

@@ -1,0 +1,145 @@
+//! What a search returns and writes.
+
+use std::fs;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CellSpace, FinalArchitecture, SearchError, SearchState, StageSummary, svg};
+use crate::objective::Direction;
+
+/// One scored sample, with its architecture as text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// The architecture as text (genotype or NAS-Bench-201 string).
+    pub arch: String,
+    /// Objective values, in the order of [`SearchResult::objectives`].
+    pub objectives: Vec<f64>,
+    /// Stage it was scored in.
+    pub stage: usize,
+    /// Search step it was scored at.
+    pub step: u64,
+}
+
+/// The outcome of a search: the final architecture, everything scored, the Pareto
+/// front, the per-stage probabilities, wall time and peak memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// The final architecture (one op per edge, `none` edges dropped) in every notation.
+    #[serde(rename = "final")]
+    pub final_architecture: FinalArchitecture,
+    /// Objective names.
+    pub objectives: Vec<String>,
+    /// Objective directions.
+    pub directions: Vec<Direction>,
+    /// Objective values of the final architecture (`None` where an objective could
+    /// not be evaluated, e.g. accuracy without a supernet score).
+    pub final_values: Vec<Option<f64>>,
+    /// The final architecture's accuracy in the last stage's supernet (percent).
+    pub final_supernet_accuracy: Option<f64>,
+    /// Trainable parameters of the final architecture's evaluation network.
+    pub final_params: Option<u64>,
+    /// Number of scored samples.
+    pub sample_count: usize,
+    /// Every scored sample, in order.
+    pub samples: Vec<SampleRecord>,
+    /// The non-dominated samples.
+    pub front: Vec<SampleRecord>,
+    /// Per-stage summaries with the final probabilities of every edge.
+    pub stages: Vec<StageSummary>,
+    /// Wall time of the whole search (seconds, across resumes).
+    pub wall_seconds: f64,
+    /// Peak resident memory of the process (bytes), where the OS reports it.
+    pub peak_memory_bytes: Option<u64>,
+}
+
+/// The final architecture and its evaluation, as the executor hands them over.
+pub(crate) struct FinalOutcome {
+    pub architecture: FinalArchitecture,
+    pub values: Vec<Option<f64>>,
+    pub supernet_accuracy: Option<f64>,
+    pub params: Option<u64>,
+    pub wall_seconds: f64,
+}
+
+impl SearchResult {
+    pub(crate) fn new(outcome: FinalOutcome, state: &SearchState, space: &CellSpace) -> Self {
+        let archive = &state.archive;
+        let record = |s: &crate::objective::ScoredSample| SampleRecord {
+            arch: space.as_space().describe(&s.arch),
+            objectives: s.values.clone(),
+            stage: s.stage,
+            step: s.step,
+        };
+        let samples: Vec<SampleRecord> = archive.samples().iter().map(record).collect();
+        Self {
+            final_architecture: outcome.architecture,
+            objectives: archive.names().to_vec(),
+            directions: archive.directions().to_vec(),
+            final_values: outcome.values,
+            final_supernet_accuracy: outcome.supernet_accuracy,
+            final_params: outcome.params,
+            sample_count: samples.len(),
+            front: archive.front().into_iter().map(record).collect(),
+            samples,
+            stages: state.stages.clone(),
+            wall_seconds: outcome.wall_seconds,
+            peak_memory_bytes: peak_memory_bytes(),
+        }
+    }
+
+    /// Writes `result.json`, `genotype.txt`, `cells.dot` (Graphviz) and `front.svg`
+    /// (the first two objectives of every sample, the front highlighted) into `dir`.
+    ///
+    /// # Errors
+    /// [`SearchError::Io`] when a file cannot be written.
+    pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<(), SearchError> {
+        let dir = dir.as_ref();
+        fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.join(name);
+            let tmp = dir.join(format!(".{name}.tmp"));
+            fs::write(&tmp, bytes)
+                .and_then(|_| fs::rename(&tmp, &path))
+                .map_err(|e| SearchError::io(&path, e))
+        };
+        let json = serde_json::to_vec_pretty(self).map_err(|e| SearchError::Checkpoint {
+            path: dir.join("result.json"),
+            reason: e.to_string(),
+        })?;
+        write("result.json", &json)?;
+        let mut text = self.final_architecture.text.clone();
+        if let Some(d) = &self.final_architecture.darts_text {
+            text.push('\n');
+            text.push_str(d);
+        }
+        text.push('\n');
+        write("genotype.txt", text.as_bytes())?;
+        if let Some(dot) = self.dot() {
+            write("cells.dot", dot.as_bytes())?;
+        }
+        write("front.svg", svg::scatter(self).as_bytes())?;
+        Ok(())
+    }
+
+    /// Graphviz DOT of the final cells.
+    pub fn dot(&self) -> Option<String> {
+        match &self.final_architecture.genotype {
+            Some(g) => Some(g.to_dot()),
+            None => self
+                .final_architecture
+                .text
+                .parse::<crate::space::Nb201Genotype>()
+                .ok()
+                .map(|g| g.to_dot()),
+        }
+    }
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), in bytes.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
