@@ -6,13 +6,13 @@
 //! ```
 use std::time::Instant;
 
-use burn::backend::{Autodiff, Flex};
+use burn::backend::{Autodiff, NdArray};
 use tnd_nas::data::FashionMnistSample;
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig};
 use tnd_nas::space::DartsSpaceConfig;
 
-type B = Autodiff<Flex>;
+type B = Autodiff<NdArray>;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
         vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
     // MnasNet-style reward: accuracy * (params / 1.0 M)^-0.3.
     let reward = MnasReward::new(vec![1.0], vec![-0.3])?;
-    let config = SearchConfig::quick().with_seed(1);
+    let config = SearchConfig::quick().with_seed(1).with_mode(tnd_nas::search::TrainMode::SinglePath);
     std::fs::create_dir_all(&out)?;
     let mut log = JsonlLog::append(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();

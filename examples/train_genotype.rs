@@ -50,6 +50,18 @@ enum Dataset {
     Sample,
 }
 
+impl Dataset {
+    /// The `--dataset` value.
+    fn name(self) -> &'static str {
+        match self {
+            Self::Cifar10 => "cifar10",
+            Self::Cifar100 => "cifar100",
+            Self::FashionMnist => "fashion-mnist",
+            Self::Sample => "sample",
+        }
+    }
+}
+
 /// Where to train.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Device {
@@ -133,7 +145,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     let dataset = dataset.ok_or_else(|| anyhow!("--dataset is required"))?;
     let out = out.ok_or_else(|| anyhow!("--out is required"))?;
     if dataset != Dataset::Sample && data_dir.is_none() {
-        bail!("--dataset {dataset:?} needs --data-dir DIR");
+        bail!("--dataset {} needs --data-dir DIR", dataset.name());
     }
     config.validate()?;
     Ok(Some(Args {

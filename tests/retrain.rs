@@ -25,7 +25,8 @@ type B = Autodiff<Inner>;
 /// DARTS V2 (DARTS paper, second order).
 const DARTS_V2: &str = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
 
-/// The backend's random state is global and the runs are CPU-bound: one at a time.
+/// Flex's random state is process-wide: a test drawing random tensors while a run
+/// trains would change that run. The runs are CPU-bound anyway: one test at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
@@ -60,28 +61,32 @@ fn halve(data: &ImageDataset) -> ImageDataset {
     .unwrap()
 }
 
-/// The sample's search part for training and its held-out part for testing, at 14x14.
-fn data() -> (ImageDataset, ImageDataset) {
+/// The sample's search part for training and the first `test_len` images of its
+/// held-out part for testing, at 14x14.
+fn data(test_len: usize) -> (ImageDataset, ImageDataset) {
     let (search, holdout) = FashionMnistSample::search_and_holdout().unwrap();
+    let holdout = holdout.subset(&(0..test_len).collect::<Vec<_>>()).unwrap();
     (halve(&search), halve(&holdout))
 }
 
-/// A quick configuration: C = 8, 5 cells, batch 64, capped epochs.
+/// The quick protocol: C = 8, 5 cells, 3 epochs of 20 steps of batch 32, every
+/// ingredient of the full protocol on (auxiliary head, drop-path, cutout, crop, flip,
+/// clip), evaluation after the last epoch only.
 fn quick() -> RetrainConfig {
     RetrainConfig::default()
         .with_channels(8)
         .with_layers(5)
         .with_epochs(3)
-        .with_batch_size(64)
-        .with_lr(0.05)
+        .with_batch_size(32)
         .with_cutout(Some(4))
-        .with_crop_padding(2)
+        .with_crop_padding(1)
         .with_drop_path(0.1)
-        .with_max_steps_per_epoch(Some(15))
+        .with_max_steps_per_epoch(Some(20))
+        .with_eval_every(0)
 }
 
-fn run(config: &RetrainConfig) -> (RetrainOutcome<B>, Vec<RetrainEvent>) {
-    let (train, test) = data();
+fn run(config: &RetrainConfig, test_len: usize) -> (RetrainOutcome<B>, Vec<RetrainEvent>) {
+    let (train, test) = data(test_len);
     let mut events = Vec::new();
     let outcome = retrain::<B>(
         config,
@@ -100,52 +105,57 @@ fn run(config: &RetrainConfig) -> (RetrainOutcome<B>, Vec<RetrainEvent>) {
 fn a_short_retrain_beats_chance_by_far() {
     let _guard = serial();
     let config = quick();
-    let (outcome, events) = run(&config);
+    let (outcome, events) = run(&config, 500);
     let report = &outcome.report;
     eprintln!(
-        "short retrain: test {:.1}%, train {:.1}%, {:.1}s, history {:?}",
-        report.test_accuracy, report.train_accuracy, report.wall_seconds, report.history
+        "short retrain: test {:.1}%, train {:.1}%, {:.1}s wall, {:.0} images/s",
+        report.test_accuracy,
+        report.train_accuracy,
+        report.wall_seconds,
+        report.history[2].images_per_sec
     );
+    // Chance is 10%; seeds 0..4 give 62..68% on one machine.
     assert!(
-        report.test_accuracy > 50.0,
+        report.test_accuracy > 40.0,
         "test accuracy {}",
         report.test_accuracy
     );
     assert_eq!(
         (report.epochs, report.steps, report.history.len()),
-        (3, 45, 3)
+        (3, 60, 3)
     );
     let plain = EvalNetworkConfig::new(8, 5, 10).with_in_channels(1);
     assert_eq!(report.params, plain.param_count(&genotype()));
+    let with_aux = plain.with_auxiliary(true);
     assert_eq!(
         report.params_with_auxiliary,
-        plain.with_auxiliary(true).param_count(&genotype())
+        with_aux.param_count(&genotype())
     );
-    assert!(report.params_with_auxiliary > report.params);
+    assert_eq!(report.network, with_aux);
     for (e, record) in report.history.iter().enumerate() {
         assert_eq!(record.epoch, e);
         assert_eq!(record.lr, config.lr_at(e));
         assert_eq!(record.drop_path, config.drop_path_at(e));
-        assert_eq!((record.steps, record.images), (15, 15 * 64));
-        assert!(record.test_accuracy.is_some() && record.loss.is_finite());
-        assert!(record.images_per_sec > 0.0);
+        assert_eq!((record.steps, record.images), (20, 20 * 32));
+        assert_eq!(
+            record.test_accuracy.is_some(),
+            e == 2,
+            "only the last epoch is evaluated"
+        );
+        assert!(record.loss.is_finite() && record.images_per_sec > 0.0);
     }
-    assert_eq!(
-        report.test_accuracy,
-        report.history[2].test_accuracy.unwrap()
-    );
+    assert_eq!(Some(report.test_accuracy), report.history[2].test_accuracy);
     assert_eq!(report.train_accuracy, report.history[2].train_accuracy);
-    // The loss goes down.
     assert!(
         report.history[2].loss < report.history[0].loss,
         "{:?}",
         report.history
     );
-    // Events: started, 45 steps with a gradient norm, 3 epochs.
+    // Events: started, 60 steps with a gradient norm, 3 epochs.
     assert!(matches!(
         events[0],
         RetrainEvent::Started {
-            steps_per_epoch: 15,
+            steps_per_epoch: 20,
             epochs: 3,
             ..
         }
@@ -158,9 +168,9 @@ fn a_short_retrain_beats_chance_by_far() {
         .iter()
         .filter(|e| matches!(e, RetrainEvent::Epoch(_)))
         .count();
-    assert_eq!((steps, epochs), (45, 3));
-    // The standalone evaluation agrees with the report.
-    let (_, test) = data();
+    assert_eq!((steps, epochs), (60, 3));
+    // The standalone evaluation agrees with the report, whatever the batch size.
+    let (_, test) = data(500);
     let again = evaluate_accuracy(
         &outcome.model.valid(),
         test,
@@ -170,20 +180,34 @@ fn a_short_retrain_beats_chance_by_far() {
     )
     .unwrap();
     assert!((again - report.test_accuracy).abs() < 1e-9, "{again}");
-    // The report is JSON.
-    let json = serde_json::to_string(report).unwrap();
-    let back: tnd_nas::eval::RetrainReport = serde_json::from_str(&json).unwrap();
-    assert_eq!(&back, report);
+    // The report is JSON with the documented top-level fields.
+    let json: serde_json::Value = serde_json::to_value(report).unwrap();
+    for key in [
+        "test_accuracy",
+        "params",
+        "epochs",
+        "wall_seconds",
+        "history",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing");
+    }
+    let back: tnd_nas::eval::RetrainReport = serde_json::from_value(json).unwrap();
+    assert_eq!(
+        (back.params, back.steps, back.network),
+        (report.params, 60, report.network.clone())
+    );
 }
 
+/// Flex is deterministic (checked here within one process; separate processes on one
+/// machine gave the same numbers too); the test compares whole reports, timings aside.
 #[test]
 fn the_same_seed_gives_the_same_report() {
     let _guard = serial();
-    let config = quick().with_epochs(2).with_max_steps_per_epoch(Some(4));
-    let (a, _) = run(&config);
-    let (b, _) = run(&config);
+    let config = quick().with_epochs(2).with_max_steps_per_epoch(Some(3));
+    let (a, _) = run(&config, 100);
+    let (b, _) = run(&config, 100);
     assert_eq!(a.report.without_timings(), b.report.without_timings());
-    let (c, _) = run(&config.clone().with_seed(1));
+    let (c, _) = run(&config.clone().with_seed(1), 100);
     assert_ne!(
         a.report.history[0].loss, c.report.history[0].loss,
         "another seed gives another run"
@@ -193,8 +217,8 @@ fn the_same_seed_gives_the_same_report() {
 #[test]
 fn a_saved_model_loads_back_with_the_same_logits() {
     let _guard = serial();
-    let config = quick().with_epochs(1).with_max_steps_per_epoch(Some(3));
-    let (outcome, _) = run(&config);
+    let config = quick().with_epochs(1).with_max_steps_per_epoch(Some(2));
+    let (outcome, _) = run(&config, 50);
     let dir = std::env::temp_dir().join(format!("tnd-nas-retrain-test-{}", std::process::id()));
     let model = outcome.model.valid();
     let path = save_model(&model, &dir).unwrap();
@@ -214,7 +238,34 @@ fn a_saved_model_loads_back_with_the_same_logits() {
 }
 
 #[test]
+fn a_diverging_run_stops_with_an_error_naming_epoch_and_step() {
+    let _guard = serial();
+    let config = quick()
+        .with_epochs(1)
+        .with_lr(1e30)
+        .with_grad_clip(None)
+        .with_max_steps_per_epoch(Some(4));
+    let (train, test) = data(50);
+    let err = retrain::<B>(
+        &config,
+        &genotype(),
+        train,
+        test,
+        &Normalization::fashion_mnist(),
+        &Default::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, EvalError::Retrain(RetrainError::NonFiniteLoss { epoch: 0, step, .. }) if step > 0),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("epoch 0, step"), "{err}");
+}
+
+#[test]
 fn the_global_clip_bounds_the_norm_and_keeps_the_direction() {
+    let _guard = serial();
     let device = Default::default();
     let a = LinearConfig::new(6, 4).init::<B>(&device);
     let x = Tensor::<B, 2>::random([8, 6], Distribution::Normal(0.0, 3.0), &device);
@@ -295,6 +346,7 @@ fn the_global_clip_bounds_the_norm_and_keeps_the_direction() {
 
 #[test]
 fn bad_configurations_are_typed_errors_naming_the_field() {
+    let _guard = serial();
     let base = quick();
     let cases: Vec<(&str, RetrainConfig)> = vec![
         ("epochs", base.clone().with_epochs(0)),
@@ -319,7 +371,7 @@ fn bad_configurations_are_typed_errors_naming_the_field() {
             base.clone().with_max_steps_per_epoch(Some(0)),
         ),
     ];
-    let (train, test) = data();
+    let (train, test) = data(50);
     for (field, config) in cases {
         let err = config.validate().unwrap_err();
         assert!(

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -402,14 +402,16 @@ fn data_error(e: impl std::fmt::Display) -> EvalError {
 /// Everything is checked before any work: the configuration, the genotype, and that
 /// both datasets are non-empty with the same image shape and classes. The random
 /// state of `B` is seeded with `config.seed` before the network is built, so two runs
-/// with the same seed on a deterministic backend give the same report (timings aside).
+/// with the same seed on a deterministic backend give the same report (timings aside)
+/// provided nothing else draws from the backend's random state meanwhile (Flex's is
+/// process-wide: concurrent runs in one process perturb each other).
 /// Each epoch `e` trains with lr [`RetrainConfig::lr_at`]`(e)` and drop-path
 /// [`RetrainConfig::drop_path_at`]`(e)` on the loss `CE(logits) + w * CE(aux_logits)`,
 /// clipping the global gradient norm; the test accuracy is measured on
 /// `B::InnerBackend` with BN running statistics. `observer` sees every step and epoch.
 ///
 /// ```
-/// use burn::backend::{Autodiff, NdArray};
+/// use burn::backend::{Autodiff, Flex};
 /// use tnd_nas::data::{FashionMnistSample, Normalization};
 /// use tnd_nas::eval::{retrain, RetrainConfig, RetrainEvent};
 /// use tnd_nas::Genotype;
@@ -425,7 +427,7 @@ fn data_error(e: impl std::fmt::Display) -> EvalError {
 ///     .with_batch_size(32)
 ///     .with_cutout(None);
 /// let mut epochs = 0;
-/// let outcome = retrain::<Autodiff<NdArray>>(
+/// let outcome = retrain::<Autodiff<Flex>>(
 ///     &config,
 ///     &genotype,
 ///     train,
@@ -693,6 +695,17 @@ pub fn evaluate_accuracy<B: Backend>(
     accuracy(model, &Arc::new(dataset), normalization, &config, device)
 }
 
+/// Initialises every lazily initialised parameter in place. Burn's `Param` clones an
+/// uninitialised parameter into a second, independent lazy state, so a clone saved
+/// before the first use would hold other weights than the original ends up with.
+struct Materialize;
+
+impl<B: Backend> ModuleVisitor<B> for Materialize {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let _ = param.val();
+    }
+}
+
 fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
     NamedMpkFileRecorder::<FullPrecisionSettings>::new()
 }
@@ -719,6 +732,7 @@ pub fn save_model<B: Backend>(
     let dir = dir.as_ref();
     let path = dir.join(MODEL_FILE);
     std::fs::create_dir_all(dir).map_err(|e| record_error(dir, e))?;
+    model.visit(&mut Materialize);
     model
         .clone()
         .save_file(path.clone(), &recorder())

@@ -96,13 +96,19 @@ impl<B: Backend> BatchNorm2d<B> {
         let device = x.device();
         let [n, c, h, w] = x.dims();
         let training = B::ad_enabled(&device);
-        let (mean, var) = if training || !self.track_running_stats {
-            let flat = x.clone().swap_dims(0, 1).reshape([c, n * h * w]);
-            let mean = flat.clone().mean_dim(1);
-            let var = flat.sub(mean.clone()).square().mean_dim(1);
-            if !(training && self.track_running_stats) {
-                return self.normalize(x, mean.reshape([1, c, 1, 1]), var.reshape([1, c, 1, 1]));
-            }
+        let batch_stats = |x: &Tensor<B, 4>| {
+            let mean = x.clone().mean_dim(3).mean_dim(2).mean_dim(0);
+            let centered = x.clone().sub(mean.clone());
+            let var = centered.clone().square().mean_dim(3).mean_dim(2).mean_dim(0);
+            (mean, centered, var)
+        };
+        if !training && self.track_running_stats {
+            let mean = self.running_mean.value().to_device(&device).reshape([1, c, 1, 1]);
+            let var = self.running_var.value().to_device(&device).reshape([1, c, 1, 1]);
+            return self.scale(x.sub(mean), var);
+        }
+        let (mean, centered, var) = batch_stats(&x);
+        if training && self.track_running_stats {
             let count = (n * h * w) as f64;
             let unbiased = if count > 1.0 { count / (count - 1.0) } else { 1.0 };
             let rm = self
@@ -110,7 +116,7 @@ impl<B: Backend> BatchNorm2d<B> {
                 .value_sync()
                 .to_device(&device)
                 .mul_scalar(1.0 - self.momentum)
-                .add(mean.clone().detach().reshape([c]).mul_scalar(self.momentum));
+                .add(mean.detach().reshape([c]).mul_scalar(self.momentum));
             let rv = self
                 .running_var
                 .value_sync()
@@ -119,19 +125,14 @@ impl<B: Backend> BatchNorm2d<B> {
                 .add(var.clone().detach().reshape([c]).mul_scalar(self.momentum * unbiased));
             self.running_mean.update(rm.detach());
             self.running_var.update(rv.detach());
-            (mean.reshape([1, c, 1, 1]), var.reshape([1, c, 1, 1]))
-        } else {
-            (
-                self.running_mean.value().to_device(&device).reshape([1, c, 1, 1]),
-                self.running_var.value().to_device(&device).reshape([1, c, 1, 1]),
-            )
-        };
-        self.normalize(x, mean, var)
+        }
+        self.scale(centered, var)
     }
 
-    fn normalize(&self, x: Tensor<B, 4>, mean: Tensor<B, 4>, var: Tensor<B, 4>) -> Tensor<B, 4> {
-        let c = x.dims()[1];
-        let y = x.sub(mean).div(var.add_scalar(self.epsilon).sqrt());
+    /// `centered / sqrt(var + eps)`, then the affine scale and shift.
+    fn scale(&self, centered: Tensor<B, 4>, var: Tensor<B, 4>) -> Tensor<B, 4> {
+        let c = centered.dims()[1];
+        let y = centered.div(var.add_scalar(self.epsilon).sqrt());
         match (&self.gamma, &self.beta) {
             (Some(g), Some(b)) => y
                 .mul(g.val().reshape([1, c, 1, 1]))

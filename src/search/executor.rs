@@ -596,6 +596,7 @@ impl<B: AutodiffBackend> Search<B> {
                     if stop && !self.state.schedule.is_finished() {
                         return self.stop(observers, started, stage + 1);
                     }
+                    break;
                 }
             }
         }
