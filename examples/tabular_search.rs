@@ -25,7 +25,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 use tnd_nas::eval::Nb201NetworkConfig;
 use tnd_nas::objective::{
-    Chebyshev, Direction, EvalNetworkSpec, HardConstraint, Macs, MnasReward, Objective,
+    Direction, EvalNetworkSpec, Macs, Objective, reward_from_spec,
     ObjectiveContext, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
 };
 use tnd_nas::space::Nb201Space;
@@ -132,16 +132,6 @@ fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective
     }
 }
 
-fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>> {
-    text.split(sep)
-        .map(|x| {
-            x.trim()
-                .parse::<f64>()
-                .with_context(|| format!("{what}: `{x}` is not a number"))
-        })
-        .collect()
-}
-
 fn reward(
     spec: Option<&str>,
     directions: &[Direction],
@@ -154,56 +144,7 @@ fn reward(
         );
         return Ok(Box::new(WeightedSum::new(vec![1.0])?));
     };
-    let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
-    let first = |d: Direction| directions.iter().position(|x| *x == d);
-    let acc_cost = || -> Result<(usize, usize)> {
-        Ok((
-            first(Direction::Maximise)
-                .ok_or_else(|| anyhow!("`{kind}` needs a maximised objective (accuracy)"))?,
-            first(Direction::Minimise)
-                .ok_or_else(|| anyhow!("`{kind}` needs a minimised objective (cost)"))?,
-        ))
-    };
-    let keyed = |keys: &[&str]| -> Result<BTreeMap<String, String>> {
-        let mut map = BTreeMap::new();
-        for kv in args.split(',') {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| anyhow!("`{kind}` takes key=value pairs, got `{kv}`"))?;
-            ensure!(
-                keys.contains(&k),
-                "`{kind}` has no setting `{k}` (settings: {})",
-                keys.join(", ")
-            );
-            map.insert(k.to_string(), v.to_string());
-        }
-        Ok(map)
-    };
-    Ok(match kind {
-        "mnas" => {
-            let kv = keyed(&["target", "exponent"])?;
-            let get = |k: &str| kv.get(k).ok_or_else(|| anyhow!("`mnas` needs `{k}=`"));
-            let (acc, cost) = acc_cost()?;
-            Box::new(
-                MnasReward::new(
-                    numbers(get("target")?, '/', "target")?,
-                    numbers(get("exponent")?, '/', "exponent")?,
-                )?
-                .with_objectives(acc, cost),
-            )
-        }
-        "hard" => {
-            let kv = keyed(&["limit"])?;
-            let limit = kv
-                .get("limit")
-                .ok_or_else(|| anyhow!("`hard` needs `limit=`"))?;
-            let (acc, cost) = acc_cost()?;
-            Box::new(HardConstraint::new(numbers(limit, '/', "limit")?)?.with_objectives(acc, cost))
-        }
-        "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
-        "chebyshev" => Box::new(Chebyshev::new(numbers(args, ',', "weights")?, ideal)?),
-        other => bail!("unknown reward `{other}` (expected mnas, hard, sum or chebyshev)"),
-    })
+    Ok(reward_from_spec(spec, directions, &ideal)?)
 }
 
 /// Checks that every architecture string of the table is an NB201 string written the

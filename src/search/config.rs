@@ -119,7 +119,7 @@ impl SearchConfig {
     }
 
     /// A small search that runs in minutes on a CPU: the paper's three stages and drop
-    /// counts on 2/3/4 cells of 8 channels, 2 epochs each (1 warm-up), 24 steps per
+    /// counts on 2/3/4 cells of 8 channels, 2 epochs each (1 warm-up), 12 steps per
     /// epoch of batch 32, M = 4 samples every 2 steps.
     pub fn quick() -> Self {
         let stages = ShrinkScheduleConfig::paper_tnd()
@@ -135,7 +135,7 @@ impl SearchConfig {
                 batch_size: 32,
                 lr: 0.05,
                 alpha_every: 2,
-                max_steps_per_epoch: Some(24),
+                max_steps_per_epoch: Some(12),
                 ..TrainConfig::default()
             },
             ..Self::paper()

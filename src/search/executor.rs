@@ -526,6 +526,8 @@ impl<B: AutodiffBackend> Search<B> {
                             if Self::emit(observers, &SearchEvent::Alpha(record)) {
                                 return self.stop(observers, started, stage);
                             }
+                            // Step times exclude the update (it has its own `update_ms`).
+                            last = Instant::now();
                         }
                     }
                 }

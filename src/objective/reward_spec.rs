@@ -1,0 +1,104 @@
+//! Rewards from short text specs, for command lines and config files.
+
+use super::{Chebyshev, Direction, HardConstraint, MnasReward, ObjectiveError, Reward, WeightedSum};
+
+fn invalid(reason: String) -> ObjectiveError {
+    ObjectiveError::InvalidConfig {
+        what: "reward spec".into(),
+        reason,
+    }
+}
+
+fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>, ObjectiveError> {
+    text.split(sep)
+        .map(|x| {
+            x.trim()
+                .parse::<f64>()
+                .map_err(|_| invalid(format!("{what}: `{x}` is not a number")))
+        })
+        .collect()
+}
+
+/// Builds a reward from a spec:
+///
+/// - `mnas:target=T1/T2/T3,exponent=W1/W2/W3`: `acc * (cost / T_s)^W_s` per stage (the
+///   last value repeats);
+/// - `hard:limit=L1/L2/L3`: accuracy while the cost is within the stage's limit, else 0;
+/// - `sum:W1,W2,...`: weighted sum (weights apply to values oriented so that larger is
+///   better);
+/// - `chebyshev:W1,W2,...`: weighted Chebyshev distance to `ideal`.
+///
+/// `mnas` and `hard` take the first maximised objective as the accuracy and the first
+/// minimised one as the cost.
+///
+/// ```
+/// use tnd_nas::objective::{reward_from_spec, Direction};
+/// let dirs = [Direction::Maximise, Direction::Minimise];
+/// let r = reward_from_spec("mnas:target=2/1,exponent=-1", &dirs, &[100.0, 0.0])?;
+/// assert_eq!(r.reward(&[80.0, 4.0], &dirs, 0)?, 40.0);
+/// assert_eq!(r.reward(&[80.0, 4.0], &dirs, 1)?, 20.0);
+/// assert!(reward_from_spec("mnas:target=2", &dirs, &[]).is_err());
+/// assert!(reward_from_spec("best", &dirs, &[]).is_err());
+/// # Ok::<(), tnd_nas::objective::ObjectiveError>(())
+/// ```
+///
+/// # Errors
+/// [`ObjectiveError::InvalidConfig`] naming what is wrong with the spec, or the
+/// reward's own validation error.
+pub fn reward_from_spec(spec: &str, directions: &[Direction], ideal: &[f64]) -> Result<Box<dyn Reward>, ObjectiveError> {
+    let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
+    let first = |d: Direction| directions.iter().position(|x| *x == d);
+    let acc_cost = || -> Result<(usize, usize), ObjectiveError> {
+        Ok((
+            first(Direction::Maximise).ok_or_else(|| invalid(format!("`{kind}` needs a maximised objective (accuracy)")))?,
+            first(Direction::Minimise).ok_or_else(|| invalid(format!("`{kind}` needs a minimised objective (cost)")))?,
+        ))
+    };
+    let keyed = |keys: &[&str]| -> Result<Vec<(String, String)>, ObjectiveError> {
+        let mut pairs = Vec::new();
+        for kv in args.split(',').filter(|kv| !kv.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| invalid(format!("`{kind}` takes key=value pairs, got `{kv}`")))?;
+            if !keys.contains(&k) {
+                return Err(invalid(format!("`{kind}` has no setting `{k}` (settings: {})", keys.join(", "))));
+            }
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        Ok(pairs)
+    };
+    let get = |pairs: &[(String, String)], k: &str| -> Result<String, ObjectiveError> {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| invalid(format!("`{kind}` needs `{k}=`")))
+    };
+    let reward: Box<dyn Reward> = match kind {
+        "mnas" => {
+            let kv = keyed(&["target", "exponent"])?;
+            let (acc, cost) = acc_cost()?;
+            Box::new(
+                MnasReward::new(
+                    numbers(&get(&kv, "target")?, '/', "target")?,
+                    numbers(&get(&kv, "exponent")?, '/', "exponent")?,
+                )?
+                .with_objectives(acc, cost),
+            )
+        }
+        "hard" => {
+            let kv = keyed(&["limit"])?;
+            let (acc, cost) = acc_cost()?;
+            Box::new(HardConstraint::new(numbers(&get(&kv, "limit")?, '/', "limit")?)?.with_objectives(acc, cost))
+        }
+        "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
+        "chebyshev" => Box::new(Chebyshev::new(numbers(args, ',', "weights")?, ideal.to_vec())?),
+        other => {
+            return Err(invalid(format!(
+                "unknown reward `{other}` (expected mnas, hard, sum or chebyshev)"
+            )));
+        }
+    };
+    reward.check(directions)?;
+    Ok(reward)
+}
