@@ -133,7 +133,10 @@ fn parse_args() -> Result<Opts> {
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| anyhow!("{name} needs a value\n{USAGE}"));
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| anyhow!("{name} needs a value\n{USAGE}"))
+        };
         match a.as_str() {
             "--device" => {
                 o.device = match value("--device")?.as_str() {
@@ -217,7 +220,7 @@ impl Sizes {
                 warmup: 3,
                 steps: 10,
                 alpha_reps: 3,
-                budget_s: 30.0,
+                budget_s: 20.0,
             }
         };
         if let Some(n) = steps {
@@ -240,10 +243,16 @@ impl Tol {
     fn for_device(device: DeviceKind, opts: &Opts) -> Self {
         let base = match device {
             // Two f32 CPU backends: only the summation order differs.
-            DeviceKind::Cpu => Tol { out: 1e-4, grad: 1e-3 },
+            DeviceKind::Cpu => Tol {
+                out: 1e-4,
+                grad: 1e-3,
+            },
             // cubecl runs f32 matmuls and convolutions on tensor cores in TF32
             // (10-bit mantissa), so allow ~10 TF32 ulps on unit-scale outputs.
-            DeviceKind::Cuda => Tol { out: 5e-3, grad: 1e-2 },
+            DeviceKind::Cuda => Tol {
+                out: 5e-3,
+                grad: 1e-2,
+            },
         };
         Tol {
             out: opts.tol_out.unwrap_or(base.out),
@@ -327,7 +336,11 @@ fn fmt_num(v: f64) -> String {
 
 fn one_line(s: &str) -> String {
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 400 { format!("{}...", s.chars().take(400).collect::<String>()) } else { s }
+    if s.chars().count() > 400 {
+        format!("{}...", s.chars().take(400).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Panic messages recorded by the quiet hook installed in `main` since the last
@@ -345,7 +358,10 @@ fn install_quiet_panic_hook() {
         } else {
             "unknown panic".to_string()
         };
-        let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
         if let Ok(mut all) = PANICS.lock() {
             all.push(format!("{msg}{at}"));
         }
@@ -354,11 +370,17 @@ fn install_quiet_panic_hook() {
 
 /// The panics recorded since the last call, root cause first, as one line.
 fn take_panics() -> String {
-    let all = PANICS.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+    let all = PANICS
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
     if all.is_empty() {
         "panic".into()
     } else {
-        all.iter().map(|m| one_line(m)).collect::<Vec<_>>().join(" | then: ")
+        all.iter()
+            .map(|m| one_line(m))
+            .collect::<Vec<_>>()
+            .join(" | then: ")
     }
 }
 
@@ -393,7 +415,11 @@ fn max_diff(a: &[f32], b: &[f32]) -> Result<(f64, f64)> {
     for (x, y) in a.iter().zip(b) {
         let d = (f64::from(*x) - f64::from(*y)).abs();
         // NaN on either side must fail.
-        diff = if d.is_nan() { f64::INFINITY } else { diff.max(d) };
+        diff = if d.is_nan() {
+            f64::INFINITY
+        } else {
+            diff.max(d)
+        };
         scale = scale.max(f64::from(*y).abs());
     }
     Ok((diff, scale))
@@ -411,8 +437,14 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for CollectGrads<'_, B> {
     }
 }
 
-fn grads_of<B: AutodiffBackend, M: Module<B>>(module: &M, grads: &B::Gradients) -> Vec<Option<TensorData>> {
-    let mut v = CollectGrads::<B> { grads, out: Vec::new() };
+fn grads_of<B: AutodiffBackend, M: Module<B>>(
+    module: &M,
+    grads: &B::Gradients,
+) -> Vec<Option<TensorData>> {
+    let mut v = CollectGrads::<B> {
+        grads,
+        out: Vec::new(),
+    };
     module.visit(&mut v);
     v.out
 }
@@ -470,8 +502,10 @@ fn share_weights<A: Backend, R: Backend, MA: Module<A>, MR: Module<R>>(
     materialize(&a);
     materialize(&r);
     let recorder = BinBytesRecorder::<FullPrecisionSettings>::default();
-    let bytes = Recorder::<A>::record(&recorder, a.clone().into_record(), ()).map_err(|e| anyhow!("record: {e:?}"))?;
-    let ra = Recorder::<A>::load(&recorder, bytes.clone(), da).map_err(|e| anyhow!("load: {e:?}"))?;
+    let bytes = Recorder::<A>::record(&recorder, a.clone().into_record(), ())
+        .map_err(|e| anyhow!("record: {e:?}"))?;
+    let ra =
+        Recorder::<A>::load(&recorder, bytes.clone(), da).map_err(|e| anyhow!("load: {e:?}"))?;
     let rr = Recorder::<R>::load(&recorder, bytes, dr).map_err(|e| anyhow!("load: {e:?}"))?;
     Ok((a.load_record(ra), r.load_record(rr)))
 }
@@ -502,7 +536,10 @@ fn op_parity<D: Backend, R: Backend>(
     let ya = a.forward(xa.clone());
     let xr = Tensor::<Autodiff<R>, 4>::from_data(x, rd).require_grad();
     let yr = r.forward(xr.clone());
-    let (out_diff, _) = max_diff(&to_f32(ya.clone().into_data())?, &to_f32(yr.clone().into_data())?)?;
+    let (out_diff, _) = max_diff(
+        &to_f32(ya.clone().into_data())?,
+        &to_f32(yr.clone().into_data())?,
+    )?;
 
     let ga = (ya * Tensor::from_data(proj.clone(), dd)).sum().backward();
     let gr = (yr * Tensor::from_data(proj, rd)).sum().backward();
@@ -554,14 +591,22 @@ fn supernet_parity<D: Backend, R: Backend>(
     let (a, r) = share_weights::<Autodiff<D>, Autodiff<R>, _, _>(a, r, dd, rd)?;
     let counts: Vec<usize> = cfg.active.iter().map(Vec::len).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let x = random_data(&[sz.net_batch, cfg.in_channels, sz.net_side, sz.net_side], &mut rng);
-    let labels: Vec<i64> = (0..sz.net_batch).map(|i| (i % cfg.classes) as i64).collect();
+    let x = random_data(
+        &[sz.net_batch, cfg.in_channels, sz.net_side, sz.net_side],
+        &mut rng,
+    );
+    let labels: Vec<i64> = (0..sz.net_batch)
+        .map(|i| (i % cfg.classes) as i64)
+        .collect();
     let y = TensorData::new(labels, [sz.net_batch]);
     let path = varied_weights(&counts);
 
     let la = a.forward(Tensor::from_data(x.clone(), dd), &path)?;
     let lr = r.forward(Tensor::from_data(x.clone(), rd), &path)?;
-    let (logit_diff, _) = max_diff(&to_f32(la.clone().into_data())?, &to_f32(lr.clone().into_data())?)?;
+    let (logit_diff, _) = max_diff(
+        &to_f32(la.clone().into_data())?,
+        &to_f32(lr.clone().into_data())?,
+    )?;
     let ce_a = CrossEntropyLossConfig::new().init(dd);
     let ce_r = CrossEntropyLossConfig::new().init(rd);
     let loss_a = ce_a.forward(la, Tensor::<Autodiff<D>, 1, Int>::from_data(y.clone(), dd));
@@ -570,7 +615,10 @@ fn supernet_parity<D: Backend, R: Backend>(
         loss_a.clone().into_scalar().elem::<f64>(),
         loss_r.clone().into_scalar().elem::<f64>(),
     );
-    let g = compare_grads(grads_of(&a, &loss_a.backward()), grads_of(&r, &loss_r.backward()))?;
+    let g = compare_grads(
+        grads_of(&a, &loss_a.backward()),
+        grads_of(&r, &loss_r.backward()),
+    )?;
 
     let mut fwd = Check::new("supernet-parity", format!("{label} weighted-train"))
         .num("max_abs_diff", logit_diff)
@@ -603,11 +651,19 @@ fn supernet_parity<D: Backend, R: Backend>(
     Ok(vec![fwd, bwd, inf])
 }
 
-fn parity_checks<D: Backend, R: Backend>(sz: &Sizes, tol: Tol, dd: &D::Device, rd: &R::Device, emit: &mut dyn FnMut(Check)) {
+fn parity_checks<D: Backend, R: Backend>(
+    sz: &Sizes,
+    tol: Tol,
+    dd: &D::Device,
+    rd: &R::Device,
+    emit: &mut dyn FnMut(Check),
+) {
     for kind in OpKind::ALL {
         for stride in [1, 2] {
             let label = format!("{kind} s{stride}");
-            emit(guarded("op-parity", &label, || op_parity::<D, R>(kind, stride, sz, tol, dd, rd)));
+            emit(guarded("op-parity", &label, || {
+                op_parity::<D, R>(kind, stride, sz, tol, dd, rd)
+            }));
         }
     }
     let nets: Vec<(&str, Result<SuperNetConfig>)> = vec![
@@ -618,7 +674,15 @@ fn parity_checks<D: Backend, R: Backend>(sz: &Sizes, tol: Tol, dd: &D::Device, r
                 .map(|s| SuperNetConfig::darts(&s, sz.net_channels, sz.net_cells, 10))
                 .map_err(Into::into),
         ),
-        ("nb201", Ok(SuperNetConfig::nb201(&Nb201Space::new(), sz.net_channels, 1, 10))),
+        (
+            "nb201",
+            Ok(SuperNetConfig::nb201(
+                &Nb201Space::new(),
+                sz.net_channels,
+                1,
+                10,
+            )),
+        ),
     ];
     for (label, cfg) in nets {
         let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -627,7 +691,11 @@ fn parity_checks<D: Backend, R: Backend>(sz: &Sizes, tol: Tol, dd: &D::Device, r
         match result {
             Ok(Ok(checks)) => checks.into_iter().for_each(&mut *emit),
             Ok(Err(e)) => emit(Check::failed("supernet-parity", label, &format!("{e:#}"))),
-            Err(_) => emit(Check::failed("supernet-parity", label, &format!("panicked: {}", take_panics()))),
+            Err(_) => emit(Check::failed(
+                "supernet-parity",
+                label,
+                &format!("panicked: {}", take_panics()),
+            )),
         }
     }
 }
@@ -675,7 +743,12 @@ fn bench_data(batch: usize, batches: usize) -> Result<BenchData> {
         .init(Arc::new(a))?;
     let take = |loader: &tnd_nas::data::BatchLoader| -> Result<Vec<(TensorData, TensorData)>> {
         (0..loader.batches_per_epoch().min(batches))
-            .map(|i| loader.batch(0, i).map(|b| (b.images, b.labels)).map_err(Into::into))
+            .map(|i| {
+                loader
+                    .batch(0, i)
+                    .map(|b| (b.images, b.labels))
+                    .map_err(Into::into)
+            })
             .collect()
     };
     let data = BenchData {
@@ -715,7 +788,13 @@ fn stage_config(stage: Stage, channels: usize) -> Result<SuperNetConfig> {
     let reduce = &reduce_set.ops()[..stage.reduce_ops];
     let half = cfg.active.len() / 2;
     cfg.active = (0..cfg.active.len())
-        .map(|e| if e < half { normal.to_vec() } else { reduce.to_vec() })
+        .map(|e| {
+            if e < half {
+                normal.to_vec()
+            } else {
+                reduce.to_vec()
+            }
+        })
         .collect();
     Ok(cfg)
 }
@@ -796,7 +875,14 @@ fn bench_stage<B: AutodiffBackend>(
         let logits = model.forward(x, &path)?;
         let loss = ce.forward(logits.clone(), y.clone());
         last_loss = loss.clone().into_scalar().elem::<f64>();
-        let _correct = logits.argmax(1).flatten::<1>(0, 1).equal(y).int().sum().into_scalar().elem::<f64>();
+        let _correct = logits
+            .argmax(1)
+            .flatten::<1>(0, 1)
+            .equal(y)
+            .int()
+            .sum()
+            .into_scalar()
+            .elem::<f64>();
         if warm {
             sample_mem();
         }
@@ -846,8 +932,14 @@ fn bench_stage<B: AutodiffBackend>(
             for _ in 0..SAMPLES {
                 let p = Path::SinglePath(random_choice(&counts, &mut rng));
                 let logits = net.forward(x.clone(), &p)?;
-                acc_sum +=
-                    logits.argmax(1).flatten::<1>(0, 1).equal(y.clone()).int().sum().into_scalar().elem::<f64>();
+                acc_sum += logits
+                    .argmax(1)
+                    .flatten::<1>(0, 1)
+                    .equal(y.clone())
+                    .int()
+                    .sum()
+                    .into_scalar()
+                    .elem::<f64>();
             }
             if rep > 0 {
                 alpha_times.push(started.elapsed().as_secs_f64());
@@ -856,12 +948,12 @@ fn bench_stage<B: AutodiffBackend>(
         let n = alpha_times.len();
         let alpha_s = median(&mut alpha_times);
         let mut c = Check::new("alpha-update", format!("stage{}", stage.index))
-        .num("M", SAMPLES as f64)
-        .num("batch", sz.bench_batch as f64)
-        .num("cells", stage.cells as f64)
-        .num("update_ms", alpha_s * 1e3)
-        .num("per_sample_ms", alpha_s * 1e3 / SAMPLES as f64)
-        .num("reps", n as f64);
+            .num("M", SAMPLES as f64)
+            .num("batch", sz.bench_batch as f64)
+            .num("cells", stage.cells as f64)
+            .num("update_ms", alpha_s * 1e3)
+            .num("per_sample_ms", alpha_s * 1e3 / SAMPLES as f64)
+            .num("reps", n as f64);
         c.pass = alpha_s.is_finite() && acc_sum.is_finite();
         Some((c, alpha_s))
     } else {
@@ -876,11 +968,16 @@ fn bench_stage<B: AutodiffBackend>(
 
 fn memory_fields(c: Check, gpu: bool, in_use: u64, reserved: u64) -> Check {
     if gpu && reserved > 0 {
-        c.num("gpu_mem_in_use_mib", mib(in_use)).num("gpu_mem_reserved_mib", mib(reserved))
+        c.num("gpu_mem_in_use_mib", mib(in_use))
+            .num("gpu_mem_reserved_mib", mib(reserved))
     } else {
         let rss = tnd_nas::search::peak_memory_bytes().map_or(f64::NAN, mib);
         let c = c.num("process_peak_rss_mib", rss);
-        if gpu { c.text("gpu_mem", "unavailable") } else { c }
+        if gpu {
+            c.text("gpu_mem", "unavailable")
+        } else {
+            c
+        }
     }
 }
 
@@ -888,11 +985,19 @@ fn memory_fields(c: Check, gpu: bool, in_use: u64, reserved: u64) -> Check {
 fn projected_hours(t: &[Timing; 3]) -> (f64, [f64; 3]) {
     let steps = EPOCHS * STEPS_PER_EPOCH;
     let updates = (EPOCHS - WARMUP_EPOCHS) * STEPS_PER_EPOCH / ALPHA_EVERY;
-    let per_stage: [f64; 3] = std::array::from_fn(|i| (steps * t[i].step_s + updates * t[i].alpha_s.unwrap_or(0.0)) / 3600.0);
+    let per_stage: [f64; 3] = std::array::from_fn(|i| {
+        (steps * t[i].step_s + updates * t[i].alpha_s.unwrap_or(0.0)) / 3600.0
+    });
     (per_stage.iter().sum(), per_stage)
 }
 
-fn bench_checks<B: AutodiffBackend>(sz: &Sizes, device: &B::Device, mem: MemProbe<'_>, gpu: bool, emit: &mut dyn FnMut(Check)) {
+fn bench_checks<B: AutodiffBackend>(
+    sz: &Sizes,
+    device: &B::Device,
+    mem: MemProbe<'_>,
+    gpu: bool,
+    emit: &mut dyn FnMut(Check),
+) {
     let data = match bench_data(sz.bench_batch, 4) {
         Ok(d) => d,
         Err(e) => {
@@ -904,8 +1009,14 @@ fn bench_checks<B: AutodiffBackend>(sz: &Sizes, device: &B::Device, mem: MemProb
     let mut single: [Option<Timing>; 3] = [None; 3];
     for stage in stages(sz) {
         for w in [true, false] {
-            let label = format!("stage{} {}", stage.index, if w { "weighted" } else { "single-path" });
-            let result = panic::catch_unwind(AssertUnwindSafe(|| bench_stage::<B>(stage, w, sz, &data, device, mem, gpu)));
+            let label = format!(
+                "stage{} {}",
+                stage.index,
+                if w { "weighted" } else { "single-path" }
+            );
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                bench_stage::<B>(stage, w, sz, &data, device, mem, gpu)
+            }));
             match result {
                 Ok(Ok((step, alpha, timing))) => {
                     emit(step);
@@ -919,11 +1030,16 @@ fn bench_checks<B: AutodiffBackend>(sz: &Sizes, device: &B::Device, mem: MemProb
                     }
                 }
                 Ok(Err(e)) => emit(Check::failed("step", label, &format!("{e:#}"))),
-                Err(_) => emit(Check::failed("step", label, &format!("panicked: {}", take_panics()))),
+                Err(_) => emit(Check::failed(
+                    "step",
+                    label,
+                    &format!("panicked: {}", take_panics()),
+                )),
             }
         }
     }
-    let sizes = if sz.bench_cells == [5, 11, 17] && sz.bench_channels == 16 && sz.bench_batch == 64 {
+    let sizes = if sz.bench_cells == [5, 11, 17] && sz.bench_channels == 16 && sz.bench_batch == 64
+    {
         "paper"
     } else {
         "quick-not-paper"
@@ -931,7 +1047,11 @@ fn bench_checks<B: AutodiffBackend>(sz: &Sizes, device: &B::Device, mem: MemProb
     for (mode, t) in [("weighted", weighted), ("single-path", single)] {
         let label = format!("{mode} sizes={sizes}");
         let Some(t) = t.iter().copied().collect::<Option<Vec<Timing>>>() else {
-            emit(Check::failed("projection", label, "a stage benchmark failed"));
+            emit(Check::failed(
+                "projection",
+                label,
+                "a stage benchmark failed",
+            ));
             continue;
         };
         // Single-path training uses the alpha-update times measured on the same stage.
@@ -941,7 +1061,7 @@ fn bench_checks<B: AutodiffBackend>(sz: &Sizes, device: &B::Device, mem: MemProb
         });
         let (hours, per) = projected_hours(&t);
         let mut c = Check::new("projection", label)
-            .num("gpu_hours", hours)
+            .num(if gpu { "gpu_hours" } else { "cpu_hours" }, hours)
             .num("stage1_h", per[0])
             .num("stage2_h", per[1])
             .num("stage3_h", per[2])
@@ -986,7 +1106,10 @@ fn run<D: Backend, R: Backend>(
     }
     let failed = checks.iter().filter(|c| !c.pass).count();
     let wall = started.elapsed().as_secs_f64();
-    println!("# RESULT checks={} failed={failed} wall_s={wall:.1}", checks.len());
+    println!(
+        "# RESULT checks={} failed={failed} wall_s={wall:.1}",
+        checks.len()
+    );
     if let Some(path) = &opts.out {
         let doc = json!({
             "device": names.0,
@@ -1049,7 +1172,13 @@ fn main() {
         }
     };
     let result = match opts.device {
-        DeviceKind::Cpu => run::<Flex, NdArray>(&opts, ("cpu-flex", "cpu-ndarray"), &Default::default(), &Default::default(), &|| None),
+        DeviceKind::Cpu => run::<Flex, NdArray>(
+            &opts,
+            ("cpu-flex", "cpu-ndarray"),
+            &Default::default(),
+            &Default::default(),
+            &|| None,
+        ),
         DeviceKind::Cuda => run_cuda(&opts),
     };
     match result {
@@ -1071,13 +1200,19 @@ fn run_cuda(opts: &Opts) -> Result<i32> {
         }
     };
     let mem_device = device.clone();
-    run::<cuda::CudaB, NdArray>(opts, ("cuda", "cpu-ndarray"), &device, &Default::default(), &move || {
-        cuda::memory(&mem_device)
-    })
+    run::<cuda::CudaB, NdArray>(
+        opts,
+        ("cuda", "cpu-ndarray"),
+        &device,
+        &Default::default(),
+        &move || cuda::memory(&mem_device),
+    )
 }
 
 #[cfg(not(feature = "cuda"))]
 fn run_cuda(_opts: &Opts) -> Result<i32> {
-    eprintln!("error: this binary was built without the cuda feature; rebuild with --features cuda");
+    eprintln!(
+        "error: this binary was built without the cuda feature; rebuild with --features cuda"
+    );
     std::process::exit(2);
 }

@@ -1,6 +1,65 @@
 //! # tnd-nas
 //!
-//! Neural architecture search for objectives gradient descent cannot see.
+//! Neural architecture search for objectives gradient descent cannot see: parameter
+//! count, multiply-accumulates, latency, energy, anything you can measure. It implements
+//! TND-NAS (Lyu & Wen, 2021): a DARTS-style supernet whose weights train by gradient
+//! descent, while the architecture parameters `alpha` move by a policy gradient
+//! (REINFORCE) on architectures sampled from `softmax(alpha)` and rewarded by any mix of
+//! supernet accuracy and non-differentiable metrics; the space shrinks progressively
+//! while the network deepens.
+//!
+//! ## The pieces
+//! - [`space`]: the [`SearchSpace`] trait, the DARTS cell space and the NAS-Bench-201
+//!   space, [`Architecture`]s and [`Genotype`]s in DARTS, TND and NAS-Bench-201 notation.
+//! - [`ops`], [`supernet`]: candidate ops, `MixedOp`, search cells and the supernet.
+//! - [`eval`]: evaluation networks built from genotypes, analytic parameter and MAC
+//!   counts, retraining.
+//! - [`objective`]: the [`Objective`] trait, built-in objectives, rewards, the Pareto archive.
+//! - [`policy`], [`schedule`]: the REINFORCE updater and the shrinking schedule.
+//! - [`search`]: the search executor with observers, checkpoints and results.
+//! - [`tabular`]: the same search on NAS-Bench-style tables, no supernet needed.
+//! - [`data`]: CIFAR and IDX readers, a bundled Fashion-MNIST sample, augmentation, batching.
+//!
+//! ## A search in ten lines
+//!
+//! ```no_run
+//! use burn::backend::{Autodiff, NdArray};
+//! use tnd_nas::data::FashionMnistSample;
+//! use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
+//! use tnd_nas::search::{ProgressBar, Search, SearchConfig};
+//! use tnd_nas::space::DartsSpaceConfig;
+//!
+//! let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
+//! let objectives: Vec<Box<dyn Objective>> =
+//!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
+//! let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
+//! let space = DartsSpaceConfig::tnd().init()?;
+//! let mut search = Search::<Autodiff<NdArray>>::new(
+//!     SearchConfig::quick(), space.into(), objectives, Box::new(reward), data, Default::default())?;
+//! let result = search.run(&mut [&mut ProgressBar::new()])?;
+//! println!("{}", result.final_architecture.text);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Counting without tensors
+//!
+//! ```
+//! use tnd_nas::eval::EvalNetworkConfig;
+//! use tnd_nas::Genotype;
+//! let g: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), \
+//!     ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], \
+//!     normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), \
+//!     ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], \
+//!     reduce_concat=[2, 3, 4, 5])".parse()?;
+//! let cfg = EvalNetworkConfig::new(36, 20, 10);
+//! assert_eq!(cfg.param_count(&g), 3_349_342); // DARTS V2, as the DARTS code counts it
+//! assert!(cfg.macs(&g, 32) > 500_000_000);
+//! # Ok::<(), tnd_nas::space::SpaceError>(())
+//! ```
+//!
+//! ## Backends and features
+//! Everything is generic over burn backends. `flex` and `ndarray` (CPU) are on by
+//! default; `cuda` (off by default) adds `burn::backend::Cuda` for GPUs.
 #![warn(missing_docs)]
 
 pub mod data;

@@ -95,6 +95,49 @@ impl ImageDataset {
         })
     }
 
+    /// The dataset at `1/factor` of its resolution: every `factor x factor` block of a
+    /// channel is averaged (rounded to nearest). Sides that do not divide by `factor`
+    /// lose their last rows and columns. Useful to search or retrain quickly on a CPU.
+    ///
+    /// ```
+    /// use tnd_nas::data::{ImageDataset, ImageShape};
+    /// let d = ImageDataset::new("x", ImageShape::new(1, 2, 2), 2, vec![0, 2, 4, 6], vec![1])?;
+    /// let small = d.downsample(2)?;
+    /// assert_eq!((small.height(), small.width(), small.pixels()), (1, 1, &[3u8][..]));
+    /// # Ok::<(), tnd_nas::data::DataError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`DataError::InvalidConfig`] when `factor` is 0 or larger than a side.
+    pub fn downsample(&self, factor: usize) -> Result<Self, DataError> {
+        let (c, h, w) = (self.shape.channels, self.shape.height, self.shape.width);
+        if factor == 0 || factor > h || factor > w {
+            return Err(DataError::config(
+                "factor",
+                format!("{factor} does not fit images of {h}x{w}"),
+            ));
+        }
+        let (oh, ow) = (h / factor, w / factor);
+        let shape = ImageShape::new(c, oh, ow);
+        let area = (factor * factor) as u32;
+        let mut pixels = Vec::with_capacity(self.len() * shape.len());
+        for image in self.pixels.chunks_exact(self.shape.len()) {
+            for plane in image.chunks_exact(h * w) {
+                for y in 0..oh {
+                    for x in 0..ow {
+                        let mut sum = 0u32;
+                        for dy in 0..factor {
+                            let row = (y * factor + dy) * w + x * factor;
+                            sum += plane[row..row + factor].iter().map(|&p| u32::from(p)).sum::<u32>();
+                        }
+                        pixels.push(((sum + area / 2) / area) as u8);
+                    }
+                }
+            }
+        }
+        Self::new(self.name.clone(), shape, self.num_classes, pixels, self.labels.clone())
+    }
+
     /// The dataset's name (for logs and reports).
     pub fn name(&self) -> &str {
         &self.name

@@ -5,7 +5,6 @@ mod darts_network;
 mod error;
 mod nb201;
 mod train;
-mod train_clip;
 mod train_error;
 
 pub use darts_config::EvalNetworkConfig;
@@ -16,5 +15,4 @@ pub use train::{
     EpochRecord, MODEL_FILE, RetrainConfig, RetrainEvent, RetrainOutcome, RetrainReport,
     evaluate_accuracy, load_model, retrain, save_model,
 };
-pub use train_clip::{clip_grad_norm, grad_norm};
 pub use train_error::RetrainError;

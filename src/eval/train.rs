@@ -17,7 +17,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::train_clip::clip_grad_norm;
+use crate::ops::clip_grad_norm;
 use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
 use crate::space::Genotype;

@@ -1,6 +1,6 @@
 //! Global gradient-norm clipping (PyTorch's `clip_grad_norm_`).
 
-use burn::module::{AutodiffModule, ModuleVisitor, Param};
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
@@ -32,7 +32,7 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Scale<'_> {
 }
 
 /// The global L2 norm of all gradients of `module`'s parameters.
-pub fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, grads: &GradientsParams) -> f64 {
+pub fn grad_norm<B: AutodiffBackend, M: Module<B>>(module: &M, grads: &GradientsParams) -> f64 {
     let mut v = SquaredNorm { grads, sum: 0.0 };
     module.visit(&mut v);
     v.sum.sqrt()
@@ -44,7 +44,7 @@ pub fn grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(module: &M, grads: &G
 ///
 /// Burn's own `GradientClipping::Norm` clips each parameter separately; DARTS-style
 /// training clips the global norm.
-pub fn clip_grad_norm<B: AutodiffBackend, M: AutodiffModule<B>>(
+pub fn clip_grad_norm<B: AutodiffBackend, M: Module<B>>(
     module: &M,
     grads: &mut GradientsParams,
     max_norm: f64,
