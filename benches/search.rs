@@ -34,7 +34,13 @@ fn net<B: AutodiffBackend>(c: usize, cells: usize) -> Net<B> {
     Net { model, counts }
 }
 
-fn train_step<B: AutodiffBackend>(c: &mut Criterion, backend: &str, ch: usize, cells: usize, batch: usize) {
+fn train_step<B: AutodiffBackend>(
+    c: &mut Criterion,
+    backend: &str,
+    ch: usize,
+    cells: usize,
+    batch: usize,
+) {
     let device = Default::default();
     let Net { model, counts } = net::<B>(ch, cells);
     let x = Tensor::<B, 4>::random([batch, 3, 32, 32], Distribution::Default, &device);
@@ -51,7 +57,9 @@ fn train_step<B: AutodiffBackend>(c: &mut Criterion, backend: &str, ch: usize, c
             b.iter(|| {
                 let m = model.take().expect("model");
                 let logits = m.forward(x.clone(), path).expect("forward");
-                let loss = CrossEntropyLossConfig::new().init(&device).forward(logits, y.clone());
+                let loss = CrossEntropyLossConfig::new()
+                    .init(&device)
+                    .forward(logits, y.clone());
                 let mut grads = GradientsParams::from_grads(loss.backward(), &m);
                 clip_grad_norm(&m, &mut grads, 5.0);
                 model = Some(optim.step(0.01, m, grads));
@@ -61,7 +69,14 @@ fn train_step<B: AutodiffBackend>(c: &mut Criterion, backend: &str, ch: usize, c
     group.finish();
 }
 
-fn alpha_update<B: AutodiffBackend>(c: &mut Criterion, backend: &str, ch: usize, cells: usize, batch: usize, m: usize) {
+fn alpha_update<B: AutodiffBackend>(
+    c: &mut Criterion,
+    backend: &str,
+    ch: usize,
+    cells: usize,
+    batch: usize,
+    m: usize,
+) {
     let device = Default::default();
     let Net { model, .. } = net::<B>(ch, cells);
     let space = DartsSpaceConfig::darts().init().expect("space");
@@ -69,26 +84,38 @@ fn alpha_update<B: AutodiffBackend>(c: &mut Criterion, backend: &str, ch: usize,
         .with_samples(m)
         .init(tnd_nas::SearchSpace::all_candidates(&space), 0)
         .expect("updater");
-    let x = Tensor::<B::InnerBackend, 4>::random([batch, 3, 32, 32], Distribution::Default, &device);
+    let x =
+        Tensor::<B::InnerBackend, 4>::random([batch, 3, 32, 32], Distribution::Default, &device);
     let y = Tensor::<B::InnerBackend, 1, Int>::zeros([batch], &device);
     let mut group = c.benchmark_group("alpha_update");
     group.sample_size(10);
-    group.bench_function(format!("{backend}/M{m}/C{ch}/cells{cells}/b{batch}/32x32"), |b| {
-        b.iter(|| {
-            let inference = model.valid();
-            let samples = updater.sample();
-            let rewards: Vec<f64> = samples
-                .iter()
-                .map(|a| {
-                    let idx = updater.policy().indices_of(a).expect("indices");
-                    let logits = inference.forward(x.clone(), &Path::SinglePath(idx)).expect("forward");
-                    let correct = logits.argmax(1).flatten::<1>(0, 1).equal(y.clone()).int().sum().into_scalar();
-                    correct.elem::<f64>()
-                })
-                .collect();
-            black_box(updater.update(&samples, &rewards).expect("update"));
-        })
-    });
+    group.bench_function(
+        format!("{backend}/M{m}/C{ch}/cells{cells}/b{batch}/32x32"),
+        |b| {
+            b.iter(|| {
+                let inference = model.valid();
+                let samples = updater.sample();
+                let rewards: Vec<f64> = samples
+                    .iter()
+                    .map(|a| {
+                        let idx = updater.policy().indices_of(a).expect("indices");
+                        let logits = inference
+                            .forward(x.clone(), &Path::SinglePath(idx))
+                            .expect("forward");
+                        let correct = logits
+                            .argmax(1)
+                            .flatten::<1>(0, 1)
+                            .equal(y.clone())
+                            .int()
+                            .sum()
+                            .into_scalar();
+                        correct.elem::<f64>()
+                    })
+                    .collect();
+                black_box(updater.update(&samples, &rewards).expect("update"));
+            })
+        },
+    );
     group.finish();
 }
 
@@ -106,14 +133,17 @@ fn data_loading(c: &mut Criterion) {
             .with_augment(AugmentConfig::default().with_cutout(Some(16)))
             .init(data.clone())
             .expect("loader");
-        group.bench_function(format!("epoch/{n}img/b64/crop+flip+cutout/workers{workers}"), |b| {
-            let mut epoch = 0;
-            b.iter(|| {
-                epoch += 1;
-                let batches: Vec<_> = loader.epoch(epoch).expect("epoch").collect();
-                black_box(batches.len())
-            })
-        });
+        group.bench_function(
+            format!("epoch/{n}img/b64/crop+flip+cutout/workers{workers}"),
+            |b| {
+                let mut epoch = 0;
+                b.iter(|| {
+                    epoch += 1;
+                    let batches: Vec<_> = loader.epoch(epoch).expect("epoch").collect();
+                    black_box(batches.len())
+                })
+            },
+        );
     }
     group.finish();
 }

@@ -23,11 +23,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::AutodiffBackend;
 use tnd_nas::data::{
-    AugmentConfig, Cifar10, Cifar100, Cifar100Labels, FashionMnist, FashionMnistSample, ImageDataset, Normalization,
-    Split,
+    AugmentConfig, Cifar10, Cifar100, Cifar100Labels, FashionMnist, FashionMnistSample,
+    ImageDataset, Normalization, Split,
 };
 use tnd_nas::objective::{
-    Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy, reward_from_spec,
+    Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy,
+    reward_from_spec,
 };
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchError, TrainMode};
 use tnd_nas::space::DartsSpaceConfig;
@@ -85,7 +86,13 @@ fn parse_args() -> Result<Option<Args>> {
                     other => bail!("--mode takes weighted or single-path, not `{other}`"),
                 })
             }
-            "--max-steps" => a.max_steps = Some(value()?.parse().context("--max-steps takes a whole number")?),
+            "--max-steps" => {
+                a.max_steps = Some(
+                    value()?
+                        .parse()
+                        .context("--max-steps takes a whole number")?,
+                )
+            }
             "--help" | "-h" => return Ok(None),
             other => bail!("unknown argument `{other}`"),
         }
@@ -112,11 +119,25 @@ fn load(args: &Args) -> Result<(ImageDataset, Normalization)> {
         })
     };
     Ok(match args.dataset.as_str() {
-        "cifar10" => (Cifar10::read(dir()?, Split::Train)?, Normalization::cifar10()),
-        "cifar100" => (Cifar100::read(dir()?, Split::Train, Cifar100Labels::Fine)?, Normalization::cifar100()),
-        "fashion-mnist" => (FashionMnist::read(dir()?, Split::Train)?, Normalization::fashion_mnist()),
-        "sample" => (FashionMnistSample::search_and_holdout()?.0, Normalization::fashion_mnist()),
-        other => bail!("unknown dataset `{other}` (expected cifar10, cifar100, fashion-mnist or sample)"),
+        "cifar10" => (
+            Cifar10::read(dir()?, Split::Train)?,
+            Normalization::cifar10(),
+        ),
+        "cifar100" => (
+            Cifar100::read(dir()?, Split::Train, Cifar100Labels::Fine)?,
+            Normalization::cifar100(),
+        ),
+        "fashion-mnist" => (
+            FashionMnist::read(dir()?, Split::Train)?,
+            Normalization::fashion_mnist(),
+        ),
+        "sample" => (
+            FashionMnistSample::search_and_holdout()?.0,
+            Normalization::fashion_mnist(),
+        ),
+        other => {
+            bail!("unknown dataset `{other}` (expected cifar10, cifar100, fashion-mnist or sample)")
+        }
     })
 }
 
@@ -159,7 +180,13 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
     let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
     let ideal: Vec<f64> = directions
         .iter()
-        .map(|d| if *d == Direction::Maximise { 100.0 } else { 0.0 })
+        .map(|d| {
+            if *d == Direction::Maximise {
+                100.0
+            } else {
+                0.0
+            }
+        })
         .collect();
     let reward = reward_from_spec(&args.reward, &directions, &ideal)?;
     let space = DartsSpaceConfig::tnd().init()?;
@@ -177,7 +204,8 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
         }
         search.with_checkpoint_dir(&checkpoint)
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut log = JsonlLog::append(args.out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
     let result = match search.run(&mut [&mut bar, &mut log]) {
@@ -216,7 +244,10 @@ fn cuda(args: &Args) -> Result<()> {
             .cloned()
             .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        anyhow!("no CUDA device available: {}", msg.lines().next().unwrap_or("unknown error"))
+        anyhow!(
+            "no CUDA device available: {}",
+            msg.lines().next().unwrap_or("unknown error")
+        )
     })?;
     run::<Autodiff<Cuda>>(args, device)
 }
@@ -250,4 +281,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -11,7 +11,9 @@
 use burn::backend::{Autodiff, NdArray};
 use tnd_nas::Architecture;
 use tnd_nas::data::FashionMnistSample;
-use tnd_nas::objective::{Direction, MnasReward, Objective, ObjectiveContext, ObjectiveError, ValidationAccuracy};
+use tnd_nas::objective::{
+    Direction, MnasReward, Objective, ObjectiveContext, ObjectiveError, ValidationAccuracy,
+};
 use tnd_nas::search::{ProgressBar, Search, SearchConfig, TrainMode};
 use tnd_nas::space::DartsSpaceConfig;
 
@@ -29,7 +31,11 @@ impl Objective for Energy {
         Direction::Minimise
     }
 
-    fn evaluate(&mut self, arch: &Architecture, ctx: &ObjectiveContext<'_>) -> Result<f64, ObjectiveError> {
+    fn evaluate(
+        &mut self,
+        arch: &Architecture,
+        ctx: &ObjectiveContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
         // The context carries the evaluation network the architecture stands for.
         let network = ctx.network.ok_or_else(|| ObjectiveError::InvalidConfig {
             what: "energy_uj".into(),
@@ -46,7 +52,9 @@ fn main() -> anyhow::Result<()> {
     let space = DartsSpaceConfig::tnd().init()?;
     let objectives: Vec<Box<dyn Objective>> = vec![
         Box::new(ValidationAccuracy::new()),
-        Box::new(Energy { input: data.height() }),
+        Box::new(Energy {
+            input: data.height(),
+        }),
     ];
     // Reward: accuracy * (energy / 2000 uJ)^-0.5: halving the energy is worth ~41% accuracy.
     let reward = MnasReward::new(vec![2000.0], vec![-0.5])?;
@@ -63,7 +71,10 @@ fn main() -> anyhow::Result<()> {
     let result = search.run(&mut [&mut ProgressBar::new()])?;
     println!("final architecture: {}", result.final_architecture.text);
     for (name, value) in result.objectives.iter().zip(&result.final_values) {
-        println!("  {name}: {}", value.map_or("n/a".to_string(), |v| format!("{v:.2}")));
+        println!(
+            "  {name}: {}",
+            value.map_or("n/a".to_string(), |v| format!("{v:.2}"))
+        );
     }
     println!("Pareto front (accuracy %, energy uJ):");
     for s in &result.front {

@@ -20,7 +20,12 @@ fn main() -> anyhow::Result<()> {
     let mut out = std::path::PathBuf::from("quickstart-out");
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--out" => out = args.next().ok_or_else(|| anyhow::anyhow!("--out needs a directory"))?.into(),
+            "--out" => {
+                out = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--out needs a directory"))?
+                    .into()
+            }
             "--help" | "-h" => {
                 println!("usage: quickstart [--out DIR]");
                 return Ok(());
@@ -39,15 +44,26 @@ fn main() -> anyhow::Result<()> {
         holdout.len()
     );
     let space = DartsSpaceConfig::tnd().init()?;
-    let objectives: Vec<Box<dyn Objective>> =
-        vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
+    let objectives: Vec<Box<dyn Objective>> = vec![
+        Box::new(ValidationAccuracy::new()),
+        Box::new(ParamCount::new().in_millions()),
+    ];
     // MnasNet-style reward: accuracy * (params / 1.0 M)^-0.3.
     let reward = MnasReward::new(vec![1.0], vec![-0.3])?;
-    let config = SearchConfig::quick().with_seed(1).with_mode(tnd_nas::search::TrainMode::SinglePath);
+    let config = SearchConfig::quick()
+        .with_seed(1)
+        .with_mode(tnd_nas::search::TrainMode::SinglePath);
     std::fs::create_dir_all(&out)?;
     let mut log = JsonlLog::append(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
-    let mut search = Search::<B>::new(config, space.into(), objectives, Box::new(reward), search_part.clone(), Default::default())?;
+    let mut search = Search::<B>::new(
+        config,
+        space.into(),
+        objectives,
+        Box::new(reward),
+        search_part.clone(),
+        Default::default(),
+    )?;
     let result = search.run(&mut [&mut bar, &mut log])?;
     result.write_to(&out)?;
     println!("final architecture: {}", result.final_architecture.text);
@@ -78,7 +94,12 @@ fn main() -> anyhow::Result<()> {
     let normalization = Normalization::from_dataset(&search_part)?;
     let mut on_epoch = |e: RetrainEvent| {
         if let RetrainEvent::Epoch(r) = e {
-            eprintln!("  retrain epoch {}: loss {:.3}, train acc {:.1}%", r.epoch + 1, r.loss, r.train_accuracy);
+            eprintln!(
+                "  retrain epoch {}: loss {:.3}, train acc {:.1}%",
+                r.epoch + 1,
+                r.loss,
+                r.train_accuracy
+            );
         }
     };
     eprintln!("retraining the final genotype (C=8, 5 cells, 3 short epochs) ...");
@@ -103,6 +124,10 @@ fn main() -> anyhow::Result<()> {
         report.params
     );
     std::fs::write(out.join("retrain.json"), serde_json::to_vec_pretty(report)?)?;
-    println!("outputs in {} (finished after {:.0}s)", out.display(), started.elapsed().as_secs_f64());
+    println!(
+        "outputs in {} (finished after {:.0}s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -25,8 +25,8 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 use tnd_nas::eval::Nb201NetworkConfig;
 use tnd_nas::objective::{
-    Direction, EvalNetworkSpec, Macs, Objective, reward_from_spec,
-    ObjectiveContext, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
+    Direction, EvalNetworkSpec, Macs, Objective, ObjectiveContext, ParamCount, Reward, Tabular,
+    TabularTable, WeightedSum, reward_from_spec,
 };
 use tnd_nas::space::Nb201Space;
 use tnd_nas::tabular::{Strategy, TabularResult, TabularSearchConfig};

@@ -20,11 +20,23 @@ fn darts_v2_evaluation_network_counts() {
         (36, 20, 100, 3_401_272, 3_946_908),
     ] {
         let cfg = EvalNetworkConfig::new(c, layers, classes);
-        assert_eq!(cfg.param_count(&g), plain, "analytic C={c} L={layers} K={classes}");
+        assert_eq!(
+            cfg.param_count(&g),
+            plain,
+            "analytic C={c} L={layers} K={classes}"
+        );
         let aux_cfg = cfg.clone().with_auxiliary(true);
-        assert_eq!(aux_cfg.param_count(&g), aux, "analytic with aux C={c} L={layers} K={classes}");
+        assert_eq!(
+            aux_cfg.param_count(&g),
+            aux,
+            "analytic with aux C={c} L={layers} K={classes}"
+        );
         let built = aux_cfg.init::<TestBackend>(&g, &device).unwrap();
-        assert_eq!(trainable_params(&built) as u64, aux, "built with aux C={c} L={layers} K={classes}");
+        assert_eq!(
+            trainable_params(&built) as u64,
+            aux,
+            "built with aux C={c} L={layers} K={classes}"
+        );
         if c == 16 {
             let built = cfg.init::<TestBackend>(&g, &device).unwrap();
             assert_eq!(trainable_params(&built) as u64, plain, "built C={c}");
@@ -42,7 +54,10 @@ fn darts_search_supernet_count() {
     assert_eq!(trainable_params(&net), 1_930_618);
     match &net {
         tnd_nas::supernet::SuperNet::Darts(d) => {
-            assert_eq!(trainable_params(&d.stem) + trainable_params(&d.stem_bn), 1_392);
+            assert_eq!(
+                trainable_params(&d.stem) + trainable_params(&d.stem_bn),
+                1_392
+            );
         }
         other => panic!("expected a DARTS supernet, got {other:?}"),
     }
@@ -75,7 +90,11 @@ fn nb201_counts() {
             let cfg = Nb201NetworkConfig::new(16, 5, classes);
             assert_eq!(cfg.param_count(&g), expected, "analytic {arch} K={classes}");
             let built = cfg.init::<TestBackend>(&g, &device).unwrap();
-            assert_eq!(trainable_params(&built) as u64, expected, "built {arch} K={classes}");
+            assert_eq!(
+                trainable_params(&built) as u64,
+                expected,
+                "built {arch} K={classes}"
+            );
         }
     }
 }

@@ -30,10 +30,19 @@ fn every_op_has_the_right_shape_and_count() {
                         cfg.param_count(),
                         "{op} stride {stride} affine {affine}"
                     );
-                    let x = Tensor::<TestBackend, 4>::random([2, 6, side, side + 1], Distribution::Default, &device);
+                    let x = Tensor::<TestBackend, 4>::random(
+                        [2, 6, side, side + 1],
+                        Distribution::Default,
+                        &device,
+                    );
                     let y = module.forward(x);
                     let expect = [2, 6, side.div_ceil(stride), (side + 1).div_ceil(stride)];
-                    assert_eq!(y.dims(), expect, "{op} stride {stride} input {side}x{}", side + 1);
+                    assert_eq!(
+                        y.dims(),
+                        expect,
+                        "{op} stride {stride} input {side}x{}",
+                        side + 1
+                    );
                     assert_eq!(cfg.out_size(side), expect[2]);
                 }
             }
@@ -44,19 +53,48 @@ fn every_op_has_the_right_shape_and_count() {
 #[test]
 fn op_counts_by_hand() {
     // sep_conv_3x3, C=8: 2 * (dw 8*9 + pw 8*8 + BN 16)
-    assert_eq!(OpConfig::new(OpKind::SepConv3x3, 8).param_count(), 2 * (72 + 64 + 16));
+    assert_eq!(
+        OpConfig::new(OpKind::SepConv3x3, 8).param_count(),
+        2 * (72 + 64 + 16)
+    );
     // dil_conv_5x5, C=8, no affine: dw 8*25 + pw 64
-    assert_eq!(OpConfig::new(OpKind::DilConv5x5, 8).with_affine(false).param_count(), 200 + 64);
+    assert_eq!(
+        OpConfig::new(OpKind::DilConv5x5, 8)
+            .with_affine(false)
+            .param_count(),
+        200 + 64
+    );
     // conv_7x1_1x7: 2 * 7 * C^2 + 2C
-    assert_eq!(OpConfig::new(OpKind::Conv7x1x1x7, 4).param_count(), 2 * 7 * 16 + 8);
+    assert_eq!(
+        OpConfig::new(OpKind::Conv7x1x1x7, 4).param_count(),
+        2 * 7 * 16 + 8
+    );
     // skip at stride 2 is FactorizedReduce: C^2 + 2C
-    assert_eq!(OpConfig::new(OpKind::SkipConnect, 8).with_stride(2).param_count(), 64 + 16);
+    assert_eq!(
+        OpConfig::new(OpKind::SkipConnect, 8)
+            .with_stride(2)
+            .param_count(),
+        64 + 16
+    );
     assert_eq!(OpConfig::new(OpKind::SkipConnect, 8).param_count(), 0);
-    assert_eq!(OpConfig::new(OpKind::MaxPool5x5, 8).with_pool_bn(true).param_count(), 0);
+    assert_eq!(
+        OpConfig::new(OpKind::MaxPool5x5, 8)
+            .with_pool_bn(true)
+            .param_count(),
+        0
+    );
     // MACs: conv_3x3 on 8x8 with C=4 at stride 2: 4*4*9 weights at 4x4 outputs
-    assert_eq!(OpConfig::new(OpKind::Conv3x3, 4).with_stride(2).macs(8, 8), 144 * 16);
+    assert_eq!(
+        OpConfig::new(OpKind::Conv3x3, 4).with_stride(2).macs(8, 8),
+        144 * 16
+    );
     // sep_conv_3x3 stride 2 on 8x8, C=2: dw 18*16 + pw 4*16, then dw 18*16 + pw 4*16
-    assert_eq!(OpConfig::new(OpKind::SepConv3x3, 2).with_stride(2).macs(8, 8), 2 * (18 * 16 + 4 * 16));
+    assert_eq!(
+        OpConfig::new(OpKind::SepConv3x3, 2)
+            .with_stride(2)
+            .macs(8, 8),
+        2 * (18 * 16 + 4 * 16)
+    );
 }
 
 #[test]
@@ -81,44 +119,74 @@ fn single_path_equals_one_hot_weighted() {
     let (net, counts) = small_darts_net::<TestBackend>(&device);
     let x = Tensor::<TestBackend, 4>::random([2, 3, 8, 8], Distribution::Default, &device);
     for seed in 0..4usize {
-        let choice: Vec<usize> = counts.iter().enumerate().map(|(e, &n)| (e * 7 + seed * 3) % n).collect();
-        let single = net.forward(x.clone(), &Path::SinglePath(choice.clone())).unwrap();
-        let weighted = net.forward(x.clone(), &Path::one_hot(&choice, &counts)).unwrap();
+        let choice: Vec<usize> = counts
+            .iter()
+            .enumerate()
+            .map(|(e, &n)| (e * 7 + seed * 3) % n)
+            .collect();
+        let single = net
+            .forward(x.clone(), &Path::SinglePath(choice.clone()))
+            .unwrap();
+        let weighted = net
+            .forward(x.clone(), &Path::one_hot(&choice, &counts))
+            .unwrap();
         single
             .into_data()
             .assert_approx_eq::<f32>(&weighted.into_data(), Tolerance::absolute(1e-5));
     }
     let nb = Nb201Space::new();
-    let net = SuperNetConfig::nb201(&nb, 4, 1, 5).init::<TestBackend>(&device).unwrap();
+    let net = SuperNetConfig::nb201(&nb, 4, 1, 5)
+        .init::<TestBackend>(&device)
+        .unwrap();
     let choice = vec![3, 2, 1, 4, 0, 3];
     let counts = vec![5; 6];
-    let a = net.forward(x.clone(), &Path::SinglePath(choice.clone())).unwrap();
+    let a = net
+        .forward(x.clone(), &Path::SinglePath(choice.clone()))
+        .unwrap();
     let b = net.forward(x, &Path::one_hot(&choice, &counts)).unwrap();
-    a.into_data().assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-5));
+    a.into_data()
+        .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-5));
 }
 
-fn loss_grads(net: &SuperNet<TestAutodiff>, path: &Path) -> <TestAutodiff as burn::tensor::backend::AutodiffBackend>::Gradients {
+fn loss_grads(
+    net: &SuperNet<TestAutodiff>,
+    path: &Path,
+) -> <TestAutodiff as burn::tensor::backend::AutodiffBackend>::Gradients {
     let device = Default::default();
     let x = Tensor::<TestAutodiff, 4>::random([4, 3, 8, 8], Distribution::Default, &device);
     let y = Tensor::<TestAutodiff, 1, Int>::from_data(TensorData::from([0i64, 1, 2, 3]), &device);
     let logits = net.forward(x, path).unwrap();
-    CrossEntropyLossConfig::new().init(&device).forward(logits, y).backward()
+    CrossEntropyLossConfig::new()
+        .init(&device)
+        .forward(logits, y)
+        .backward()
 }
 
 #[test]
 fn gradients_reach_every_active_op_in_weighted_mode_only_the_chosen_in_single_path() {
     let device = Default::default();
     let (net, counts) = small_darts_net::<TestAutodiff>(&device);
-    let SuperNet::Darts(d) = &net else { unreachable!() };
+    let SuperNet::Darts(d) = &net else {
+        unreachable!()
+    };
     let uniform = Path::Weighted(counts.iter().map(|&n| vec![1.0 / n as f32; n]).collect());
     let grads = loss_grads(&net, &uniform);
     for (ci, cell) in d.cells.iter().enumerate() {
         for (e, mixed) in cell.edges.iter().enumerate() {
             for (i, op) in mixed.ops.iter().enumerate() {
                 let g = GradSum::of(op, &grads);
-                assert_eq!(g.with_grad, g.tensors, "cell {ci} edge {e} op {}", mixed.kinds()[i]);
+                assert_eq!(
+                    g.with_grad,
+                    g.tensors,
+                    "cell {ci} edge {e} op {}",
+                    mixed.kinds()[i]
+                );
                 if g.tensors > 0 {
-                    assert!(g.abs_sum > 0.0, "cell {ci} edge {e} op {} has zero gradient", mixed.kinds()[i]);
+                    assert!(
+                        g.abs_sum > 0.0,
+                        "cell {ci} edge {e} op {} has zero gradient",
+                        mixed.kinds()[i]
+                    );
                 }
             }
         }
@@ -147,14 +215,21 @@ fn dropped_ops_hold_no_parameters() {
     let kept = [OpKind::SkipConnect, OpKind::SepConv5x5];
     let small = MixedOpConfig::new(kept.to_vec(), 8).init::<TestBackend>(&device);
     assert_eq!(small.ops.len(), 2);
-    assert_eq!(trainable_params(&small) as u64, OpConfig::new(OpKind::SepConv5x5, 8).with_affine(false).param_count());
+    assert_eq!(
+        trainable_params(&small) as u64,
+        OpConfig::new(OpKind::SepConv5x5, 8)
+            .with_affine(false)
+            .param_count()
+    );
     let mut retained = all;
     retained.retain(&kept);
     assert_eq!(retained.kinds(), &kept);
     assert_eq!(trainable_params(&retained), trainable_params(&small));
     // Shrinking the whole supernet shrinks its parameter count accordingly.
     let space = DartsSpaceConfig::darts().init().unwrap();
-    let full = SuperNetConfig::darts(&space, 16, 8, 10).init::<TestBackend>(&device).unwrap();
+    let full = SuperNetConfig::darts(&space, 16, 8, 10)
+        .init::<TestBackend>(&device)
+        .unwrap();
     let mut cfg = SuperNetConfig::darts(&space, 16, 8, 10);
     cfg.active = vec![vec![OpKind::SkipConnect, OpKind::MaxPool3x3]; 28];
     let shrunk = cfg.init::<TestBackend>(&device).unwrap();
@@ -178,7 +253,9 @@ fn flex_and_ndarray_agree_on_the_same_weights() {
     let nd_device = Default::default();
     let (nd_net, _) = small_darts_net::<Autodiff<NdArray>>(&nd_device);
     let nd_net = nd_net.load_record(recorder.load(bytes, &nd_device).unwrap());
-    let x_data = Tensor::<TestBackend, 4>::random([3, 3, 9, 9], Distribution::Default, &Default::default()).into_data();
+    let x_data =
+        Tensor::<TestBackend, 4>::random([3, 3, 9, 9], Distribution::Default, &Default::default())
+            .into_data();
     let weights = Path::Weighted(
         counts
             .iter()
@@ -187,16 +264,34 @@ fn flex_and_ndarray_agree_on_the_same_weights() {
             .collect(),
     );
     // Training mode (batch statistics) and gradients.
-    let a = net.forward(Tensor::from_data(x_data.clone(), &flex_device), &weights).unwrap();
-    let b = nd_net.forward(Tensor::from_data(x_data.clone(), &nd_device), &weights).unwrap();
-    a.clone().into_data().assert_approx_eq::<f32>(&b.clone().into_data(), Tolerance::absolute(1e-4));
+    let a = net
+        .forward(Tensor::from_data(x_data.clone(), &flex_device), &weights)
+        .unwrap();
+    let b = nd_net
+        .forward(Tensor::from_data(x_data.clone(), &nd_device), &weights)
+        .unwrap();
+    a.clone()
+        .into_data()
+        .assert_approx_eq::<f32>(&b.clone().into_data(), Tolerance::absolute(1e-4));
     let ga = a.sum().backward();
     let gb = b.sum().backward();
     let sa = GradSum::of(&net, &ga);
     let sb = GradSum::of(&nd_net, &gb);
-    assert!((sa.abs_sum - sb.abs_sum).abs() <= 1e-3 * sa.abs_sum.max(1.0), "{} vs {}", sa.abs_sum, sb.abs_sum);
+    assert!(
+        (sa.abs_sum - sb.abs_sum).abs() <= 1e-3 * sa.abs_sum.max(1.0),
+        "{} vs {}",
+        sa.abs_sum,
+        sb.abs_sum
+    );
     // Inference mode (running statistics).
-    let a = net.valid().forward(Tensor::from_data(x_data.clone(), &flex_device), &weights).unwrap();
-    let b = nd_net.valid().forward(Tensor::from_data(x_data, &nd_device), &weights).unwrap();
-    a.into_data().assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
+    let a = net
+        .valid()
+        .forward(Tensor::from_data(x_data.clone(), &flex_device), &weights)
+        .unwrap();
+    let b = nd_net
+        .valid()
+        .forward(Tensor::from_data(x_data, &nd_device), &weights)
+        .unwrap();
+    a.into_data()
+        .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
 }

@@ -14,11 +14,11 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use tnd_nas::Genotype;
 use tnd_nas::data::{FashionMnistSample, ImageDataset, ImageShape, Normalization};
-use tnd_nas::ops::{clip_grad_norm, grad_norm};
 use tnd_nas::eval::{
     EvalError, EvalNetworkConfig, RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome,
     evaluate_accuracy, load_model, retrain, save_model,
 };
+use tnd_nas::ops::{clip_grad_norm, grad_norm};
 
 type Inner = Flex;
 type B = Autodiff<Inner>;

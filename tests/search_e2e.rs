@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use burn::backend::{Autodiff, NdArray};
 use tnd_nas::data::{Cifar10, FashionMnistSample, ImageDataset, Split};
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy, WeightedSum};
-use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
-use tnd_nas::search::{CellSpace, Control, JsonlLog, Search, SearchConfig, SearchError, SearchEvent, SearchObserver, TrainMode};
-use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
 use tnd_nas::policy::UpdaterConfig;
+use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
+use tnd_nas::search::{
+    CellSpace, Control, JsonlLog, Search, SearchConfig, SearchError, SearchEvent, SearchObserver,
+    TrainMode,
+};
+use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
 
 type B = Autodiff<NdArray>;
 
@@ -26,7 +29,11 @@ fn tiny_config(mode: TrainMode) -> SearchConfig {
     let stages = ShrinkScheduleConfig::paper_tnd()
         .stages
         .into_iter()
-        .map(|s| StageConfig { cells: 2, ..s }.with_epochs(2, 1).with_channels(4))
+        .map(|s| {
+            StageConfig { cells: 2, ..s }
+                .with_epochs(2, 1)
+                .with_channels(4)
+        })
         .collect();
     let mut c = SearchConfig::paper()
         .with_schedule(ShrinkScheduleConfig::new(stages))
@@ -46,13 +53,24 @@ fn sample_data(n: usize) -> ImageDataset {
 }
 
 fn objectives() -> Vec<Box<dyn Objective>> {
-    vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())]
+    vec![
+        Box::new(ValidationAccuracy::new()),
+        Box::new(ParamCount::new().in_millions()),
+    ]
 }
 
 fn search(config: SearchConfig, data: ImageDataset) -> Search<B> {
     let space = DartsSpaceConfig::tnd().init().unwrap();
     let reward = MnasReward::new(vec![1.0], vec![-0.3]).unwrap();
-    Search::<B>::new(config, space.into(), objectives(), Box::new(reward), data, Default::default()).unwrap()
+    Search::<B>::new(
+        config,
+        space.into(),
+        objectives(),
+        Box::new(reward),
+        data,
+        Default::default(),
+    )
+    .unwrap()
 }
 
 fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
@@ -76,32 +94,64 @@ fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
         assert_eq!(result.final_architecture.architecture.len(), 28);
         assert!(result.final_architecture.genotype.is_some());
         assert!(result.final_architecture.text.starts_with("TndGenotype("));
-        assert!(result.sample_count >= 3 * 3 * 2, "{} samples", result.sample_count);
+        assert!(
+            result.sample_count >= 3 * 3 * 2,
+            "{} samples",
+            result.sample_count
+        );
         assert!(!result.front.is_empty());
         assert!(result.final_supernet_accuracy.is_some());
         for (stage, summary) in result.stages.iter().enumerate() {
             assert_eq!(summary.stage, stage);
-            assert!(summary.probabilities.iter().all(|p| (p.iter().sum::<f64>() - 1.0).abs() < 1e-9));
+            assert!(
+                summary
+                    .probabilities
+                    .iter()
+                    .all(|p| (p.iter().sum::<f64>() - 1.0).abs() < 1e-9)
+            );
         }
         let dir = out.join(format!("{mode:?}"));
         result.write_to(&dir).unwrap();
         for file in ["result.json", "genotype.txt", "cells.dot", "front.svg"] {
             assert!(dir.join(file).is_file(), "{file} missing");
         }
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
-        for key in ["final", "front", "samples", "stages", "wall_seconds", "peak_memory_bytes"] {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
+        for key in [
+            "final",
+            "front",
+            "samples",
+            "stages",
+            "wall_seconds",
+            "peak_memory_bytes",
+        ] {
             assert!(json.get(key).is_some(), "result.json lacks {key}");
         }
         let records = read_jsonl(&log_path);
         let steps: Vec<_> = records.iter().filter(|r| r["kind"] == "step").collect();
         assert_eq!(steps.len(), 3 * 2 * 3);
-        for key in ["stage", "epoch", "step", "loss", "train_acc", "lr", "step_ms", "images_per_sec"] {
-            assert!(steps.iter().all(|r| r.get(key).is_some()), "step record lacks {key}");
+        for key in [
+            "stage",
+            "epoch",
+            "step",
+            "loss",
+            "train_acc",
+            "lr",
+            "step_ms",
+            "images_per_sec",
+        ] {
+            assert!(
+                steps.iter().all(|r| r.get(key).is_some()),
+                "step record lacks {key}"
+            );
         }
         let alphas: Vec<_> = records.iter().filter(|r| r["kind"] == "alpha").collect();
         assert_eq!(alphas.len(), 3 * 3);
         for key in ["reward_mean", "baseline", "entropy", "probabilities"] {
-            assert!(alphas.iter().all(|r| r.get(key).is_some()), "alpha record lacks {key}");
+            assert!(
+                alphas.iter().all(|r| r.get(key).is_some()),
+                "alpha record lacks {key}"
+            );
         }
         let stage_ids: Vec<_> = steps.iter().map(|r| r["stage"].as_u64().unwrap()).collect();
         assert_eq!(stage_ids.first(), Some(&0));
@@ -113,7 +163,14 @@ fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
 /// Writes CIFAR-10 binary files (1 label byte + 3072 pixel bytes per record).
 fn write_cifar(dir: &Path, records: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    let names = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"];
+    let names = [
+        "data_batch_1.bin",
+        "data_batch_2.bin",
+        "data_batch_3.bin",
+        "data_batch_4.bin",
+        "data_batch_5.bin",
+        "test_batch.bin",
+    ];
     for (f, name) in names.iter().enumerate() {
         let mut bytes = Vec::new();
         for r in 0..records {
@@ -137,13 +194,26 @@ fn nb201_search_on_synthetic_cifar_files() {
     let stages = ShrinkScheduleConfig::nb201()
         .stages
         .into_iter()
-        .map(|s| StageConfig { cells: 1, ..s }.with_epochs(2, 1).with_channels(4))
+        .map(|s| {
+            StageConfig { cells: 1, ..s }
+                .with_epochs(2, 1)
+                .with_channels(4)
+        })
         .collect();
-    let mut config = tiny_config(TrainMode::Weighted).with_schedule(ShrinkScheduleConfig::new(stages));
+    let mut config =
+        tiny_config(TrainMode::Weighted).with_schedule(ShrinkScheduleConfig::new(stages));
     config.train.max_steps_per_epoch = Some(2);
     let objectives: Vec<Box<dyn Objective>> = objectives();
     let reward = WeightedSum::new(vec![1.0, 10.0]).unwrap();
-    let mut s = Search::<B>::new(config, CellSpace::from(Nb201Space::new()), objectives, Box::new(reward), data, Default::default()).unwrap();
+    let mut s = Search::<B>::new(
+        config,
+        CellSpace::from(Nb201Space::new()),
+        objectives,
+        Box::new(reward),
+        data,
+        Default::default(),
+    )
+    .unwrap();
     let result = s.run(&mut []).unwrap();
     assert_eq!(result.stages.len(), 3);
     let text = &result.final_architecture.text;
@@ -171,7 +241,12 @@ fn losses(records: &[serde_json::Value]) -> Vec<(u64, f64)> {
     records
         .iter()
         .filter(|r| r["kind"] == "step")
-        .map(|r| (r["global_step"].as_u64().unwrap(), r["loss"].as_f64().unwrap()))
+        .map(|r| {
+            (
+                r["global_step"].as_u64().unwrap(),
+                r["loss"].as_f64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -183,7 +258,10 @@ fn kill_and_resume_matches_the_uninterrupted_run() {
     let config = tiny_config(TrainMode::Weighted);
     // Uninterrupted.
     let mut log_a = JsonlLog::append(dir.join("a.jsonl")).unwrap();
-    let full = search(config.clone(), data.clone()).with_checkpoint_dir(dir.join("ck-a")).run(&mut [&mut log_a]).unwrap();
+    let full = search(config.clone(), data.clone())
+        .with_checkpoint_dir(dir.join("ck-a"))
+        .run(&mut [&mut log_a])
+        .unwrap();
     // Interrupted after 3 epochs (inside the second stage), then resumed, twice.
     for (i, stop_after) in [3usize, 1].into_iter().enumerate() {
         let log = dir.join(format!("b{i}.jsonl"));
@@ -193,14 +271,31 @@ fn kill_and_resume_matches_the_uninterrupted_run() {
             .with_checkpoint_dir(&ck)
             .run(&mut [&mut log_b, &mut StopAfterEpochs(stop_after)])
             .unwrap_err();
-        assert!(matches!(err, SearchError::Stopped { checkpoint: Some(_), .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                SearchError::Stopped {
+                    checkpoint: Some(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
         drop(log_b);
         let mut log_b = JsonlLog::append(&log).unwrap();
-        let resumed = search(config.clone(), data.clone()).resume_from(&ck).unwrap().run(&mut [&mut log_b]).unwrap();
+        let resumed = search(config.clone(), data.clone())
+            .resume_from(&ck)
+            .unwrap()
+            .run(&mut [&mut log_b])
+            .unwrap();
         assert_eq!(resumed.final_architecture, full.final_architecture);
         assert_eq!(resumed.stages.len(), full.stages.len());
         for (a, b) in resumed.stages.iter().zip(&full.stages) {
-            assert_eq!(a.probabilities, b.probabilities, "stage {} probabilities differ", a.stage);
+            assert_eq!(
+                a.probabilities, b.probabilities,
+                "stage {} probabilities differ",
+                a.stage
+            );
             assert_eq!(a.dropped, b.dropped);
         }
         assert_eq!(resumed.samples.len(), full.samples.len());
@@ -225,11 +320,16 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     assert!(matches!(err, SearchError::Stopped { .. }));
     let state_before = std::fs::read(ck.join("state.json")).unwrap();
     // Another seed, another space, another dataset.
-    let err = search(config.clone().with_seed(99), data.clone()).resume_from(&ck).unwrap_err();
+    let err = search(config.clone().with_seed(99), data.clone())
+        .resume_from(&ck)
+        .unwrap_err();
     assert!(err.to_string().contains("configuration"), "{err}");
     let darts = DartsSpaceConfig::darts().init().unwrap();
     let other = Search::<B>::new(
-        SearchConfig { schedule: ShrinkScheduleConfig::paper_darts(), ..config.clone() },
+        SearchConfig {
+            schedule: ShrinkScheduleConfig::paper_darts(),
+            ..config.clone()
+        },
         darts.into(),
         objectives(),
         Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
@@ -239,9 +339,13 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     .unwrap();
     let err = other.resume_from(&ck).unwrap_err();
     assert!(err.to_string().contains("space"), "{err}");
-    let err = search(config.clone(), sample_data(150)).resume_from(&ck).unwrap_err();
+    let err = search(config.clone(), sample_data(150))
+        .resume_from(&ck)
+        .unwrap_err();
     assert!(err.to_string().contains("dataset"), "{err}");
-    let err = search(config.clone(), data.clone()).resume_from(dir.join("nothing")).unwrap_err();
+    let err = search(config.clone(), data.clone())
+        .resume_from(dir.join("nothing"))
+        .unwrap_err();
     assert!(err.to_string().contains("no checkpoint"), "{err}");
     assert_eq!(std::fs::read(ck.join("state.json")).unwrap(), state_before);
     // Drop counts that do not fit the DARTS op set: refused before any work.
@@ -255,7 +359,10 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
         Default::default(),
     )
     .unwrap_err();
-    assert!(err.to_string().contains("stage 2") || err.to_string().contains("normal"), "{err}");
+    assert!(
+        err.to_string().contains("stage 2") || err.to_string().contains("normal"),
+        "{err}"
+    );
     // A reward that does not fit the objectives.
     let space = DartsSpaceConfig::tnd().init().unwrap();
     let err = Search::<B>::new(
@@ -277,9 +384,14 @@ fn non_finite_loss_stops_with_its_position_and_a_checkpoint() {
     let mut config = tiny_config(TrainMode::Weighted);
     config.train.lr = 1e30;
     config.train.grad_clip = None;
-    let err = search(config, sample_data(160)).with_checkpoint_dir(dir.join("ck")).run(&mut []).unwrap_err();
+    let err = search(config, sample_data(160))
+        .with_checkpoint_dir(dir.join("ck"))
+        .run(&mut [])
+        .unwrap_err();
     match err {
-        SearchError::NonFiniteLoss { stage, checkpoint, .. } => {
+        SearchError::NonFiniteLoss {
+            stage, checkpoint, ..
+        } => {
             assert_eq!(stage, 0);
             let ck = checkpoint.expect("a checkpoint of the last good state");
             assert!(ck.join("state.json").is_file());

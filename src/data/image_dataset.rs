@@ -128,14 +128,23 @@ impl ImageDataset {
                         let mut sum = 0u32;
                         for dy in 0..factor {
                             let row = (y * factor + dy) * w + x * factor;
-                            sum += plane[row..row + factor].iter().map(|&p| u32::from(p)).sum::<u32>();
+                            sum += plane[row..row + factor]
+                                .iter()
+                                .map(|&p| u32::from(p))
+                                .sum::<u32>();
                         }
                         pixels.push(((sum + area / 2) / area) as u8);
                     }
                 }
             }
         }
-        Self::new(self.name.clone(), shape, self.num_classes, pixels, self.labels.clone())
+        Self::new(
+            self.name.clone(),
+            shape,
+            self.num_classes,
+            pixels,
+            self.labels.clone(),
+        )
     }
 
     /// The dataset's name (for logs and reports).

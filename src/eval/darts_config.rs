@@ -4,7 +4,9 @@ use burn::config::Config;
 
 use super::EvalError;
 use crate::OpKind;
-use crate::ops::{BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs};
+use crate::ops::{
+    BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs,
+};
 use crate::space::{CellGenotype, Genotype, GenotypeEdge, SpaceError};
 use crate::supernet::is_reduction;
 
@@ -89,7 +91,11 @@ impl EvalNetworkConfig {
                 reduction,
                 reduction_prev,
             });
-            let cell = if reduction { &genotype.reduce } else { &genotype.normal };
+            let cell = if reduction {
+                &genotype.reduce
+            } else {
+                &genotype.normal
+            };
             reduction_prev = reduction;
             (c_pp, c_p) = (c_p, cell.concat.len() * c);
             if i == 2 * self.layers / 3 {
@@ -103,15 +109,23 @@ impl EvalNetworkConfig {
     /// when enabled; BN running statistics excluded), computed without building tensors.
     pub fn param_count(&self, genotype: &Genotype) -> u64 {
         let c_stem = self.stem_multiplier * self.channels;
-        let mut total = ConvSpec::square(self.in_channels, c_stem, 3, 1, 1).params() + 2 * c_stem as u64;
+        let mut total =
+            ConvSpec::square(self.in_channels, c_stem, 3, 1, 1).params() + 2 * c_stem as u64;
         let (plans, c_aux, c_last) = self.plan(genotype);
         for p in &plans {
-            let cell = if p.reduction { &genotype.reduce } else { &genotype.normal };
+            let cell = if p.reduction {
+                &genotype.reduce
+            } else {
+                &genotype.normal
+            };
             total += preprocess_params(p);
             for_each_op(cell, p, |op, _| total += op.param_count());
         }
         if self.auxiliary {
-            total += (c_aux * AUX_HIDDEN + 2 * AUX_HIDDEN + AUX_HIDDEN * AUX_FEATURES * 4 + 2 * AUX_FEATURES) as u64
+            total += (c_aux * AUX_HIDDEN
+                + 2 * AUX_HIDDEN
+                + AUX_HIDDEN * AUX_FEATURES * 4
+                + 2 * AUX_FEATURES) as u64
                 + (AUX_FEATURES * self.classes + self.classes) as u64;
         }
         total + (c_last * self.classes + self.classes) as u64
@@ -122,11 +136,16 @@ impl EvalNetworkConfig {
     /// head (training only) are not counted.
     pub fn macs(&self, genotype: &Genotype, input: usize) -> u64 {
         let c_stem = self.stem_multiplier * self.channels;
-        let (mut total, mut h, _) = ConvSpec::square(self.in_channels, c_stem, 3, 1, 1).macs(input, input);
+        let (mut total, mut h, _) =
+            ConvSpec::square(self.in_channels, c_stem, 3, 1, 1).macs(input, input);
         let (plans, _, c_last) = self.plan(genotype);
         let mut h_pp = h;
         for p in &plans {
-            let cell = if p.reduction { &genotype.reduce } else { &genotype.normal };
+            let cell = if p.reduction {
+                &genotype.reduce
+            } else {
+                &genotype.normal
+            };
             total += if p.reduction_prev {
                 factorized_reduce_macs(p.c_pp, p.c, h_pp, h_pp)
             } else {
@@ -134,7 +153,11 @@ impl EvalNetworkConfig {
             };
             total += ConvSpec::square(p.c_p, p.c, 1, 1, 0).macs(h, h).0;
             for_each_op(cell, p, |op, from| {
-                let side = if p.reduction && from >= 2 { h.div_ceil(2) } else { h };
+                let side = if p.reduction && from >= 2 {
+                    h.div_ceil(2)
+                } else {
+                    h
+                };
                 total += op.macs(side, side);
             });
             h_pp = h;
@@ -149,7 +172,10 @@ impl EvalNetworkConfig {
 fn preprocess_params(p: &CellPlan) -> u64 {
     let bn = BatchNorm2dConfig::new(p.c).param_count();
     let pre0 = if p.reduction_prev {
-        factorized_reduce_specs(p.c_pp, p.c).iter().map(ConvSpec::params).sum::<u64>()
+        factorized_reduce_specs(p.c_pp, p.c)
+            .iter()
+            .map(ConvSpec::params)
+            .sum::<u64>()
     } else {
         ConvSpec::square(p.c_pp, p.c, 1, 1, 0).params()
     };
@@ -172,7 +198,9 @@ pub(crate) fn for_each_op(cell: &CellGenotype, p: &CellPlan, mut f: impl FnMut(O
 
 fn validate_cell(name: &str, cell: &CellGenotype) -> Result<(), SpaceError> {
     if cell.nodes.is_empty() {
-        return Err(SpaceError::InvalidConfig(format!("the {name} cell has no intermediate node")));
+        return Err(SpaceError::InvalidConfig(format!(
+            "the {name} cell has no intermediate node"
+        )));
     }
     for (i, node) in cell.nodes.iter().enumerate() {
         for edge in node {
@@ -193,9 +221,15 @@ fn validate_cell(name: &str, cell: &CellGenotype) -> Result<(), SpaceError> {
         }
     }
     if cell.concat.is_empty() {
-        return Err(SpaceError::InvalidConfig(format!("the {name} cell concatenates no node")));
+        return Err(SpaceError::InvalidConfig(format!(
+            "the {name} cell concatenates no node"
+        )));
     }
-    if let Some(&bad) = cell.concat.iter().find(|&&n| n < 2 || n >= cell.nodes.len() + 2) {
+    if let Some(&bad) = cell
+        .concat
+        .iter()
+        .find(|&&n| n < 2 || n >= cell.nodes.len() + 2)
+    {
         return Err(SpaceError::InvalidConfig(format!(
             "the {name} cell concatenates node {bad}, valid nodes are 2..{}",
             cell.nodes.len() + 2

@@ -6,8 +6,8 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, AvgPool2d, AvgP
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Distribution, Tensor, backend::Backend};
 
-use super::darts_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
 use super::EvalError;
+use super::darts_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, ReluConvBn};
 use crate::space::{CellGenotype, Genotype};
 use crate::supernet::Preprocess;
@@ -42,7 +42,11 @@ impl<B: Backend> EvalCell<B> {
                 .iter()
                 .map(|n| n.iter().map(|e| edge_op(p, e).init(device)).collect())
                 .collect(),
-            inputs: cell.nodes.iter().map(|n| n.iter().map(|e| e.from).collect()).collect(),
+            inputs: cell
+                .nodes
+                .iter()
+                .map(|n| n.iter().map(|e| e.from).collect())
+                .collect(),
             concat: cell.concat.clone(),
             reduction: p.reduction,
         }
@@ -51,7 +55,11 @@ impl<B: Backend> EvalCell<B> {
     fn forward(&self, s0: Tensor<B, 4>, s1: Tensor<B, 4>, drop_prob: f64) -> Tensor<B, 4> {
         let s1 = self.pre1.forward(s1);
         let [n, c, h, w] = s1.dims();
-        let (h, w) = if self.reduction { (h.div_ceil(2), w.div_ceil(2)) } else { (h, w) };
+        let (h, w) = if self.reduction {
+            (h.div_ceil(2), w.div_ceil(2))
+        } else {
+            (h, w)
+        };
         let mut states = vec![self.pre0.forward(s0), s1];
         for (ops, inputs) in self.ops.iter().zip(&self.inputs) {
             let mut sum: Option<Tensor<B, 4>> = None;
@@ -104,7 +112,10 @@ pub struct AuxiliaryHead<B: Backend> {
 impl<B: Backend> AuxiliaryHead<B> {
     fn new(c: usize, classes: usize, device: &B::Device) -> Self {
         Self {
-            pool: AvgPool2dConfig::new([5, 5]).with_strides([3, 3]).with_count_include_pad(false).init(),
+            pool: AvgPool2dConfig::new([5, 5])
+                .with_strides([3, 3])
+                .with_count_include_pad(false)
+                .init(),
             adaptive: AdaptiveAvgPool2dConfig::new([2, 2]).init(),
             conv1: ConvSpec::square(c, AUX_HIDDEN, 1, 1, 0).init(device),
             bn1: BatchNorm2dConfig::new(AUX_HIDDEN).init(device),
@@ -119,7 +130,11 @@ impl<B: Backend> AuxiliaryHead<B> {
         use burn::tensor::activation::relu;
         let [_, _, h, w] = x.dims();
         let x = relu(x);
-        let x = if h == 8 && w == 8 { self.pool.forward(x) } else { self.adaptive.forward(x) };
+        let x = if h == 8 && w == 8 {
+            self.pool.forward(x)
+        } else {
+            self.adaptive.forward(x)
+        };
         let x = relu(self.bn1.forward(self.conv1.forward(x)));
         let x = relu(self.bn2.forward(self.conv2.forward(x)));
         self.classifier.forward(x.flatten::<2>(1, 3))
@@ -153,7 +168,11 @@ impl EvalNetworkConfig {
     ///
     /// # Errors
     /// [`EvalError`] for an invalid configuration or genotype.
-    pub fn init<B: Backend>(&self, genotype: &Genotype, device: &B::Device) -> Result<EvalNetwork<B>, EvalError> {
+    pub fn init<B: Backend>(
+        &self,
+        genotype: &Genotype,
+        device: &B::Device,
+    ) -> Result<EvalNetwork<B>, EvalError> {
         self.validate(genotype)?;
         let c_stem = self.stem_multiplier * self.channels;
         let (plans, c_aux, c_last) = self.plan(genotype);
@@ -162,9 +181,21 @@ impl EvalNetworkConfig {
             stem_bn: BatchNorm2dConfig::new(c_stem).init(device),
             cells: plans
                 .iter()
-                .map(|p| EvalCell::new(if p.reduction { &genotype.reduce } else { &genotype.normal }, p, device))
+                .map(|p| {
+                    EvalCell::new(
+                        if p.reduction {
+                            &genotype.reduce
+                        } else {
+                            &genotype.normal
+                        },
+                        p,
+                        device,
+                    )
+                })
                 .collect(),
-            aux: self.auxiliary.then(|| AuxiliaryHead::new(c_aux, self.classes, device)),
+            aux: self
+                .auxiliary
+                .then(|| AuxiliaryHead::new(c_aux, self.classes, device)),
             aux_after: 2 * self.layers / 3,
             classifier: LinearConfig::new(c_last, self.classes).init(device),
         })
@@ -179,7 +210,11 @@ impl<B: Backend> EvalNetwork<B> {
 
     /// Training forward pass with drop-path probability `drop_prob`; also returns the
     /// auxiliary logits when the network has an auxiliary head.
-    pub fn forward_train(&self, x: Tensor<B, 4>, drop_prob: f64) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+    pub fn forward_train(
+        &self,
+        x: Tensor<B, 4>,
+        drop_prob: f64,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
         let s = self.stem_bn.forward(self.stem.forward(x));
         let (mut s0, mut s1) = (s.clone(), s);
         let mut aux = None;

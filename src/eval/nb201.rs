@@ -55,7 +55,11 @@ impl Nb201NetworkConfig {
                 total += residual_param_count(c_cur, 2 * c_cur);
                 c_cur *= 2;
             }
-            let cell: u64 = g.ops.iter().map(|&k| OpConfig::new(k, c_cur).param_count()).sum();
+            let cell: u64 = g
+                .ops
+                .iter()
+                .map(|&k| OpConfig::new(k, c_cur).param_count())
+                .sum();
             total += self.cells as u64 * cell;
         }
         total + 2 * c_cur as u64 + (c_cur * self.classes + self.classes) as u64
@@ -65,7 +69,8 @@ impl Nb201NetworkConfig {
     /// (convolutions and the classifier).
     pub fn macs(&self, g: &Nb201Genotype, input: usize) -> u64 {
         let c = self.channels;
-        let (mut total, mut h, _) = ConvSpec::square(self.in_channels, c, 3, 1, 1).macs(input, input);
+        let (mut total, mut h, _) =
+            ConvSpec::square(self.in_channels, c, 3, 1, 1).macs(input, input);
         let mut c_cur = c;
         for stage in 0..3 {
             if stage > 0 {
@@ -75,7 +80,11 @@ impl Nb201NetworkConfig {
                 h = oh;
                 c_cur *= 2;
             }
-            let cell: u64 = g.ops.iter().map(|&k| OpConfig::new(k, c_cur).macs(h, h)).sum();
+            let cell: u64 = g
+                .ops
+                .iter()
+                .map(|&k| OpConfig::new(k, c_cur).macs(h, h))
+                .sum();
             total += self.cells as u64 * cell;
         }
         total + (c_cur * self.classes) as u64
@@ -85,22 +94,40 @@ impl Nb201NetworkConfig {
     ///
     /// # Errors
     /// [`EvalError::InvalidConfig`] for zero sizes or an op that is not a NAS-Bench-201 op.
-    pub fn init<B: Backend>(&self, g: &Nb201Genotype, device: &B::Device) -> Result<Nb201Network<B>, EvalError> {
+    pub fn init<B: Backend>(
+        &self,
+        g: &Nb201Genotype,
+        device: &B::Device,
+    ) -> Result<Nb201Network<B>, EvalError> {
         self.check()?;
-        if let Some(op) = g.ops.iter().find(|op| !crate::space::OpSet::nb201().ops().contains(op)) {
-            return Err(EvalError::InvalidConfig(format!("`{op}` is not a NAS-Bench-201 op")));
+        if let Some(op) = g
+            .ops
+            .iter()
+            .find(|op| !crate::space::OpSet::nb201().ops().contains(op))
+        {
+            return Err(EvalError::InvalidConfig(format!(
+                "`{op}` is not a NAS-Bench-201 op"
+            )));
         }
         let c = self.channels;
         let mut blocks = Vec::new();
         let mut c_cur = c;
         for stage in 0..3 {
             if stage > 0 {
-                blocks.push(Nb201EvalBlock::Residual(ResidualBlock::new(c_cur, 2 * c_cur, device)));
+                blocks.push(Nb201EvalBlock::Residual(ResidualBlock::new(
+                    c_cur,
+                    2 * c_cur,
+                    device,
+                )));
                 c_cur *= 2;
             }
             for _ in 0..self.cells {
                 blocks.push(Nb201EvalBlock::Cell(Nb201Cell {
-                    ops: g.ops.iter().map(|&k| OpConfig::new(k, c_cur).init(device)).collect(),
+                    ops: g
+                        .ops
+                        .iter()
+                        .map(|&k| OpConfig::new(k, c_cur).init(device))
+                        .collect(),
                 }));
             }
         }
@@ -128,8 +155,8 @@ impl<B: Backend> Nb201Cell<B> {
         for to in 1..4 {
             let mut sum = self.ops[e].forward(nodes[0].clone());
             e += 1;
-            for from in 1..to {
-                sum = sum.add(self.ops[e].forward(nodes[from].clone()));
+            for node in nodes.iter().take(to).skip(1) {
+                sum = sum.add(self.ops[e].forward(node.clone()));
                 e += 1;
             }
             nodes.push(sum);
@@ -139,6 +166,7 @@ impl<B: Backend> Nb201Cell<B> {
 }
 
 /// A block of an [`Nb201Network`].
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
 #[derive(Module, Debug)]
 pub enum Nb201EvalBlock<B: Backend> {
     /// A cell.
@@ -176,6 +204,7 @@ impl<B: Backend> Nb201Network<B> {
             };
         }
         let x = burn::tensor::activation::relu(self.last_bn.forward(x));
-        self.classifier.forward(x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3))
+        self.classifier
+            .forward(x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3))
     }
 }

@@ -17,9 +17,9 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::ops::clip_grad_norm;
 use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
+use crate::ops::clip_grad_norm;
 use crate::space::Genotype;
 
 /// File name of the weights written by [`save_model`] (burn's named MessagePack format).

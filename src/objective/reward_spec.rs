@@ -1,6 +1,8 @@
 //! Rewards from short text specs, for command lines and config files.
 
-use super::{Chebyshev, Direction, HardConstraint, MnasReward, ObjectiveError, Reward, WeightedSum};
+use super::{
+    Chebyshev, Direction, HardConstraint, MnasReward, ObjectiveError, Reward, WeightedSum,
+};
 
 fn invalid(reason: String) -> ObjectiveError {
     ObjectiveError::InvalidConfig {
@@ -45,13 +47,20 @@ fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>, ObjectiveError
 /// # Errors
 /// [`ObjectiveError::InvalidConfig`] naming what is wrong with the spec, or the
 /// reward's own validation error.
-pub fn reward_from_spec(spec: &str, directions: &[Direction], ideal: &[f64]) -> Result<Box<dyn Reward>, ObjectiveError> {
+pub fn reward_from_spec(
+    spec: &str,
+    directions: &[Direction],
+    ideal: &[f64],
+) -> Result<Box<dyn Reward>, ObjectiveError> {
     let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
     let first = |d: Direction| directions.iter().position(|x| *x == d);
     let acc_cost = || -> Result<(usize, usize), ObjectiveError> {
         Ok((
-            first(Direction::Maximise).ok_or_else(|| invalid(format!("`{kind}` needs a maximised objective (accuracy)")))?,
-            first(Direction::Minimise).ok_or_else(|| invalid(format!("`{kind}` needs a minimised objective (cost)")))?,
+            first(Direction::Maximise).ok_or_else(|| {
+                invalid(format!("`{kind}` needs a maximised objective (accuracy)"))
+            })?,
+            first(Direction::Minimise)
+                .ok_or_else(|| invalid(format!("`{kind}` needs a minimised objective (cost)")))?,
         ))
     };
     let keyed = |keys: &[&str]| -> Result<Vec<(String, String)>, ObjectiveError> {
@@ -61,7 +70,10 @@ pub fn reward_from_spec(spec: &str, directions: &[Direction], ideal: &[f64]) -> 
                 .split_once('=')
                 .ok_or_else(|| invalid(format!("`{kind}` takes key=value pairs, got `{kv}`")))?;
             if !keys.contains(&k) {
-                return Err(invalid(format!("`{kind}` has no setting `{k}` (settings: {})", keys.join(", "))));
+                return Err(invalid(format!(
+                    "`{kind}` has no setting `{k}` (settings: {})",
+                    keys.join(", ")
+                )));
             }
             pairs.push((k.to_string(), v.to_string()));
         }
@@ -89,10 +101,16 @@ pub fn reward_from_spec(spec: &str, directions: &[Direction], ideal: &[f64]) -> 
         "hard" => {
             let kv = keyed(&["limit"])?;
             let (acc, cost) = acc_cost()?;
-            Box::new(HardConstraint::new(numbers(&get(&kv, "limit")?, '/', "limit")?)?.with_objectives(acc, cost))
+            Box::new(
+                HardConstraint::new(numbers(&get(&kv, "limit")?, '/', "limit")?)?
+                    .with_objectives(acc, cost),
+            )
         }
         "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
-        "chebyshev" => Box::new(Chebyshev::new(numbers(args, ',', "weights")?, ideal.to_vec())?),
+        "chebyshev" => Box::new(Chebyshev::new(
+            numbers(args, ',', "weights")?,
+            ideal.to_vec(),
+        )?),
         other => {
             return Err(invalid(format!(
                 "unknown reward `{other}` (expected mnas, hard, sum or chebyshev)"

@@ -54,12 +54,18 @@ impl BatchNorm2dConfig {
     /// statistics, like PyTorch's `track_running_stats=False`, so that a supernet scores
     /// sampled paths with the statistics of those paths.
     pub fn cell(channels: usize, affine: bool) -> Self {
-        Self::new(channels).with_affine(affine).with_track_running_stats(affine)
+        Self::new(channels)
+            .with_affine(affine)
+            .with_track_running_stats(affine)
     }
 
     /// Trainable parameters: `2 * channels` when affine, else 0.
     pub fn param_count(&self) -> u64 {
-        if self.affine { 2 * self.channels as u64 } else { 0 }
+        if self.affine {
+            2 * self.channels as u64
+        } else {
+            0
+        }
     }
 }
 
@@ -99,18 +105,35 @@ impl<B: Backend> BatchNorm2d<B> {
         let batch_stats = |x: &Tensor<B, 4>| {
             let mean = x.clone().mean_dim(3).mean_dim(2).mean_dim(0);
             let centered = x.clone().sub(mean.clone());
-            let var = centered.clone().square().mean_dim(3).mean_dim(2).mean_dim(0);
+            let var = centered
+                .clone()
+                .square()
+                .mean_dim(3)
+                .mean_dim(2)
+                .mean_dim(0);
             (mean, centered, var)
         };
         if !training && self.track_running_stats {
-            let mean = self.running_mean.value().to_device(&device).reshape([1, c, 1, 1]);
-            let var = self.running_var.value().to_device(&device).reshape([1, c, 1, 1]);
+            let mean = self
+                .running_mean
+                .value()
+                .to_device(&device)
+                .reshape([1, c, 1, 1]);
+            let var = self
+                .running_var
+                .value()
+                .to_device(&device)
+                .reshape([1, c, 1, 1]);
             return self.scale(x.sub(mean), var);
         }
         let (mean, centered, var) = batch_stats(&x);
         if training && self.track_running_stats {
             let count = (n * h * w) as f64;
-            let unbiased = if count > 1.0 { count / (count - 1.0) } else { 1.0 };
+            let unbiased = if count > 1.0 {
+                count / (count - 1.0)
+            } else {
+                1.0
+            };
             let rm = self
                 .running_mean
                 .value_sync()
@@ -122,7 +145,12 @@ impl<B: Backend> BatchNorm2d<B> {
                 .value_sync()
                 .to_device(&device)
                 .mul_scalar(1.0 - self.momentum)
-                .add(var.clone().detach().reshape([c]).mul_scalar(self.momentum * unbiased));
+                .add(
+                    var.clone()
+                        .detach()
+                        .reshape([c])
+                        .mul_scalar(self.momentum * unbiased),
+                );
             self.running_mean.update(rm.detach());
             self.running_var.update(rv.detach());
         }

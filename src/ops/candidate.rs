@@ -6,7 +6,9 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::conv::{ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_macs, factorized_reduce_specs};
+use super::conv::{
+    ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_macs, factorized_reduce_specs,
+};
 use super::{BatchNorm2d, BatchNorm2dConfig, OpKind};
 
 /// Configuration of one candidate op on a cell edge (`C` channels in and out).
@@ -54,7 +56,9 @@ impl OpConfig {
     fn dil_specs(&self, k: usize) -> [ConvSpec; 2] {
         let c = self.channels;
         [
-            ConvSpec::square(c, c, k, self.stride, k - 1).with_dilation(2).depthwise(),
+            ConvSpec::square(c, c, k, self.stride, k - 1)
+                .with_dilation(2)
+                .depthwise(),
             ConvSpec::square(c, c, 1, 1, 0),
         ]
     }
@@ -90,8 +94,12 @@ impl OpConfig {
             OpKind::SepConv7x7 => (self.sep_specs(7).to_vec(), 2),
             OpKind::DilConv3x3 => (self.dil_specs(3).to_vec(), 1),
             OpKind::DilConv5x5 => (self.dil_specs(5).to_vec(), 1),
-            OpKind::Conv1x1 | OpKind::NorConv1x1 => (vec![ConvSpec::square(c, c, 1, self.stride, 0)], 1),
-            OpKind::Conv3x3 | OpKind::NorConv3x3 => (vec![ConvSpec::square(c, c, 3, self.stride, 1)], 1),
+            OpKind::Conv1x1 | OpKind::NorConv1x1 => {
+                (vec![ConvSpec::square(c, c, 1, self.stride, 0)], 1)
+            }
+            OpKind::Conv3x3 | OpKind::NorConv3x3 => {
+                (vec![ConvSpec::square(c, c, 3, self.stride, 1)], 1)
+            }
             OpKind::Conv3x1x1x3 => (self.factorized_specs(3).to_vec(), 1),
             OpKind::Conv7x1x1x7 => (self.factorized_specs(7).to_vec(), 1),
             _ => (vec![], 0),
@@ -101,13 +109,18 @@ impl OpConfig {
     /// Trainable parameters of the op (BN running statistics excluded).
     pub fn param_count(&self) -> u64 {
         let (convs, bns) = self.convs();
-        let bn = BatchNorm2dConfig::new(self.channels).with_affine(self.affine && !self.kind.is_pool());
+        let bn =
+            BatchNorm2dConfig::new(self.channels).with_affine(self.affine && !self.kind.is_pool());
         convs.iter().map(ConvSpec::params).sum::<u64>() + bns as u64 * bn.param_count()
     }
 
     /// Output side for an input side `x` (`ceil(x / 2)` at stride 2).
     pub fn out_size(&self, x: usize) -> usize {
-        if self.stride == 1 { x } else { x.div_ceil(self.stride) }
+        if self.stride == 1 {
+            x
+        } else {
+            x.div_ceil(self.stride)
+        }
     }
 
     /// Multiply-accumulates of the convolutions at input size `h x w`.
@@ -136,7 +149,9 @@ impl OpConfig {
         match self.kind {
             OpKind::None => Op::Zero(Zero { stride: s }),
             OpKind::SkipConnect if s == 1 => Op::Identity(Identity),
-            OpKind::SkipConnect => Op::FactorizedReduce(FactorizedReduce::new(c, c, affine, device)),
+            OpKind::SkipConnect => {
+                Op::FactorizedReduce(FactorizedReduce::new(c, c, affine, device))
+            }
             OpKind::MaxPool3x3 | OpKind::MaxPool5x5 | OpKind::MaxPool7x7 => {
                 let k = match self.kind {
                     OpKind::MaxPool3x3 => 3,
@@ -172,7 +187,11 @@ impl OpConfig {
                 })
             }
             OpKind::DilConv3x3 | OpKind::DilConv5x5 => {
-                let k = if self.kind == OpKind::DilConv3x3 { 3 } else { 5 };
+                let k = if self.kind == OpKind::DilConv3x3 {
+                    3
+                } else {
+                    5
+                };
                 let [a, b] = self.dil_specs(k);
                 Op::DilConv(DwPwBn::new(a, b, affine, device))
             }
@@ -224,6 +243,7 @@ pub struct SepConv<B: Backend> {
 /// # Shapes
 /// - input `[n, C, h, w]`, output `[n, C, h, w]` at stride 1 and
 ///   `[n, C, ceil(h/2), ceil(w/2)]` at stride 2.
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
 #[derive(Module, Debug)]
 #[non_exhaustive]
 pub enum Op<B: Backend> {
@@ -254,7 +274,10 @@ impl<B: Backend> Op<B> {
                     x.zeros_like()
                 } else {
                     let [n, c, h, w] = x.dims();
-                    Tensor::zeros([n, c, h.div_ceil(z.stride), w.div_ceil(z.stride)], &x.device())
+                    Tensor::zeros(
+                        [n, c, h.div_ceil(z.stride), w.div_ceil(z.stride)],
+                        &x.device(),
+                    )
                 }
             }
             Op::Identity(_) => x,

@@ -53,8 +53,20 @@ impl ConvSpec {
             (x + p0 + p1).saturating_sub(self.dilation * (k - 1) + 1) / s + 1
         };
         (
-            o(h, self.kernel[0], self.stride[0], self.padding[0], self.padding[2]),
-            o(w, self.kernel[1], self.stride[1], self.padding[1], self.padding[3]),
+            o(
+                h,
+                self.kernel[0],
+                self.stride[0],
+                self.padding[0],
+                self.padding[2],
+            ),
+            o(
+                w,
+                self.kernel[1],
+                self.stride[1],
+                self.padding[1],
+                self.padding[3],
+            ),
         )
     }
 
@@ -100,7 +112,10 @@ impl<B: Backend> ReluConvBn<B> {
 
     /// ReLU, the convolutions, BN.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.convs.iter().fold(burn::tensor::activation::relu(x), |x, c| c.forward(x));
+        let x = self
+            .convs
+            .iter()
+            .fold(burn::tensor::activation::relu(x), |x, c| c.forward(x));
         self.bn.forward(x)
     }
 }
@@ -163,7 +178,9 @@ pub(crate) fn factorized_reduce_specs(c_in: usize, c_out: usize) -> [ConvSpec; 2
 /// reads the input shifted by one pixel, i.e. `(h - 1) x (w - 1)` plus its padding).
 pub(crate) fn factorized_reduce_macs(c_in: usize, c_out: usize, h: usize, w: usize) -> u64 {
     let [a, b] = factorized_reduce_specs(c_in, c_out);
-    a.macs(h, w).0 + b.macs(h.saturating_sub(1).max(1), w.saturating_sub(1).max(1)).0
+    a.macs(h, w).0
+        + b.macs(h.saturating_sub(1).max(1), w.saturating_sub(1).max(1))
+            .0
 }
 
 impl<B: Backend> FactorizedReduce<B> {

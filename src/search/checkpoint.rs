@@ -29,7 +29,12 @@ fn ck_err(path: &Path, reason: impl std::fmt::Display) -> SearchError {
 /// Writes a checkpoint into `dir` atomically: everything goes to `dir.tmp` first, the
 /// previous checkpoint is moved aside, the new one renamed into place, the old removed.
 /// A crash leaves either the old or the new checkpoint (see [`read_state`]).
-pub(crate) fn write<B, O>(dir: &Path, state: &SearchState, model: &SuperNet<B>, optim: &O) -> Result<(), SearchError>
+pub(crate) fn write<B, O>(
+    dir: &Path,
+    state: &SearchState,
+    model: &SuperNet<B>,
+    optim: &O,
+) -> Result<(), SearchError>
 where
     B: AutodiffBackend,
     O: Optimizer<SuperNet<B>, B>,
@@ -93,7 +98,12 @@ where
 {
     let model = model
         .load_file(dir.join(MODEL), &recorder(), device)
-        .map_err(|e| ck_err(&dir.join(MODEL), format!("weights do not fit the supernet: {e}")))?;
+        .map_err(|e| {
+            ck_err(
+                &dir.join(MODEL),
+                format!("weights do not fit the supernet: {e}"),
+            )
+        })?;
     let record = recorder()
         .load(dir.join(OPTIM), device)
         .map_err(|e| ck_err(&dir.join(OPTIM), format!("unreadable optimiser state: {e}")))?;

@@ -126,7 +126,11 @@ impl SearchConfig {
             .stages
             .into_iter()
             .zip([2, 3, 4])
-            .map(|(s, cells)| StageConfig { cells, ..s }.with_epochs(2, 1).with_channels(8))
+            .map(|(s, cells)| {
+                StageConfig { cells, ..s }
+                    .with_epochs(2, 1)
+                    .with_channels(8)
+            })
             .collect();
         Self {
             schedule: ShrinkScheduleConfig::new(stages),
@@ -192,54 +196,90 @@ impl SearchConfig {
         let t = &self.train;
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if t.batch_size == 0 {
-            return Err(SearchError::config("train.batch_size", "must be at least 1"));
+            return Err(SearchError::config(
+                "train.batch_size",
+                "must be at least 1",
+            ));
         }
         if !positive(t.lr) {
-            return Err(SearchError::config("train.lr", format!("must be a positive number, got {}", t.lr)));
+            return Err(SearchError::config(
+                "train.lr",
+                format!("must be a positive number, got {}", t.lr),
+            ));
         }
         if !(t.lr_min.is_finite() && t.lr_min >= 0.0 && t.lr_min <= t.lr) {
-            return Err(SearchError::config("train.lr_min", format!("must lie in [0, lr], got {}", t.lr_min)));
+            return Err(SearchError::config(
+                "train.lr_min",
+                format!("must lie in [0, lr], got {}", t.lr_min),
+            ));
         }
         if !(0.0..1.0).contains(&t.momentum) {
-            return Err(SearchError::config("train.momentum", format!("must lie in [0, 1), got {}", t.momentum)));
+            return Err(SearchError::config(
+                "train.momentum",
+                format!("must lie in [0, 1), got {}", t.momentum),
+            ));
         }
         if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
-            return Err(SearchError::config("train.weight_decay", format!("must be >= 0, got {}", t.weight_decay)));
+            return Err(SearchError::config(
+                "train.weight_decay",
+                format!("must be >= 0, got {}", t.weight_decay),
+            ));
         }
         if let Some(c) = t.grad_clip
             && !positive(c)
         {
-            return Err(SearchError::config("train.grad_clip", format!("must be positive, got {c}")));
+            return Err(SearchError::config(
+                "train.grad_clip",
+                format!("must be positive, got {c}"),
+            ));
         }
         if t.alpha_every == 0 {
-            return Err(SearchError::config("train.alpha_every", "must be at least 1"));
+            return Err(SearchError::config(
+                "train.alpha_every",
+                "must be at least 1",
+            ));
         }
         if t.score_batches == 0 {
-            return Err(SearchError::config("train.score_batches", "must be at least 1"));
+            return Err(SearchError::config(
+                "train.score_batches",
+                "must be at least 1",
+            ));
         }
         if t.workers == 0 {
             return Err(SearchError::config("train.workers", "must be at least 1"));
         }
         if t.max_steps_per_epoch == Some(0) {
-            return Err(SearchError::config("train.max_steps_per_epoch", "must be at least 1 when set"));
+            return Err(SearchError::config(
+                "train.max_steps_per_epoch",
+                "must be at least 1 when set",
+            ));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
             return Err(SearchError::config(
                 "train_fraction",
-                format!("must lie strictly between 0 and 1, got {}", self.train_fraction),
+                format!(
+                    "must lie strictly between 0 and 1, got {}",
+                    self.train_fraction
+                ),
             ));
         }
         if self.log_every == 0 {
             return Err(SearchError::config("log_every", "must be at least 1"));
         }
         if self.schedule.stages.is_empty() {
-            return Err(SearchError::config("schedule.stages", "needs at least one stage"));
+            return Err(SearchError::config(
+                "schedule.stages",
+                "needs at least one stage",
+            ));
         }
         for (i, s) in self.schedule.stages.iter().enumerate() {
             if s.epochs == 0 || s.warmup_epochs > s.epochs {
                 return Err(SearchError::config(
                     &format!("schedule.stages[{i}].epochs"),
-                    format!("needs epochs >= 1 and warmup_epochs <= epochs, got {} and {}", s.epochs, s.warmup_epochs),
+                    format!(
+                        "needs epochs >= 1 and warmup_epochs <= epochs, got {} and {}",
+                        s.epochs, s.warmup_epochs
+                    ),
                 ));
             }
             if s.cells == 0 || s.channels == 0 {

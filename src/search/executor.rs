@@ -19,16 +19,17 @@ use super::checkpoint;
 use super::result::FinalOutcome;
 use super::state::{DataFingerprint, STATE_VERSION};
 use super::{
-    AlphaRecord, CellSpace, Control, SearchConfig, SearchError, SearchEvent, SearchObserver, SearchResult,
-    SearchState, StageSummary, StepRecord, TrainMode,
+    AlphaRecord, CellSpace, Control, SearchConfig, SearchError, SearchEvent, SearchObserver,
+    SearchResult, SearchState, StageSummary, StepRecord, TrainMode,
 };
+use crate::Architecture;
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
 use crate::objective::{
-    Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, Reward, ScoredSample, evaluate_all,
+    Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, Reward, ScoredSample,
+    evaluate_all,
 };
 use crate::ops::{clip_grad_norm, materialize, trainable_params};
 use crate::supernet::{Path as NetPath, SuperNet};
-use crate::Architecture;
 
 type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, SuperNet<B>, B>;
 
@@ -113,13 +114,18 @@ impl<B: AutodiffBackend> Search<B> {
             ));
         }
         if objectives.is_empty() {
-            return Err(SearchError::config("objectives", "needs at least one objective"));
+            return Err(SearchError::config(
+                "objectives",
+                "needs at least one objective",
+            ));
         }
         let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         reward.check(&directions)?;
         let archive = ParetoArchive::new(names.clone(), directions)?;
-        let updater = config.updater.init(schedule.active().to_vec(), config.seed)?;
+        let updater = config
+            .updater
+            .init(schedule.active().to_vec(), config.seed)?;
         let fingerprint = DataFingerprint {
             name: data.name().to_string(),
             images: data.len(),
@@ -136,7 +142,13 @@ impl<B: AutodiffBackend> Search<B> {
             .with_seed(config.seed)
             .with_workers(config.train.workers)
             .with_drop_last(true)
-            .with_augment(config.train.augment.clone().with_normalization(Some(normalization.clone())))
+            .with_augment(
+                config
+                    .train
+                    .augment
+                    .clone()
+                    .with_normalization(Some(normalization.clone())),
+            )
             .init(Arc::new(w_half))?;
         let valid = BatchLoaderConfig::new(config.train.batch_size)
             .with_seed(config.seed.wrapping_add(1))
@@ -148,8 +160,7 @@ impl<B: AutodiffBackend> Search<B> {
                 "train.batch_size",
                 format!(
                     "{} is larger than either half of the {} training images",
-                    config.train.batch_size,
-                    fingerprint.images
+                    config.train.batch_size, fingerprint.images
                 ),
             ));
         }
@@ -217,13 +228,23 @@ impl<B: AutodiffBackend> Search<B> {
         let saved = checkpoint::read_state(&found)?;
         let mismatch = |what: &str, theirs: String, ours: String| SearchError::Checkpoint {
             path: found.clone(),
-            reason: format!("it belongs to another {what}: checkpoint has {theirs}, this search has {ours}"),
+            reason: format!(
+                "it belongs to another {what}: checkpoint has {theirs}, this search has {ours}"
+            ),
         };
         if saved.version != STATE_VERSION {
-            return Err(mismatch("format version", saved.version.to_string(), STATE_VERSION.to_string()));
+            return Err(mismatch(
+                "format version",
+                saved.version.to_string(),
+                STATE_VERSION.to_string(),
+            ));
         }
         if saved.space_id != self.state.space_id {
-            return Err(mismatch("space", saved.space_id, self.state.space_id.clone()));
+            return Err(mismatch(
+                "space",
+                saved.space_id,
+                self.state.space_id.clone(),
+            ));
         }
         if saved.objectives != self.state.objectives {
             return Err(mismatch(
@@ -233,7 +254,11 @@ impl<B: AutodiffBackend> Search<B> {
             ));
         }
         if saved.data != self.state.data {
-            return Err(mismatch("dataset", format!("{:?}", saved.data), format!("{:?}", self.state.data)));
+            return Err(mismatch(
+                "dataset",
+                format!("{:?}", saved.data),
+                format!("{:?}", self.state.data),
+            ));
         }
         if saved.config != self.state.config {
             let theirs = serde_json::to_string(&saved.config).unwrap_or_default();
@@ -271,13 +296,20 @@ impl<B: AutodiffBackend> Search<B> {
 
     fn global_epoch(&self) -> u64 {
         let s = &self.state;
-        let before: usize = s.config.schedule.stages[..s.schedule.stage()].iter().map(|st| st.epochs).sum();
+        let before: usize = s.config.schedule.stages[..s.schedule.stage()]
+            .iter()
+            .map(|st| st.epochs)
+            .sum();
         (before + s.epoch) as u64
     }
 
     fn steps_per_epoch(&self) -> usize {
         let n = self.train.batches_per_epoch();
-        self.state.config.train.max_steps_per_epoch.map_or(n, |m| m.min(n))
+        self.state
+            .config
+            .train
+            .max_steps_per_epoch
+            .map_or(n, |m| m.min(n))
     }
 
     fn build_stage(&mut self) -> Result<(), SearchError> {
@@ -289,7 +321,13 @@ impl<B: AutodiffBackend> Search<B> {
             self.classes,
             self.in_channels,
         );
-        B::seed(&self.device, self.state.config.seed.wrapping_add(1000 * stage_index as u64));
+        B::seed(
+            &self.device,
+            self.state
+                .config
+                .seed
+                .wrapping_add(1000 * stage_index as u64),
+        );
         let model = cfg.init::<B>(&self.device)?;
         materialize(&model);
         let t = &self.state.config.train;
@@ -310,16 +348,25 @@ impl<B: AutodiffBackend> Search<B> {
         Ok(())
     }
 
-    fn save_checkpoint(&mut self, observers: &mut [&mut dyn SearchObserver], started: Instant) -> Result<Option<PathBuf>, SearchError> {
-        let (Some(dir), Some(model), Some(optim)) = (&self.checkpoint_dir, &self.model, &self.optim) else {
+    fn save_checkpoint(
+        &mut self,
+        observers: &mut [&mut dyn SearchObserver],
+        started: Instant,
+    ) -> Result<Option<PathBuf>, SearchError> {
+        let (Some(dir), Some(model), Some(optim)) =
+            (&self.checkpoint_dir, &self.model, &self.optim)
+        else {
             return Ok(None);
         };
         let mut state = self.state.clone();
         state.elapsed_seconds += started.elapsed().as_secs_f64();
         checkpoint::write(dir, &state, model, optim)?;
-        Self::emit(observers, &SearchEvent::Checkpoint {
-            path: dir.display().to_string(),
-        });
+        Self::emit(
+            observers,
+            &SearchEvent::Checkpoint {
+                path: dir.display().to_string(),
+            },
+        );
         Ok(Some(dir.clone()))
     }
 
@@ -333,15 +380,25 @@ impl<B: AutodiffBackend> Search<B> {
                     .map(|p| p.into_iter().map(|x| x as f32).collect())
                     .collect(),
             ),
-            TrainMode::SinglePath => NetPath::SinglePath(policy.sample_indices(&mut self.state.path_rng)),
+            TrainMode::SinglePath => {
+                NetPath::SinglePath(policy.sample_indices(&mut self.state.path_rng))
+            }
         }
     }
 
     /// One weight step; returns (loss, accuracy %) or the non-finite loss.
-    fn train_step(&mut self, images: Tensor<B, 4>, labels: Tensor<B, 1, Int>, lr: f64) -> Result<Result<(f64, f64), f64>, SearchError> {
+    fn train_step(
+        &mut self,
+        images: Tensor<B, 4>,
+        labels: Tensor<B, 1, Int>,
+        lr: f64,
+    ) -> Result<Result<(f64, f64), f64>, SearchError> {
         let path = self.path_for_step();
         let (Some(model), Some(optim)) = (self.model.take(), self.optim.as_mut()) else {
-            return Err(SearchError::config("supernet", "no supernet is built (internal order error)"));
+            return Err(SearchError::config(
+                "supernet",
+                "no supernet is built (internal order error)",
+            ));
         };
         let n = labels.dims()[0];
         let logits = match model.forward(images, &path) {
@@ -351,13 +408,22 @@ impl<B: AutodiffBackend> Search<B> {
                 return Err(e.into());
             }
         };
-        let loss = CrossEntropyLossConfig::new().init(&self.device).forward(logits.clone(), labels.clone());
+        let loss = CrossEntropyLossConfig::new()
+            .init(&self.device)
+            .forward(logits.clone(), labels.clone());
         let loss_value = loss.clone().into_scalar().elem::<f64>();
         if !loss_value.is_finite() {
             self.model = Some(model);
             return Ok(Err(loss_value));
         }
-        let correct = logits.argmax(1).flatten::<1>(0, 1).equal(labels).int().sum().into_scalar().elem::<f64>();
+        let correct = logits
+            .argmax(1)
+            .flatten::<1>(0, 1)
+            .equal(labels)
+            .int()
+            .sum()
+            .into_scalar()
+            .elem::<f64>();
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         if let Some(clip) = self.state.config.train.grad_clip {
             clip_grad_norm(&model, &mut grads, clip);
@@ -385,22 +451,40 @@ impl<B: AutodiffBackend> Search<B> {
     }
 
     /// Accuracy (percent) of every path over the given validation batches.
-    fn accuracy(&self, paths: &[NetPath], batches: &[(u64, usize)]) -> Result<Vec<f64>, SearchError> {
+    fn accuracy(
+        &self,
+        paths: &[NetPath],
+        batches: &[(u64, usize)],
+    ) -> Result<Vec<f64>, SearchError> {
         let Some(model) = &self.model else {
-            return Err(SearchError::config("supernet", "no supernet is built (internal order error)"));
+            return Err(SearchError::config(
+                "supernet",
+                "no supernet is built (internal order error)",
+            ));
         };
         // Inference copy: the supernet's cell BNs normalise with batch statistics anyway.
         let model = model.valid();
         let mut tensors = Vec::with_capacity(batches.len());
         for &(epoch, index) in batches {
-            tensors.push(self.valid.batch(epoch, index)?.into_tensors::<B::InnerBackend>(&self.device));
+            tensors.push(
+                self.valid
+                    .batch(epoch, index)?
+                    .into_tensors::<B::InnerBackend>(&self.device),
+            );
         }
         let mut accs = Vec::with_capacity(paths.len());
         for path in paths {
             let (mut correct, mut total) = (0.0, 0.0);
             for (x, y) in &tensors {
                 let logits = model.forward(x.clone(), path)?;
-                correct += logits.argmax(1).flatten::<1>(0, 1).equal(y.clone()).int().sum().into_scalar().elem::<f64>();
+                correct += logits
+                    .argmax(1)
+                    .flatten::<1>(0, 1)
+                    .equal(y.clone())
+                    .int()
+                    .sum()
+                    .into_scalar()
+                    .elem::<f64>();
                 total += y.dims()[0] as f64;
             }
             accs.push(100.0 * correct / total.max(1.0));
@@ -449,7 +533,10 @@ impl<B: AutodiffBackend> Search<B> {
     /// # Errors
     /// [`SearchError::NonFiniteLoss`] (after checkpointing the last good state),
     /// [`SearchError::Stopped`], data, objective and I/O errors.
-    pub fn run(&mut self, observers: &mut [&mut dyn SearchObserver]) -> Result<SearchResult, SearchError> {
+    pub fn run(
+        &mut self,
+        observers: &mut [&mut dyn SearchObserver],
+    ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
         let mut final_acc = None;
         while !self.state.schedule.is_finished() {
@@ -461,26 +548,35 @@ impl<B: AutodiffBackend> Search<B> {
             }
             let supernet_params = self.model.as_ref().map_or(0, trainable_params);
             let steps_per_epoch = self.steps_per_epoch();
-            Self::emit(observers, &SearchEvent::StageStart {
-                stage,
-                stages: self.state.config.schedule.stages.len(),
-                cells: stage_cfg.cells,
-                channels: stage_cfg.channels,
-                supernet_params,
-                epochs: stage_cfg.epochs,
-                steps_per_epoch,
-                from_epoch: self.state.epoch,
-            });
+            Self::emit(
+                observers,
+                &SearchEvent::StageStart {
+                    stage,
+                    stages: self.state.config.schedule.stages.len(),
+                    cells: stage_cfg.cells,
+                    channels: stage_cfg.channels,
+                    supernet_params,
+                    epochs: stage_cfg.epochs,
+                    steps_per_epoch,
+                    from_epoch: self.state.epoch,
+                },
+            );
             while self.state.epoch < stage_cfg.epochs {
                 let epoch = self.state.epoch;
                 let epoch_started = Instant::now();
                 let lr = self.state.config.lr(epoch, stage_cfg.epochs);
                 let searching = epoch >= stage_cfg.warmup_epochs;
                 let global_epoch = self.global_epoch();
-                B::seed(&self.device, self.state.config.seed ^ (global_epoch << 20 | self.state.step_in_epoch as u64));
-                let batches = self.train.epoch_from(global_epoch, self.state.step_in_epoch)?;
+                B::seed(
+                    &self.device,
+                    self.state.config.seed ^ (global_epoch << 20 | self.state.step_in_epoch as u64),
+                );
+                let batches = self
+                    .train
+                    .epoch_from(global_epoch, self.state.step_in_epoch)?;
                 let mut last = Instant::now();
-                for batch in batches.take(steps_per_epoch.saturating_sub(self.state.step_in_epoch)) {
+                for batch in batches.take(steps_per_epoch.saturating_sub(self.state.step_in_epoch))
+                {
                     let n = batch.len();
                     let (x, y) = batch.into_tensors::<B>(&self.device);
                     let step = self.state.step_in_epoch;
@@ -503,25 +599,36 @@ impl<B: AutodiffBackend> Search<B> {
                     self.state.epoch_loss = (l + loss, a + acc, k + 1);
                     let step_s = last.elapsed().as_secs_f64();
                     last = Instant::now();
-                    if self.state.global_step % self.state.config.log_every as u64 == 0 {
-                        let stop = Self::emit(observers, &SearchEvent::Step(StepRecord {
-                            stage,
-                            epoch,
-                            step,
-                            global_step: self.state.global_step,
-                            loss,
-                            train_acc: acc,
-                            lr,
-                            step_ms: step_s * 1e3,
-                            images_per_sec: n as f64 / step_s.max(1e-9),
-                        }));
+                    if self
+                        .state
+                        .global_step
+                        .is_multiple_of(self.state.config.log_every as u64)
+                    {
+                        let stop = Self::emit(
+                            observers,
+                            &SearchEvent::Step(StepRecord {
+                                stage,
+                                epoch,
+                                step,
+                                global_step: self.state.global_step,
+                                loss,
+                                train_acc: acc,
+                                lr,
+                                step_ms: step_s * 1e3,
+                                images_per_sec: n as f64 / step_s.max(1e-9),
+                            }),
+                        );
                         if stop {
                             return self.stop(observers, started, stage);
                         }
                     }
                     if searching {
                         self.state.search_steps += 1;
-                        if self.state.search_steps % self.state.config.train.alpha_every as u64 == 0 {
+                        if self
+                            .state
+                            .search_steps
+                            .is_multiple_of(self.state.config.train.alpha_every as u64)
+                        {
                             let record = self.alpha_update(stage)?;
                             if Self::emit(observers, &SearchEvent::Alpha(record)) {
                                 return self.stop(observers, started, stage);
@@ -536,16 +643,19 @@ impl<B: AutodiffBackend> Search<B> {
                 self.state.epoch += 1;
                 self.state.step_in_epoch = 0;
                 self.state.epoch_loss = (0.0, 0.0, 0);
-                let mut stop = Self::emit(observers, &SearchEvent::EpochEnd {
-                    stage,
-                    epoch,
-                    loss: l / k,
-                    train_acc: a / k,
-                    seconds: epoch_started.elapsed().as_secs_f64(),
-                });
+                let mut stop = Self::emit(
+                    observers,
+                    &SearchEvent::EpochEnd {
+                        stage,
+                        epoch,
+                        loss: l / k,
+                        train_acc: a / k,
+                        seconds: epoch_started.elapsed().as_secs_f64(),
+                    },
+                );
                 let every = self.state.config.checkpoint_every;
                 let last_epoch = self.state.epoch == stage_cfg.epochs;
-                if every > 0 && (self.state.epoch % every == 0 || last_epoch) && !last_epoch {
+                if every > 0 && self.state.epoch.is_multiple_of(every) && !last_epoch {
                     self.save_checkpoint(observers, started)?;
                 }
                 if stop && !last_epoch {
@@ -567,9 +677,10 @@ impl<B: AutodiffBackend> Search<B> {
                             final_acc = Some(self.score_indices(&indices)?);
                         }
                     } else {
-                        self.state
-                            .updater
-                            .begin_stage(self.state.schedule.active().to_vec(), self.state.schedule.carries_alpha())?;
+                        self.state.updater.begin_stage(
+                            self.state.schedule.active().to_vec(),
+                            self.state.schedule.carries_alpha(),
+                        )?;
                     }
                     let summary = StageSummary {
                         stage,
@@ -607,12 +718,19 @@ impl<B: AutodiffBackend> Search<B> {
 
     /// The final architecture's supernet accuracy on (up to) 8 fixed validation batches.
     fn score_indices(&mut self, indices: &[usize]) -> Result<f64, SearchError> {
-        let batches: Vec<(u64, usize)> = (0..self.valid.batches_per_epoch().min(8)).map(|k| (0, k)).collect();
+        let batches: Vec<(u64, usize)> = (0..self.valid.batches_per_epoch().min(8))
+            .map(|k| (0, k))
+            .collect();
         let accs = self.accuracy(&[NetPath::SinglePath(indices.to_vec())], &batches)?;
         Ok(accs.first().copied().unwrap_or(0.0))
     }
 
-    fn stop(&mut self, observers: &mut [&mut dyn SearchObserver], started: Instant, stage: usize) -> Result<SearchResult, SearchError> {
+    fn stop(
+        &mut self,
+        observers: &mut [&mut dyn SearchObserver],
+        started: Instant,
+        stage: usize,
+    ) -> Result<SearchResult, SearchError> {
         let checkpoint = if self.state.config.checkpoint_every > 0 {
             self.save_checkpoint(observers, started)?
         } else {
@@ -625,21 +743,36 @@ impl<B: AutodiffBackend> Search<B> {
         })
     }
 
-    fn finish(&mut self, observers: &mut [&mut dyn SearchObserver], started: Instant, final_acc: Option<f64>) -> Result<SearchResult, SearchError> {
+    fn finish(
+        &mut self,
+        observers: &mut [&mut dyn SearchObserver],
+        started: Instant,
+        final_acc: Option<f64>,
+    ) -> Result<SearchResult, SearchError> {
         let Some(arch) = self.state.schedule.final_architecture() else {
-            return Err(SearchError::config("schedule", "the schedule ended without one op per edge"));
+            return Err(SearchError::config(
+                "schedule",
+                "the schedule ended without one op per edge",
+            ));
         };
         let ctx = ObjectiveContext::new(self.space.as_space())
             .with_network(&self.network)
             .with_accuracy(final_acc);
-        let final_values: Vec<Option<f64>> = self.objectives.iter_mut().map(|o| o.evaluate(&arch, &ctx).ok()).collect();
+        let final_values: Vec<Option<f64>> = self
+            .objectives
+            .iter_mut()
+            .map(|o| o.evaluate(&arch, &ctx).ok())
+            .collect();
         let params = self.network.param_count(&arch).ok();
         let seconds = self.state.elapsed_seconds + started.elapsed().as_secs_f64();
         let final_architecture = self.space.finalize(arch);
-        Self::emit(observers, &SearchEvent::Finished {
-            architecture: final_architecture.text.clone(),
-            seconds,
-        });
+        Self::emit(
+            observers,
+            &SearchEvent::Finished {
+                architecture: final_architecture.text.clone(),
+                seconds,
+            },
+        );
         Ok(SearchResult::new(
             FinalOutcome {
                 architecture: final_architecture,

@@ -137,7 +137,8 @@ impl SearchObserver for ProgressBar {
                 supernet_params,
                 ..
             } => {
-                (self.stage, self.stages, self.epochs, self.steps_per_epoch) = (*stage, *stages, *epochs, *steps_per_epoch);
+                (self.stage, self.stages, self.epochs, self.steps_per_epoch) =
+                    (*stage, *stages, *epochs, *steps_per_epoch);
                 self.steps_done = from_epoch * steps_per_epoch;
                 self.steps_at_start = self.steps_done;
                 self.stage_started = Instant::now();
@@ -152,7 +153,10 @@ impl SearchObserver for ProgressBar {
             SearchEvent::Step(s) => {
                 self.steps_done = s.epoch * self.steps_per_epoch + s.step + 1;
                 let now = Instant::now();
-                if self.last_draw.is_some_and(|t| now.duration_since(t).as_millis() < 200) {
+                if self
+                    .last_draw
+                    .is_some_and(|t| now.duration_since(t).as_millis() < 200)
+                {
                     return Control::Continue;
                 }
                 self.last_draw = Some(now);
@@ -175,7 +179,11 @@ impl SearchObserver for ProgressBar {
                 );
             }
             SearchEvent::EpochEnd {
-                epoch, loss, train_acc, seconds, ..
+                epoch,
+                loss,
+                train_acc,
+                seconds,
+                ..
             } => {
                 eprintln!(
                     "\r  epoch {}/{}: loss {:.3}, train acc {:.1}%, {:.1}s{}",
@@ -188,10 +196,20 @@ impl SearchObserver for ProgressBar {
                 );
             }
             SearchEvent::StageEnd(s) => {
-                let kept: usize = s.active.iter().map(Vec::len).sum::<usize>() - s.dropped.iter().map(Vec::len).sum::<usize>();
-                eprintln!("  stage {} done in {:.1}s; {} ops remain over {} edges", s.stage + 1, s.seconds, kept, s.active.len());
+                let kept: usize = s.active.iter().map(Vec::len).sum::<usize>()
+                    - s.dropped.iter().map(Vec::len).sum::<usize>();
+                eprintln!(
+                    "  stage {} done in {:.1}s; {} ops remain over {} edges",
+                    s.stage + 1,
+                    s.seconds,
+                    kept,
+                    s.active.len()
+                );
             }
-            SearchEvent::Finished { architecture, seconds } => {
+            SearchEvent::Finished {
+                architecture,
+                seconds,
+            } => {
                 eprintln!("search finished in {seconds:.1}s: {architecture}");
             }
             _ => {}

@@ -12,7 +12,11 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(1e-12);
     let raw = span / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
     let mut t = (lo / step).ceil() * step;
     let mut out = Vec::new();
     while t <= hi + 1e-9 * span {
@@ -40,7 +44,12 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
             _ => (values[0], values[1]),
         }
     };
-    let points: Vec<(f64, f64)> = result.samples.iter().enumerate().map(|(i, s)| pick(&s.objectives, i)).collect();
+    let points: Vec<(f64, f64)> = result
+        .samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| pick(&s.objectives, i))
+        .collect();
     let front: Vec<(f64, f64)> = result
         .front
         .iter()
@@ -55,7 +64,12 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         _ => (result.objectives[0].clone(), result.objectives[1].clone()),
     };
     let finite = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut x0, mut x1, mut y0, mut y1) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, y) in finite {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
     }
@@ -63,42 +77,116 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     let pad = |lo: f64, hi: f64| {
-        let d = if hi > lo { (hi - lo) * 0.05 } else { lo.abs().max(1.0) * 0.05 };
+        let d = if hi > lo {
+            (hi - lo) * 0.05
+        } else {
+            lo.abs().max(1.0) * 0.05
+        };
         (lo - d, hi + d)
     };
     let ((x0, x1), (y0, y1)) = (pad(x0, x1), pad(y0, y1));
     let sx = |x: f64| M + (x - x0) / (x1 - x0) * (W - 2.0 * M);
     let sy = |y: f64| H - M - (y - y0) / (y1 - y0) * (H - 2.0 * M);
     let mut s = String::new();
-    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
     let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
-    let _ = writeln!(s, r#"<line x1="{M}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#, H - M, W - M, H - M);
-    let _ = writeln!(s, r#"<line x1="{M}" y1="{M}" x2="{M}" y2="{}" stroke="black"/>"#, H - M);
+    let _ = writeln!(
+        s,
+        r#"<line x1="{M}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,
+        H - M,
+        W - M,
+        H - M
+    );
+    let _ = writeln!(
+        s,
+        r#"<line x1="{M}" y1="{M}" x2="{M}" y2="{}" stroke="black"/>"#,
+        H - M
+    );
     for t in ticks(x0, x1) {
-        let _ = writeln!(s, r#"<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="black"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text>"#, sx(t), H - M, H - M + 5.0, H - M + 18.0, label(t));
+        let _ = writeln!(
+            s,
+            r#"<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="black"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text>"#,
+            sx(t),
+            H - M,
+            H - M + 5.0,
+            H - M + 18.0,
+            label(t)
+        );
     }
     for t in ticks(y0, y1) {
-        let _ = writeln!(s, r#"<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="black"/><text x="{3}" y="{4}" text-anchor="end">{5}</text>"#, M - 5.0, sy(t), M, M - 8.0, sy(t) + 4.0, label(t));
+        let _ = writeln!(
+            s,
+            r#"<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="black"/><text x="{3}" y="{4}" text-anchor="end">{5}</text>"#,
+            M - 5.0,
+            sy(t),
+            M,
+            M - 8.0,
+            sy(t) + 4.0,
+            label(t)
+        );
     }
-    let _ = writeln!(s, r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#, W / 2.0, H - 15.0, escape(&xname));
-    let _ = writeln!(s, r#"<text x="15" y="{}" text-anchor="middle" transform="rotate(-90 15 {})">{}</text>"#, H / 2.0, H / 2.0, escape(&yname));
-    let _ = writeln!(s, r#"<text x="{}" y="25" text-anchor="middle" font-size="14">{} samples, {} on the Pareto front</text>"#, W / 2.0, points.len(), front.len());
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        W / 2.0,
+        H - 15.0,
+        escape(&xname)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="15" y="{}" text-anchor="middle" transform="rotate(-90 15 {})">{}</text>"#,
+        H / 2.0,
+        H / 2.0,
+        escape(&yname)
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="25" text-anchor="middle" font-size="14">{} samples, {} on the Pareto front</text>"#,
+        W / 2.0,
+        points.len(),
+        front.len()
+    );
     for &(x, y) in points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
-        let _ = writeln!(s, r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#999" fill-opacity="0.5"/>"##, sx(x), sy(y));
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#999" fill-opacity="0.5"/>"##,
+            sx(x),
+            sy(y)
+        );
     }
-    let mut sorted: Vec<_> = front.into_iter().filter(|p| p.0.is_finite() && p.1.is_finite()).collect();
+    let mut sorted: Vec<_> = front
+        .into_iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
     if sorted.len() > 1 {
-        let pts: Vec<String> = sorted.iter().map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y))).collect();
-        let _ = writeln!(s, r##"<polyline points="{}" fill="none" stroke="#d62728"/>"##, pts.join(" "));
+        let pts: Vec<String> = sorted
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+            .collect();
+        let _ = writeln!(
+            s,
+            r##"<polyline points="{}" fill="none" stroke="#d62728"/>"##,
+            pts.join(" ")
+        );
     }
     for &(x, y) in &sorted {
-        let _ = writeln!(s, r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#d62728"/>"##, sx(x), sy(y));
+        let _ = writeln!(
+            s,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#d62728"/>"##,
+            sx(x),
+            sy(y)
+        );
     }
     s.push_str("</svg>\n");
     s
 }
 
 fn escape(t: &str) -> String {
-    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Architecture, CellGenotype, Edge, Genotype, GenotypeEdge, OpSet, SearchSpace, SpaceError};
+use super::{
+    Architecture, CellGenotype, Edge, Genotype, GenotypeEdge, OpSet, SearchSpace, SpaceError,
+};
 use crate::OpKind;
 
 /// Configuration of a [`DartsSpace`].
@@ -59,7 +61,9 @@ impl DartsSpaceConfig {
     /// NAS-Bench-201-only ops.
     pub fn init(&self) -> Result<DartsSpace, SpaceError> {
         if self.nodes == 0 {
-            return Err(SpaceError::InvalidConfig("a DARTS cell needs at least one intermediate node".into()));
+            return Err(SpaceError::InvalidConfig(
+                "a DARTS cell needs at least one intermediate node".into(),
+            ));
         }
         for (cell, set) in [("normal", &self.normal_ops), ("reduce", &self.reduce_ops)] {
             if let Some(op) = set
@@ -76,7 +80,11 @@ impl DartsSpaceConfig {
         for cell in 0..2 {
             for node in 0..self.nodes {
                 for from in 0..node + 2 {
-                    edges.push(Edge { cell, from, to: node + 2 });
+                    edges.push(Edge {
+                        cell,
+                        from,
+                        to: node + 2,
+                    });
                 }
             }
         }
@@ -151,7 +159,11 @@ impl DartsSpace {
     /// # Errors
     /// [`SpaceError::WrongLength`] if the lists do not match the edges, and
     /// [`SpaceError::InvalidConfig`] if an edge's weights do not match its ops.
-    pub fn derive_top2(&self, active: &[Vec<OpKind>], weights: &[Vec<f64>]) -> Result<Genotype, SpaceError> {
+    pub fn derive_top2(
+        &self,
+        active: &[Vec<OpKind>],
+        weights: &[Vec<f64>],
+    ) -> Result<Genotype, SpaceError> {
         if active.len() != self.edges.len() || weights.len() != self.edges.len() {
             return Err(SpaceError::WrongLength {
                 expected: self.edges.len(),
@@ -165,7 +177,12 @@ impl DartsSpace {
         })
     }
 
-    fn top2_cell(&self, offset: usize, active: &[Vec<OpKind>], weights: &[Vec<f64>]) -> Result<CellGenotype, SpaceError> {
+    fn top2_cell(
+        &self,
+        offset: usize,
+        active: &[Vec<OpKind>],
+        weights: &[Vec<f64>],
+    ) -> Result<CellGenotype, SpaceError> {
         let per_cell = self.edges_per_cell();
         let mut nodes = vec![Vec::new(); self.config.nodes];
         for (node, inputs) in nodes.iter_mut().enumerate() {
@@ -198,7 +215,10 @@ impl DartsSpace {
             best.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let mut kept: Vec<_> = best.into_iter().take(2).collect();
             kept.sort_by_key(|k| k.1);
-            inputs.extend(kept.into_iter().map(|(_, from, op)| GenotypeEdge::new(op, from)));
+            inputs.extend(
+                kept.into_iter()
+                    .map(|(_, from, op)| GenotypeEdge::new(op, from)),
+            );
         }
         Ok(CellGenotype {
             nodes,
@@ -209,7 +229,13 @@ impl DartsSpace {
 
 impl SearchSpace for DartsSpace {
     fn id(&self) -> String {
-        let names = |set: &OpSet| set.ops().iter().map(|o| o.name()).collect::<Vec<_>>().join(",");
+        let names = |set: &OpSet| {
+            set.ops()
+                .iter()
+                .map(|o| o.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         format!(
             "darts(nodes={};normal=[{}];reduce=[{}])",
             self.config.nodes,
@@ -249,10 +275,38 @@ mod tests {
     fn edge_counts_and_order() {
         let s = DartsSpaceConfig::darts().init().unwrap();
         assert_eq!(s.edges().len(), 28);
-        assert_eq!(s.edges()[0], Edge { cell: 0, from: 0, to: 2 });
-        assert_eq!(s.edges()[2], Edge { cell: 0, from: 0, to: 3 });
-        assert_eq!(s.edges()[13], Edge { cell: 0, from: 4, to: 5 });
-        assert_eq!(s.edges()[14], Edge { cell: 1, from: 0, to: 2 });
+        assert_eq!(
+            s.edges()[0],
+            Edge {
+                cell: 0,
+                from: 0,
+                to: 2
+            }
+        );
+        assert_eq!(
+            s.edges()[2],
+            Edge {
+                cell: 0,
+                from: 0,
+                to: 3
+            }
+        );
+        assert_eq!(
+            s.edges()[13],
+            Edge {
+                cell: 0,
+                from: 4,
+                to: 5
+            }
+        );
+        assert_eq!(
+            s.edges()[14],
+            Edge {
+                cell: 1,
+                from: 0,
+                to: 2
+            }
+        );
         assert_eq!(s.num_architectures(), Some(8u128.pow(28)));
         let t = DartsSpaceConfig::tnd().init().unwrap();
         assert_eq!(t.candidates(0).len(), 9);
@@ -267,9 +321,15 @@ mod tests {
         ops[0] = OpKind::SepConv3x3;
         ops[13] = OpKind::SkipConnect;
         let g = s.genotype(&Architecture::new(ops)).unwrap();
-        assert_eq!(g.normal.nodes[0], vec![GenotypeEdge::new(OpKind::SepConv3x3, 0)]);
+        assert_eq!(
+            g.normal.nodes[0],
+            vec![GenotypeEdge::new(OpKind::SepConv3x3, 0)]
+        );
         assert!(g.normal.nodes[1].is_empty());
-        assert_eq!(g.normal.nodes[3], vec![GenotypeEdge::new(OpKind::SkipConnect, 4)]);
+        assert_eq!(
+            g.normal.nodes[3],
+            vec![GenotypeEdge::new(OpKind::SkipConnect, 4)]
+        );
         assert!(g.reduce.nodes.iter().all(Vec::is_empty));
     }
 

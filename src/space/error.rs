@@ -20,7 +20,9 @@ pub enum SpaceError {
         message: String,
     },
     /// An edge input that refers to a node that does not exist (yet).
-    #[error("{cell} cell, node {node}: input {input} is out of range (valid inputs are 0..{limit})")]
+    #[error(
+        "{cell} cell, node {node}: input {input} is out of range (valid inputs are 0..{limit})"
+    )]
     NodeOutOfRange {
         /// `normal`, `reduce` or `cell`.
         cell: String,

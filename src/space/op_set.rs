@@ -27,11 +27,15 @@ impl OpSet {
     /// [`SpaceError::InvalidConfig`] when the list is empty or repeats an op.
     pub fn new(ops: Vec<OpKind>) -> Result<Self, SpaceError> {
         if ops.is_empty() {
-            return Err(SpaceError::InvalidConfig("an op set needs at least one op".into()));
+            return Err(SpaceError::InvalidConfig(
+                "an op set needs at least one op".into(),
+            ));
         }
         for (i, op) in ops.iter().enumerate() {
             if ops[..i].contains(op) {
-                return Err(SpaceError::InvalidConfig(format!("op `{op}` appears twice in the op set")));
+                return Err(SpaceError::InvalidConfig(format!(
+                    "op `{op}` appears twice in the op set"
+                )));
             }
         }
         Ok(Self(ops))

@@ -66,7 +66,9 @@ pub trait SearchSpace: std::fmt::Debug + Send + Sync {
 
     /// The candidate ops of every edge, in edge order.
     fn all_candidates(&self) -> Vec<Vec<OpKind>> {
-        (0..self.edges().len()).map(|e| self.candidates(e).to_vec()).collect()
+        (0..self.edges().len())
+            .map(|e| self.candidates(e).to_vec())
+            .collect()
     }
 
     /// Checks that `arch` has one allowed op per edge.
@@ -91,7 +93,11 @@ pub trait SearchSpace: std::fmt::Debug + Send + Sync {
                     from: edge.from,
                     to: edge.to,
                     op: op.to_string(),
-                    allowed: allowed.iter().map(|o| o.name()).collect::<Vec<_>>().join(", "),
+                    allowed: allowed
+                        .iter()
+                        .map(|o| o.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
@@ -100,7 +106,9 @@ pub trait SearchSpace: std::fmt::Debug + Send + Sync {
 
     /// The number of architectures, or `None` if it does not fit a `u128`.
     fn num_architectures(&self) -> Option<u128> {
-        (0..self.edges().len()).try_fold(1u128, |acc, e| acc.checked_mul(self.candidates(e).len() as u128))
+        (0..self.edges().len()).try_fold(1u128, |acc, e| {
+            acc.checked_mul(self.candidates(e).len() as u128)
+        })
     }
 
     /// log10 of the number of architectures (always finite).
@@ -112,6 +120,10 @@ pub trait SearchSpace: std::fmt::Debug + Send + Sync {
 
     /// A human-readable text of an architecture (a genotype string for built-in spaces).
     fn describe(&self, arch: &Architecture) -> String {
-        arch.ops().iter().map(|o| o.name()).collect::<Vec<_>>().join(",")
+        arch.ops()
+            .iter()
+            .map(|o| o.name())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }

@@ -6,14 +6,15 @@ use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
+use super::SuperNetError;
 use super::mixed_op::{MixedOp, MixedOpConfig};
 use super::path::Path;
-use super::SuperNetError;
 use crate::OpKind;
 use crate::ops::{ConvSpec, FactorizedReduce, ReluConvBn};
 
 /// How a DARTS cell prepares its first input: a 1x1 ReLU-Conv-BN, or a FactorizedReduce
 /// when the previous cell reduced the resolution.
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
 #[derive(Module, Debug)]
 pub enum Preprocess<B: Backend> {
     /// ReLU, Conv 1x1, BN.
@@ -23,11 +24,21 @@ pub enum Preprocess<B: Backend> {
 }
 
 impl<B: Backend> Preprocess<B> {
-    pub(crate) fn new(c_in: usize, c_out: usize, reduce: bool, affine: bool, device: &B::Device) -> Self {
+    pub(crate) fn new(
+        c_in: usize,
+        c_out: usize,
+        reduce: bool,
+        affine: bool,
+        device: &B::Device,
+    ) -> Self {
         if reduce {
             Preprocess::Reduce(FactorizedReduce::new(c_in, c_out, affine, device))
         } else {
-            Preprocess::Conv(ReluConvBn::new(&[ConvSpec::square(c_in, c_out, 1, 1, 0)], affine, device))
+            Preprocess::Conv(ReluConvBn::new(
+                &[ConvSpec::square(c_in, c_out, 1, 1, 0)],
+                affine,
+                device,
+            ))
         }
     }
 
@@ -89,7 +100,11 @@ impl<B: Backend> DartsSearchCell<B> {
         }
         Self {
             pre0: Preprocess::new(spec.c_pp, spec.c, spec.reduction_prev, false, device),
-            pre1: ReluConvBn::new(&[ConvSpec::square(spec.c_p, spec.c, 1, 1, 0)], false, device),
+            pre1: ReluConvBn::new(
+                &[ConvSpec::square(spec.c_p, spec.c, 1, 1, 0)],
+                false,
+                device,
+            ),
             edges,
             nodes: spec.nodes,
             reduction: spec.reduction,
@@ -108,13 +123,18 @@ impl<B: Backend> DartsSearchCell<B> {
         let mut e = 0;
         for node in 0..self.nodes {
             let mut sum: Option<Tensor<B, 4>> = None;
-            for from in 0..node + 2 {
+            for state in states.iter().take(node + 2) {
                 let choice = path.edge(offset + e).ok_or_else(|| {
-                    SuperNetError::PathMismatch(format!("path has no entry for edge {}", offset + e))
+                    SuperNetError::PathMismatch(format!(
+                        "path has no entry for edge {}",
+                        offset + e
+                    ))
                 })?;
                 let y = self.edges[e]
-                    .forward_choice(states[from].clone(), choice)
-                    .map_err(|err| SuperNetError::PathMismatch(format!("edge {}: {err}", offset + e)))?;
+                    .forward_choice(state.clone(), choice)
+                    .map_err(|err| {
+                        SuperNetError::PathMismatch(format!("edge {}: {err}", offset + e))
+                    })?;
                 sum = Some(match sum {
                     Some(s) => s.add(y),
                     None => y,
@@ -141,7 +161,12 @@ pub struct Nb201SearchCell<B: Backend> {
 }
 
 impl<B: Backend> Nb201SearchCell<B> {
-    pub(crate) fn new(c: usize, active: &[Vec<OpKind>], skip_dropout: f64, device: &B::Device) -> Self {
+    pub(crate) fn new(
+        c: usize,
+        active: &[Vec<OpKind>],
+        skip_dropout: f64,
+        device: &B::Device,
+    ) -> Self {
         Self {
             edges: active
                 .iter()
@@ -155,17 +180,21 @@ impl<B: Backend> Nb201SearchCell<B> {
         }
     }
 
-    pub(crate) fn forward(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 4>, SuperNetError> {
+    pub(crate) fn forward(
+        &self,
+        x: Tensor<B, 4>,
+        path: &Path,
+    ) -> Result<Tensor<B, 4>, SuperNetError> {
         let mut nodes = vec![x];
         let mut e = 0;
         for to in 1..4 {
             let mut sum: Option<Tensor<B, 4>> = None;
-            for from in 0..to {
-                let choice = path
-                    .edge(e)
-                    .ok_or_else(|| SuperNetError::PathMismatch(format!("path has no entry for edge {e}")))?;
+            for node in nodes.iter().take(to) {
+                let choice = path.edge(e).ok_or_else(|| {
+                    SuperNetError::PathMismatch(format!("path has no entry for edge {e}"))
+                })?;
                 let y = self.edges[e]
-                    .forward_choice(nodes[from].clone(), choice)
+                    .forward_choice(node.clone(), choice)
                     .map_err(|err| SuperNetError::PathMismatch(format!("edge {e}: {err}")))?;
                 sum = Some(match sum {
                     Some(s) => s.add(y),
@@ -211,7 +240,11 @@ pub(crate) fn residual_specs(c_in: usize, c_out: usize) -> [ConvSpec; 3] {
 
 /// Trainable parameters of a residual block (two affine BNs).
 pub(crate) fn residual_param_count(c_in: usize, c_out: usize) -> u64 {
-    residual_specs(c_in, c_out).iter().map(ConvSpec::params).sum::<u64>() + 4 * c_out as u64
+    residual_specs(c_in, c_out)
+        .iter()
+        .map(ConvSpec::params)
+        .sum::<u64>()
+        + 4 * c_out as u64
 }
 
 impl<B: Backend> ResidualBlock<B> {

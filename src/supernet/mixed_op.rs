@@ -48,7 +48,8 @@ impl MixedOpConfig {
                 .collect(),
             kinds: self.ops.clone(),
             stride: self.stride,
-            skip_dropout: (self.skip_dropout > 0.0).then(|| DropoutConfig::new(self.skip_dropout).init()),
+            skip_dropout: (self.skip_dropout > 0.0)
+                .then(|| DropoutConfig::new(self.skip_dropout).init()),
         }
     }
 }
@@ -99,13 +100,21 @@ impl<B: Backend> MixedOp<B> {
     ///
     /// # Errors
     /// [`SuperNetError::PathMismatch`] if `weights` does not have one entry per active op.
-    pub fn forward_weighted(&self, x: Tensor<B, 4>, weights: &[f32]) -> Result<Tensor<B, 4>, SuperNetError> {
+    pub fn forward_weighted(
+        &self,
+        x: Tensor<B, 4>,
+        weights: &[f32],
+    ) -> Result<Tensor<B, 4>, SuperNetError> {
         if weights.len() != self.ops.len() {
             return Err(SuperNetError::PathMismatch(format!(
                 "{} weights for {} active ops ({})",
                 weights.len(),
                 self.ops.len(),
-                self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                self.kinds
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         let mut sum: Option<Tensor<B, 4>> = None;
@@ -126,7 +135,11 @@ impl<B: Backend> MixedOp<B> {
     ///
     /// # Errors
     /// [`SuperNetError::PathMismatch`] if `index` is not an active op.
-    pub fn forward_single(&self, x: Tensor<B, 4>, index: usize) -> Result<Tensor<B, 4>, SuperNetError> {
+    pub fn forward_single(
+        &self,
+        x: Tensor<B, 4>,
+        index: usize,
+    ) -> Result<Tensor<B, 4>, SuperNetError> {
         if index >= self.ops.len() {
             return Err(SuperNetError::PathMismatch(format!(
                 "op index {index} but the edge has {} active ops",
@@ -136,7 +149,11 @@ impl<B: Backend> MixedOp<B> {
         Ok(self.run(index, x))
     }
 
-    pub(crate) fn forward_choice(&self, x: Tensor<B, 4>, choice: EdgeChoice<'_>) -> Result<Tensor<B, 4>, SuperNetError> {
+    pub(crate) fn forward_choice(
+        &self,
+        x: Tensor<B, 4>,
+        choice: EdgeChoice<'_>,
+    ) -> Result<Tensor<B, 4>, SuperNetError> {
         match choice {
             EdgeChoice::Weighted(w) => self.forward_weighted(x, w),
             EdgeChoice::Single(i) => self.forward_single(x, i),
@@ -145,6 +162,9 @@ impl<B: Backend> MixedOp<B> {
 
     fn zeros(&self, x: &Tensor<B, 4>) -> Tensor<B, 4> {
         let [n, c, h, w] = x.dims();
-        Tensor::zeros([n, c, h.div_ceil(self.stride), w.div_ceil(self.stride)], &x.device())
+        Tensor::zeros(
+            [n, c, h.div_ceil(self.stride), w.div_ceil(self.stride)],
+            &x.device(),
+        )
     }
 }

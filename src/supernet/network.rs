@@ -2,14 +2,14 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
 use burn::nn::conv::Conv2d;
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 use serde::{Deserialize, Serialize};
 
+use super::SuperNetError;
 use super::cell::{DartsCellSpec, DartsSearchCell, Nb201SearchCell, ResidualBlock};
 use super::path::Path;
-use super::SuperNetError;
 use crate::OpKind;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec};
 use crate::space::{DartsSpace, Nb201Space, SearchSpace};
@@ -66,7 +66,9 @@ impl SuperNetConfig {
     /// A DARTS-space supernet over all candidate ops of `space`.
     pub fn darts(space: &DartsSpace, channels: usize, cells: usize, classes: usize) -> Self {
         Self::new(
-            SuperNetKind::Darts { nodes: space.nodes() },
+            SuperNetKind::Darts {
+                nodes: space.nodes(),
+            },
             channels,
             cells,
             classes,
@@ -76,7 +78,13 @@ impl SuperNetConfig {
 
     /// A NAS-Bench-201 supernet over all candidate ops.
     pub fn nb201(space: &Nb201Space, channels: usize, cells: usize, classes: usize) -> Self {
-        Self::new(SuperNetKind::Nb201, channels, cells, classes, space.all_candidates())
+        Self::new(
+            SuperNetKind::Nb201,
+            channels,
+            cells,
+            classes,
+            space.all_candidates(),
+        )
     }
 
     fn edges_expected(&self) -> usize {
@@ -112,7 +120,10 @@ impl SuperNetConfig {
             return bad(format!("edge {e} has no active op"));
         }
         if !(0.0..1.0).contains(&self.skip_dropout) {
-            return bad(format!("skip_dropout {} is not in [0, 1)", self.skip_dropout));
+            return bad(format!(
+                "skip_dropout {} is not in [0, 1)",
+                self.skip_dropout
+            ));
         }
         Ok(())
     }
@@ -142,7 +153,11 @@ impl SuperNetConfig {
             if reduction {
                 c_cur *= 2;
             }
-            let active = if reduction { &self.active[per_cell..] } else { &self.active[..per_cell] };
+            let active = if reduction {
+                &self.active[per_cell..]
+            } else {
+                &self.active[..per_cell]
+            };
             cells.push(DartsSearchCell::new(
                 &DartsCellSpec {
                     c_pp,
@@ -174,7 +189,11 @@ impl SuperNetConfig {
         let mut c_cur = c;
         for stage in 0..3 {
             if stage > 0 {
-                blocks.push(Nb201Block::Residual(ResidualBlock::new(c_cur, 2 * c_cur, device)));
+                blocks.push(Nb201Block::Residual(ResidualBlock::new(
+                    c_cur,
+                    2 * c_cur,
+                    device,
+                )));
                 c_cur *= 2;
             }
             for _ in 0..self.cells {
@@ -216,6 +235,7 @@ pub struct DartsSuperNet<B: Backend> {
 }
 
 /// One block of a NAS-Bench-201 supernet.
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
 #[derive(Module, Debug)]
 pub enum Nb201Block<B: Backend> {
     /// A search cell.
@@ -243,6 +263,7 @@ pub struct Nb201SuperNet<B: Backend> {
 ///
 /// # Shapes
 /// - input `[n, in_channels, h, w]`, output logits `[n, classes]`
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
 #[derive(Module, Debug)]
 pub enum SuperNet<B: Backend> {
     /// DARTS cells.
@@ -280,7 +301,9 @@ impl<B: Backend> SuperNet<B> {
                 .blocks
                 .iter()
                 .find_map(|b| match b {
-                    Nb201Block::Cell(c) => Some(c.edges.iter().map(|m| m.kinds().to_vec()).collect()),
+                    Nb201Block::Cell(c) => {
+                        Some(c.edges.iter().map(|m| m.kinds().to_vec()).collect())
+                    }
                     Nb201Block::Residual(_) => None,
                 })
                 .unwrap_or_default(),

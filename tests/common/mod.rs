@@ -24,7 +24,13 @@ pub struct GradSum<'a, B: AutodiffBackend> {
 
 impl<'a, B: AutodiffBackend> GradSum<'a, B> {
     pub fn of<M: Module<B>>(module: &M, grads: &'a B::Gradients) -> Self {
-        let mut v = Self { grads, abs_sum: 0.0, with_grad: 0, tensors: 0, path: Vec::new() };
+        let mut v = Self {
+            grads,
+            abs_sum: 0.0,
+            with_grad: 0,
+            tensors: 0,
+            path: Vec::new(),
+        };
         module.visit(&mut v);
         v
     }
