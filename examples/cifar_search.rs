@@ -230,27 +230,23 @@ fn dispatch(args: &Args) -> Result<()> {
 #[cfg(feature = "cuda")]
 fn cuda(args: &Args) -> Result<()> {
     use burn::backend::Cuda;
-    use burn::tensor::{Tensor, backend::Backend};
-    // cubecl panics when no driver or device is present: turn that into an error.
+    use burn::tensor::Tensor;
+    // cubecl panics (on its own device thread first) when no driver or device is
+    // present: the hook installed in `main` keeps the first message, reported here.
     let probe = std::panic::catch_unwind(|| {
         let device = burn::backend::cuda::CudaDevice::default();
         let _ = Tensor::<Cuda, 1>::zeros([1], &device).into_data();
-        Cuda::sync(&device);
         device
     });
-    let device = probe.map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        anyhow!(
-            "no CUDA device available: {}",
-            msg.lines().next().unwrap_or("unknown error")
-        )
+    let device = probe.map_err(|_| {
+        let first = FIRST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
+        anyhow!("no CUDA device available: {}", first.lines().next().unwrap_or("unknown error"))
     })?;
     run::<Autodiff<Cuda>>(args, device)
 }
+
+/// The first panic message seen (CUDA driver errors surface as panics).
+static FIRST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 #[cfg(not(feature = "cuda"))]
 fn cuda(_: &Args) -> Result<()> {
@@ -271,7 +267,18 @@ fn main() -> ExitCode {
     };
     if args.device == "cuda" {
         // Keep the panic message of a missing driver off the terminal; it is reported below.
-        std::panic::set_hook(Box::new(|_| {}));
+        std::panic::set_hook(Box::new(|info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
+            if let (Ok(mut first), Some(msg)) = (FIRST_PANIC.lock(), msg)
+                && first.is_none()
+            {
+                *first = Some(msg);
+            }
+        }));
     }
     match dispatch(&args) {
         Ok(()) => ExitCode::SUCCESS,
