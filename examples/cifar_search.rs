@@ -239,8 +239,15 @@ fn cuda(args: &Args) -> Result<()> {
         device
     });
     let device = probe.map_err(|_| {
-        let first = FIRST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
-        anyhow!("no CUDA device available: {}", first.lines().next().unwrap_or("unknown error"))
+        let first = FIRST_PANIC
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_default();
+        anyhow!(
+            "no CUDA device available: {}",
+            first.lines().next().unwrap_or("unknown error")
+        )
     })?;
     run::<Autodiff<Cuda>>(args, device)
 }

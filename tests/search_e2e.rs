@@ -18,6 +18,14 @@ use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
 
 type B = Autodiff<NdArray>;
 
+/// Burn's CPU backends keep one random state per process, and a search seeds it: tests
+/// that compare runs must not interleave with other searches, so every test holds this.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tnd-nas-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -83,6 +91,7 @@ fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
+    let _serial = serial();
     let out = temp_dir("sample");
     std::fs::create_dir_all(&out).unwrap();
     for mode in [TrainMode::Weighted, TrainMode::SinglePath] {
@@ -187,6 +196,7 @@ fn write_cifar(dir: &Path, records: usize) {
 
 #[test]
 fn nb201_search_on_synthetic_cifar_files() {
+    let _serial = serial();
     let dir = temp_dir("cifar");
     write_cifar(&dir, 20);
     let data = Cifar10::read(&dir, Split::Train).unwrap();
@@ -252,6 +262,7 @@ fn losses(records: &[serde_json::Value]) -> Vec<(u64, f64)> {
 
 #[test]
 fn kill_and_resume_matches_the_uninterrupted_run() {
+    let _serial = serial();
     let dir = temp_dir("resume");
     std::fs::create_dir_all(&dir).unwrap();
     let data = sample_data(240);
@@ -308,6 +319,7 @@ fn kill_and_resume_matches_the_uninterrupted_run() {
 
 #[test]
 fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
+    let _serial = serial();
     let dir = temp_dir("refuse");
     std::fs::create_dir_all(&dir).unwrap();
     let data = sample_data(160);
@@ -380,6 +392,7 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
 
 #[test]
 fn non_finite_loss_stops_with_its_position_and_a_checkpoint() {
+    let _serial = serial();
     let dir = temp_dir("nan");
     let mut config = tiny_config(TrainMode::Weighted);
     config.train.lr = 1e30;

@@ -43,6 +43,12 @@ type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, Supe
 /// the stage the least likely ops are dropped. After the last stage every edge holds
 /// one op: the final architecture.
 ///
+/// # Reproducibility
+/// A search with the same seed, data and configuration repeats exactly, also across a
+/// checkpoint and resume. Burn's CPU backends keep one random state per process, which
+/// the search seeds at every stage and epoch: run concurrent searches (or trainings) in
+/// separate processes if they must be reproducible.
+///
 /// ```no_run
 /// use burn::backend::{Autodiff, Flex};
 /// use tnd_nas::data::FashionMnistSample;
