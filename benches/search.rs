@@ -151,6 +151,7 @@ fn data_loading(c: &mut Criterion) {
 fn benches(c: &mut Criterion) {
     data_loading(c);
     alpha_update::<Autodiff<NdArray>>(c, "ndarray", 16, 8, 64, 10);
+    alpha_update::<Autodiff<Flex>>(c, "flex", 16, 8, 64, 10);
     for (ch, cells, batch) in [(8, 5, 32), (16, 8, 64)] {
         train_step::<Autodiff<NdArray>>(c, "ndarray", ch, cells, batch);
         train_step::<Autodiff<Flex>>(c, "flex", ch, cells, batch);

@@ -5,7 +5,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{BatchNorm2d, BatchNorm2dConfig};
+use super::{BatchNorm2d, BatchNorm2dConfig, conv2d};
 
 /// Shape arithmetic and weight count of one bias-free 2-D convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,7 @@ impl<B: Backend> ReluConvBn<B> {
         let x = self
             .convs
             .iter()
-            .fold(burn::tensor::activation::relu(x), |x, c| c.forward(x));
+            .fold(burn::tensor::activation::relu(x), |x, c| conv2d(c, x));
         self.bn.forward(x)
     }
 }
@@ -146,8 +146,8 @@ impl<B: Backend> DwPwBn<B> {
 
     /// ReLU, depthwise, pointwise, BN.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.depthwise.forward(burn::tensor::activation::relu(x));
-        self.bn.forward(self.pointwise.forward(x))
+        let x = conv2d(&self.depthwise, burn::tensor::activation::relu(x));
+        self.bn.forward(conv2d(&self.pointwise, x))
     }
 }
 

@@ -4,7 +4,9 @@
 mod batch_norm;
 mod candidate;
 mod conv;
+mod depthwise;
 mod grad_clip;
+mod kernels;
 mod kind;
 mod param_count;
 
@@ -14,5 +16,6 @@ pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero}
 pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs};
 pub use conv::{DwPwBn, FactorizedReduce, ReluConvBn};
 pub use grad_clip::{clip_grad_norm, grad_norm};
+pub use kernels::conv2d;
 pub use kind::OpKind;
 pub use param_count::{materialize, trainable_params};

@@ -1,0 +1,99 @@
+//! `tnd_nas::ops::conv2d` (native depthwise kernels, pointwise as matmul) against
+//! burn's own convolution: outputs and the gradients of input and weight.
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::module::AutodiffModule;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, ElementConversion, Tensor};
+use tnd_nas::ops::conv2d;
+
+/// `(c_in, c_out, kernel, stride, padding, dilation, groups)`
+type Case = (usize, usize, usize, usize, usize, usize, usize);
+
+const CASES: [Case; 10] = [
+    (6, 6, 3, 1, 1, 1, 6),  // sep_conv_3x3 depthwise
+    (6, 6, 5, 1, 2, 1, 6),  // sep_conv_5x5
+    (6, 6, 3, 1, 2, 2, 6),  // dil_conv_3x3
+    (6, 6, 5, 1, 4, 2, 6),  // dil_conv_5x5
+    (6, 6, 3, 2, 1, 1, 6),  // reduction edge, stride 2
+    (6, 6, 5, 2, 4, 2, 6),  // dil_conv_5x5, stride 2
+    (6, 6, 3, 1, 0, 1, 6),  // no padding
+    (6, 10, 1, 1, 0, 1, 1), // pointwise
+    (6, 4, 1, 2, 0, 1, 1),  // 1x1 stride 2 (burn's path)
+    (6, 6, 3, 1, 1, 1, 3),  // grouped, not depthwise (burn's path)
+];
+
+fn layer<B: Backend>(case: Case, device: &B::Device) -> Conv2d<B> {
+    let (ci, co, k, s, p, d, g) = case;
+    Conv2dConfig::new([ci, co], [k, k])
+        .with_stride([s, s])
+        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_dilation([d, d])
+        .with_groups(g)
+        .with_bias(false)
+        .init(device)
+}
+
+fn max_diff<B: Backend, const D: usize>(a: Tensor<B, D>, b: Tensor<B, D>) -> f32 {
+    a.sub(b).abs().max().into_scalar().elem()
+}
+
+fn check<B: AutodiffBackend>(name: &str) {
+    let device = B::Device::default();
+    for case in CASES {
+        for (h, w) in [(9, 9), (8, 11), (2, 3), (1, 1)] {
+            let (_, _, k, _, p, d, _) = case;
+            if h.min(w) + 2 * p < d * (k - 1) + 1 {
+                continue; // no output at all
+            }
+            let conv = layer::<B>(case, &device);
+            let x = Tensor::<B, 4>::random([3, case.0, h, w], Distribution::Default, &device);
+            let ours = conv2d(&conv, x.clone().require_grad());
+            let reference = conv.forward(x.clone().require_grad());
+            assert_eq!(ours.dims(), reference.dims(), "{name} {case:?}");
+            let out = max_diff(ours.clone(), reference.clone());
+            assert!(
+                out < 1e-5,
+                "{name} {case:?} {h}x{w}: output differs by {out}"
+            );
+            // Gradients of a fixed random projection of the output.
+            let proj = Tensor::<B, 4>::random(ours.dims(), Distribution::Default, &device);
+            let xa = x.clone().require_grad();
+            let xb = x.clone().require_grad();
+            let ga = conv2d(&conv, xa.clone()).mul(proj.clone()).sum().backward();
+            let gb = conv.forward(xb.clone()).mul(proj).sum().backward();
+            let dx = max_diff(xa.grad(&ga).expect("x grad"), xb.grad(&gb).expect("x grad"));
+            let wa = conv.weight.grad(&ga).expect("weight grad");
+            let wb = conv.weight.grad(&gb).expect("weight grad");
+            let scale: f32 = wb.clone().abs().max().into_scalar().elem();
+            let dw = max_diff(wa, wb) / scale.max(1.0);
+            assert!(
+                dx < 1e-5,
+                "{name} {case:?} {h}x{w}: input grad differs by {dx}"
+            );
+            assert!(
+                dw < 1e-5,
+                "{name} {case:?} {h}x{w}: weight grad differs by {dw}"
+            );
+            // Inference (no autodiff) takes the same kernels.
+            let inner = conv.valid();
+            let xi = x.inner();
+            let yi = max_diff(conv2d(&inner, xi.clone()), inner.forward(xi));
+            assert!(
+                yi < 1e-5,
+                "{name} {case:?}: inference output differs by {yi}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fast_convolutions_match_burn_on_flex() {
+    check::<Autodiff<Flex>>("flex");
+}
+
+#[test]
+fn fast_convolutions_match_burn_on_ndarray() {
+    check::<Autodiff<NdArray>>("ndarray");
+}
