@@ -76,92 +76,122 @@ impl DwGeometry {
     }
 }
 
+/// One kernel tap on one output row: output columns `xlo..xhi` of row `oy` read input
+/// row `iy` at columns `ox * stride + xoff`.
+struct TapRow {
+    /// `i * kw + j`, the tap's index in a channel's weights.
+    tap: usize,
+    oy: usize,
+    iy: usize,
+    xlo: usize,
+    xhi: usize,
+    xoff: isize,
+    stride: usize,
+}
+
+impl TapRow {
+    /// The input column read by output column `ox`.
+    fn ix(&self, ox: usize) -> usize {
+        ((ox * self.stride) as isize + self.xoff) as usize
+    }
+
+    /// The input columns read by `xlo..xhi` when the stride is 1.
+    fn unit_stride_inputs(&self) -> std::ops::Range<usize> {
+        self.ix(self.xlo)..self.ix(self.xlo) + (self.xhi - self.xlo)
+    }
+}
+
+impl DwGeometry {
+    /// Calls `f` for every kernel tap and output row whose input row is in the image,
+    /// with the range of output columns whose input column is in the image.
+    fn for_each_tap_row(&self, mut f: impl FnMut(&TapRow)) {
+        let [oh, ow] = self.out_size();
+        for i in 0..self.kh {
+            let Some((ylo, yhi, yoff)) = self.valid(0, i, oh) else {
+                continue;
+            };
+            for j in 0..self.kw {
+                let Some((xlo, xhi, xoff)) = self.valid(1, j, ow) else {
+                    continue;
+                };
+                for oy in ylo..yhi {
+                    f(&TapRow {
+                        tap: i * self.kw + j,
+                        oy,
+                        iy: ((oy * self.stride[0]) as isize + yoff) as usize,
+                        xlo,
+                        xhi,
+                        xoff,
+                        stride: self.stride[1],
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Output planes below this many multiply-adds run on the calling thread.
 const PARALLEL_WORK: usize = 1 << 15;
 
 /// `out[n, c, oy, ox] = sum_{i, j} w[c, i, j] * x[n, c, oy*s + i*d - p, ox*s + j*d - p]`.
 pub(crate) fn forward(x: &[f32], weight: &[f32], g: &DwGeometry) -> Vec<f32> {
     let [oh, ow] = g.out_size();
+    let taps = g.kh * g.kw;
     let mut out = vec![0.0f32; g.n * g.c * oh * ow];
     if oh * ow == 0 {
         return out;
     }
     let plane = |(idx, out_plane): (usize, &mut [f32])| {
-        let c = idx % g.c;
-        let x_plane = &x[idx * g.h * g.w..(idx + 1) * g.h * g.w];
-        for i in 0..g.kh {
-            let Some((ylo, yhi, yoff)) = g.valid(0, i, oh) else {
-                continue;
-            };
-            for j in 0..g.kw {
-                let wv = weight[(c * g.kh + i) * g.kw + j];
-                let Some((xlo, xhi, xoff)) = g.valid(1, j, ow) else {
-                    continue;
-                };
-                for oy in ylo..yhi {
-                    let iy = (oy * g.stride[0]) as isize + yoff;
-                    let x_row = &x_plane[iy as usize * g.w..(iy as usize + 1) * g.w];
-                    let out_row = &mut out_plane[oy * ow..(oy + 1) * ow];
-                    if g.stride[1] == 1 {
-                        let start = (xlo as isize + xoff) as usize;
-                        let src = &x_row[start..start + (xhi - xlo)];
-                        for (o, &v) in out_row[xlo..xhi].iter_mut().zip(src) {
-                            *o += wv * v;
-                        }
-                    } else {
-                        for (ox, o) in out_row.iter_mut().enumerate().take(xhi).skip(xlo) {
-                            let ix = ((ox * g.stride[1]) as isize + xoff) as usize;
-                            *o += wv * x_row[ix];
-                        }
-                    }
+        let w_c = &weight[(idx % g.c) * taps..][..taps];
+        let x_plane = &x[idx * g.h * g.w..][..g.h * g.w];
+        g.for_each_tap_row(|t| {
+            let wv = w_c[t.tap];
+            let x_row = &x_plane[t.iy * g.w..][..g.w];
+            let out_row = &mut out_plane[t.oy * ow..][..ow];
+            if t.stride == 1 {
+                let src = &x_row[t.unit_stride_inputs()];
+                for (o, &v) in out_row[t.xlo..t.xhi].iter_mut().zip(src) {
+                    *o += wv * v;
+                }
+            } else {
+                for ox in t.xlo..t.xhi {
+                    out_row[ox] += wv * x_row[t.ix(ox)];
                 }
             }
-        }
+        });
     };
-    run_planes(&mut out, oh * ow, g.kh * g.kw, plane);
+    run_planes(&mut out, oh * ow, taps, plane);
     out
 }
 
 /// The gradient of [`forward`] with respect to its input.
 pub(crate) fn input_grad(grad: &[f32], weight: &[f32], g: &DwGeometry) -> Vec<f32> {
     let [oh, ow] = g.out_size();
+    let taps = g.kh * g.kw;
     let mut gx = vec![0.0f32; g.n * g.c * g.h * g.w];
     if oh * ow == 0 {
         return gx;
     }
     let plane = |(idx, gx_plane): (usize, &mut [f32])| {
-        let c = idx % g.c;
-        let g_plane = &grad[idx * oh * ow..(idx + 1) * oh * ow];
-        for i in 0..g.kh {
-            let Some((ylo, yhi, yoff)) = g.valid(0, i, oh) else {
-                continue;
-            };
-            for j in 0..g.kw {
-                let wv = weight[(c * g.kh + i) * g.kw + j];
-                let Some((xlo, xhi, xoff)) = g.valid(1, j, ow) else {
-                    continue;
-                };
-                for oy in ylo..yhi {
-                    let iy = ((oy * g.stride[0]) as isize + yoff) as usize;
-                    let g_row = &g_plane[oy * ow..(oy + 1) * ow];
-                    let gx_row = &mut gx_plane[iy * g.w..(iy + 1) * g.w];
-                    if g.stride[1] == 1 {
-                        let start = (xlo as isize + xoff) as usize;
-                        let dst = &mut gx_row[start..start + (xhi - xlo)];
-                        for (d, &v) in dst.iter_mut().zip(&g_row[xlo..xhi]) {
-                            *d += wv * v;
-                        }
-                    } else {
-                        for (ox, &v) in g_row.iter().enumerate().take(xhi).skip(xlo) {
-                            let ix = ((ox * g.stride[1]) as isize + xoff) as usize;
-                            gx_row[ix] += wv * v;
-                        }
-                    }
+        let w_c = &weight[(idx % g.c) * taps..][..taps];
+        let g_plane = &grad[idx * oh * ow..][..oh * ow];
+        g.for_each_tap_row(|t| {
+            let wv = w_c[t.tap];
+            let g_row = &g_plane[t.oy * ow..][..ow];
+            let gx_row = &mut gx_plane[t.iy * g.w..][..g.w];
+            if t.stride == 1 {
+                let dst = &mut gx_row[t.unit_stride_inputs()];
+                for (d, &v) in dst.iter_mut().zip(&g_row[t.xlo..t.xhi]) {
+                    *d += wv * v;
+                }
+            } else {
+                for ox in t.xlo..t.xhi {
+                    gx_row[t.ix(ox)] += wv * g_row[ox];
                 }
             }
-        }
+        });
     };
-    run_planes(&mut gx, g.h * g.w, g.kh * g.kw, plane);
+    run_planes(&mut gx, g.h * g.w, taps, plane);
     gx
 }
 
@@ -178,37 +208,18 @@ pub(crate) fn weight_grad(x: &[f32], grad: &[f32], g: &DwGeometry) -> Vec<f32> {
         let mut acc = vec![0.0f64; taps];
         for b in 0..g.n {
             let idx = b * g.c + c;
-            let x_plane = &x[idx * g.h * g.w..(idx + 1) * g.h * g.w];
-            let g_plane = &grad[idx * oh * ow..(idx + 1) * oh * ow];
-            for i in 0..g.kh {
-                let Some((ylo, yhi, yoff)) = g.valid(0, i, oh) else {
-                    continue;
+            let x_plane = &x[idx * g.h * g.w..][..g.h * g.w];
+            let g_plane = &grad[idx * oh * ow..][..oh * ow];
+            g.for_each_tap_row(|t| {
+                let x_row = &x_plane[t.iy * g.w..][..g.w];
+                let g_row = &g_plane[t.oy * ow..][..ow];
+                let row: f32 = if t.stride == 1 {
+                    dot(&g_row[t.xlo..t.xhi], &x_row[t.unit_stride_inputs()])
+                } else {
+                    (t.xlo..t.xhi).map(|ox| g_row[ox] * x_row[t.ix(ox)]).sum()
                 };
-                for j in 0..g.kw {
-                    let Some((xlo, xhi, xoff)) = g.valid(1, j, ow) else {
-                        continue;
-                    };
-                    let mut sum = 0.0f64;
-                    for oy in ylo..yhi {
-                        let iy = ((oy * g.stride[0]) as isize + yoff) as usize;
-                        let x_row = &x_plane[iy * g.w..(iy + 1) * g.w];
-                        let g_row = &g_plane[oy * ow..(oy + 1) * ow];
-                        let row: f32 = if g.stride[1] == 1 {
-                            let start = (xlo as isize + xoff) as usize;
-                            dot(&g_row[xlo..xhi], &x_row[start..start + (xhi - xlo)])
-                        } else {
-                            (xlo..xhi)
-                                .map(|ox| {
-                                    let ix = ((ox * g.stride[1]) as isize + xoff) as usize;
-                                    g_row[ox] * x_row[ix]
-                                })
-                                .sum()
-                        };
-                        sum += f64::from(row);
-                    }
-                    acc[i * g.kw + j] += sum;
-                }
-            }
+                acc[t.tap] += f64::from(row);
+            });
         }
         for (o, a) in gw_c.iter_mut().zip(acc) {
             *o = a as f32;
