@@ -8,27 +8,30 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use tnd_nas::ops::conv2d;
 
-/// `(c_in, c_out, kernel, stride, padding, dilation, groups)`
-type Case = (usize, usize, usize, usize, usize, usize, usize);
+/// `(c_in, c_out, kernel, stride, padding (top, left, bottom, right), dilation, groups)`
+type Case = (usize, usize, usize, usize, [usize; 4], usize, usize);
 
-const CASES: [Case; 10] = [
-    (6, 6, 3, 1, 1, 1, 6),  // sep_conv_3x3 depthwise
-    (6, 6, 5, 1, 2, 1, 6),  // sep_conv_5x5
-    (6, 6, 3, 1, 2, 2, 6),  // dil_conv_3x3
-    (6, 6, 5, 1, 4, 2, 6),  // dil_conv_5x5
-    (6, 6, 3, 2, 1, 1, 6),  // reduction edge, stride 2
-    (6, 6, 5, 2, 4, 2, 6),  // dil_conv_5x5, stride 2
-    (6, 6, 3, 1, 0, 1, 6),  // no padding
-    (6, 10, 1, 1, 0, 1, 1), // pointwise
-    (6, 4, 1, 2, 0, 1, 1),  // 1x1 stride 2 (burn's path)
-    (6, 6, 3, 1, 1, 1, 3),  // grouped, not depthwise (burn's path)
+const CASES: [Case; 13] = [
+    (6, 6, 3, 1, [1; 4], 1, 6),       // sep_conv_3x3 depthwise
+    (6, 6, 5, 1, [2; 4], 1, 6),       // sep_conv_5x5
+    (6, 6, 3, 1, [2; 4], 2, 6),       // dil_conv_3x3
+    (6, 6, 5, 1, [4; 4], 2, 6),       // dil_conv_5x5
+    (6, 6, 3, 2, [1; 4], 1, 6),       // reduction edge, stride 2
+    (6, 6, 5, 2, [4; 4], 2, 6),       // dil_conv_5x5, stride 2
+    (6, 6, 3, 1, [0; 4], 1, 6),       // no padding
+    (6, 10, 1, 1, [0; 4], 1, 1),      // pointwise
+    (6, 4, 1, 2, [0; 4], 1, 1),       // 1x1 stride 2 (FactorizedReduce, first conv)
+    (6, 4, 1, 2, [0, 0, 1, 1], 1, 1), // FactorizedReduce, second conv (odd sizes pad)
+    (6, 4, 1, 2, [1, 1, 1, 1], 1, 1), // 1x1 stride 2 reading padding (burn's path)
+    (6, 6, 3, 1, [1; 4], 1, 3),       // grouped, not depthwise (burn's path)
+    (6, 6, 3, 1, [1, 1, 2, 2], 1, 6), // asymmetric depthwise (burn's path)
 ];
 
 fn layer<B: Backend>(case: Case, device: &B::Device) -> Conv2d<B> {
-    let (ci, co, k, s, p, d, g) = case;
+    let (ci, co, k, s, [t, l, b, r], d, g) = case;
     Conv2dConfig::new([ci, co], [k, k])
         .with_stride([s, s])
-        .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
+        .with_padding(PaddingConfig2d::Explicit(t, l, b, r))
         .with_dilation([d, d])
         .with_groups(g)
         .with_bias(false)
@@ -43,8 +46,8 @@ fn check<B: AutodiffBackend>(name: &str) {
     let device = B::Device::default();
     for case in CASES {
         for (h, w) in [(9, 9), (8, 11), (2, 3), (1, 1)] {
-            let (_, _, k, _, p, d, _) = case;
-            if h.min(w) + 2 * p < d * (k - 1) + 1 {
+            let (_, _, k, _, [t, l, b, r], d, _) = case;
+            if (h + t + b).min(w + l + r) < d * (k - 1) + 1 {
                 continue; // no output at all
             }
             let conv = layer::<B>(case, &device);
@@ -96,4 +99,70 @@ fn fast_convolutions_match_burn_on_flex() {
 #[test]
 fn fast_convolutions_match_burn_on_ndarray() {
     check::<Autodiff<NdArray>>("ndarray");
+}
+
+/// The candidate ops' ReLU-depthwise-pointwise-BN blocks (ReLU fused into the native
+/// depthwise kernels) against the same block from burn's ReLU and convolutions.
+fn check_blocks<B: AutodiffBackend>(name: &str) {
+    use tnd_nas::OpKind;
+    use tnd_nas::ops::{Op, OpConfig};
+    let device = B::Device::default();
+    let kinds = [
+        OpKind::SepConv3x3,
+        OpKind::SepConv5x5,
+        OpKind::DilConv3x3,
+        OpKind::DilConv5x5,
+    ];
+    for kind in kinds {
+        for stride in [1, 2] {
+            let op = OpConfig::new(kind, 4)
+                .with_stride(stride)
+                .with_affine(false)
+                .init::<B>(&device);
+            let block = match &op {
+                Op::SepConv(s) => &s.first,
+                Op::DilConv(d) => d,
+                _ => unreachable!("{kind} is a conv op"),
+            };
+            let reference = |x: Tensor<B, 4>| {
+                let x = burn::tensor::activation::relu(x);
+                let x = block.pointwise.forward(block.depthwise.forward(x));
+                block.bn.forward(x)
+            };
+            // Both signs, so that the ReLU's mask matters.
+            let x = Tensor::<B, 4>::random([3, 4, 9, 8], Distribution::Uniform(-1.0, 1.0), &device);
+            let (xa, xb) = (x.clone().require_grad(), x.require_grad());
+            let (ya, yb) = (block.forward(xa.clone()), reference(xb.clone()));
+            let out = max_diff(ya.clone(), yb.clone());
+            assert!(
+                out < 1e-4,
+                "{name} {kind} s{stride}: output differs by {out}"
+            );
+            let proj = Tensor::<B, 4>::random(ya.dims(), Distribution::Default, &device);
+            let ga = ya.mul(proj.clone()).sum().backward();
+            let gb = yb.mul(proj).sum().backward();
+            let dx = max_diff(xa.grad(&ga).expect("grad"), xb.grad(&gb).expect("grad"));
+            assert!(
+                dx < 1e-4,
+                "{name} {kind} s{stride}: input grad differs by {dx}"
+            );
+            let wa = block.depthwise.weight.grad(&ga).expect("weight grad");
+            let wb = block.depthwise.weight.grad(&gb).expect("weight grad");
+            let dw = max_diff(wa, wb);
+            assert!(
+                dw < 1e-4,
+                "{name} {kind} s{stride}: weight grad differs by {dw}"
+            );
+        }
+    }
+}
+
+#[test]
+fn relu_fused_blocks_match_burn_on_flex() {
+    check_blocks::<Autodiff<Flex>>("flex");
+}
+
+#[test]
+fn relu_fused_blocks_match_burn_on_ndarray() {
+    check_blocks::<Autodiff<NdArray>>("ndarray");
 }

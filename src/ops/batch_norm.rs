@@ -4,6 +4,8 @@ use burn::config::Config;
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::{Tensor, backend::Backend};
 
+use super::batch_stats::normalize_batch_stats;
+
 /// Configuration of a [`BatchNorm2d`].
 #[derive(Config, Debug)]
 pub struct BatchNorm2dConfig {
@@ -103,8 +105,13 @@ impl<B: Backend> BatchNorm2d<B> {
     /// per-channel values as materialised `[batch, channels, 1]` tensors: burn's CPU
     /// backends have vectorised kernels for "one scalar per contiguous row" but fall
     /// back to a per-element strided walk for a `[1, channels, 1, 1]` broadcast, which
-    /// made the layer ~10x slower.
+    /// made the layer ~10x slower. Without affine parameters and running statistics
+    /// (the supernet's BN) it is one native op with its own backward on Flex and
+    /// NdArray (f32), and the same computation from burn ops elsewhere.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        if self.gamma.is_none() && self.beta.is_none() && !self.track_running_stats {
+            return normalize_batch_stats(x, self.epsilon);
+        }
         let device = x.device();
         let [n, c, h, w] = x.dims();
         let x = x.reshape([n, c, h * w]);
@@ -125,11 +132,7 @@ impl<B: Backend> BatchNorm2d<B> {
             return x.mul(rows(a)).add(rows(b)).reshape([n, c, h, w]);
         }
         let count = (n * h * w) as f64;
-        let per_channel_mean =
-            |t: Tensor<B, 3>| t.sum_dim(2).sum_dim(0).div_scalar(count).reshape([c]);
-        let mean = per_channel_mean(x.clone());
-        let centered = x.sub(rows(mean.clone()));
-        let var = per_channel_mean(centered.clone().square());
+        let (mean, centered, var) = batch_moments(x);
         if training && self.track_running_stats {
             let unbiased = if count > 1.0 {
                 count / (count - 1.0)
@@ -161,4 +164,18 @@ impl<B: Backend> BatchNorm2d<B> {
         }
         y.reshape([n, c, h, w])
     }
+}
+
+/// Per-channel mean `[c]`, the centred input and the biased variance `[c]` of `x`
+/// `[n, c, h * w]`, composed from burn ops.
+pub(crate) fn batch_moments<B: Backend>(
+    x: Tensor<B, 3>,
+) -> (Tensor<B, 1>, Tensor<B, 3>, Tensor<B, 1>) {
+    let [n, c, hw] = x.dims();
+    let count = (n * hw) as f64;
+    let per_channel_mean = |t: Tensor<B, 3>| t.sum_dim(2).sum_dim(0).div_scalar(count).reshape([c]);
+    let mean = per_channel_mean(x.clone());
+    let centered = x.sub(mean.clone().reshape([1, c, 1]).repeat_dim(0, n));
+    let var = per_channel_mean(centered.clone().square());
+    (mean, centered, var)
 }

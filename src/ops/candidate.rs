@@ -283,14 +283,14 @@ impl<B: Backend> Op<B> {
             Op::Identity(_) => x,
             Op::FactorizedReduce(f) => f.forward(x),
             Op::MaxPool(p) => {
-                let y = p.pool.forward(x);
+                let y = super::max_pool2d(&p.pool, x);
                 match &p.bn {
                     Some(bn) => bn.forward(y),
                     None => y,
                 }
             }
             Op::AvgPool(p) => {
-                let y = p.pool.forward(x);
+                let y = super::avg_pool2d(&p.pool, x);
                 match &p.bn {
                     Some(bn) => bn.forward(y),
                     None => y,

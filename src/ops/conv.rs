@@ -5,6 +5,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
+use super::kernels::relu_conv2d;
 use super::{BatchNorm2d, BatchNorm2dConfig, conv2d};
 
 /// Shape arithmetic and weight count of one bias-free 2-D convolution.
@@ -146,7 +147,7 @@ impl<B: Backend> DwPwBn<B> {
 
     /// ReLU, depthwise, pointwise, BN.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = conv2d(&self.depthwise, burn::tensor::activation::relu(x));
+        let x = relu_conv2d(&self.depthwise, x);
         self.bn.forward(conv2d(&self.pointwise, x))
     }
 }
@@ -197,11 +198,11 @@ impl<B: Backend> FactorizedReduce<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let x = burn::tensor::activation::relu(x);
         let [n, c, h, w] = x.dims();
-        let a = self.conv_a.forward(x.clone());
+        let a = conv2d(&self.conv_a, x.clone());
         let b = if h > 1 && w > 1 {
-            self.conv_b.forward(x.slice([0..n, 0..c, 1..h, 1..w]))
+            conv2d(&self.conv_b, x.slice([0..n, 0..c, 1..h, 1..w]))
         } else {
-            self.conv_b.forward(x.zeros_like())
+            conv2d(&self.conv_b, x.zeros_like())
         };
         self.bn.forward(Tensor::cat(vec![a, b], 1))
     }

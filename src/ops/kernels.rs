@@ -6,19 +6,21 @@
 //! `[64, 16, 32, 32]` the backward pass costs ~10x the forward pass (measured on Flex).
 //! [`conv2d`] routes two cases to cheaper formulations with the same result:
 //!
-//! - **pointwise** (1x1, stride 1, no padding, one group, no bias): a batched matrix
-//!   product `W [1, c_out, c_in] x X [n, c_in, h*w]`, whose backward pass is two more
-//!   matrix products. Used on every backend.
+//! - **pointwise** (1x1, one group, no bias, any stride, padding only where no sampled
+//!   pixel reads it): every `stride`-th pixel, then a batched matrix product
+//!   `W [1, c_out, c_in] x X [n, c_in, h*w]`, whose backward pass is two more matrix
+//!   products. Used on every backend (FactorizedReduce's stride-2 convs included).
 //! - **depthwise** (`c_in = c_out = groups`, symmetric padding, no bias) on Flex and
 //!   NdArray (with or without `Autodiff`, f32): native kernels (`depthwise.rs`) for the
-//!   forward pass, the input gradient and the weight gradient, vectorised along rows
-//!   and parallel over channel planes, wired into burn's autodiff graph as one op.
-//!   Other backends (CUDA included) keep burn's convolution.
+//!   forward pass, the input gradient and the weight gradient, parallel over channel
+//!   planes, wired into burn's autodiff graph as one op. At stride 1 each kernel tap is
+//!   one contiguous pass over a zero-padded plane; other strides walk tap rows. The
+//!   per-plane loops are compiled twice and run as AVX2 code where the CPU has it.
+//!   A ReLU in front (the candidate ops' ReLU-depthwise-pointwise-BN blocks) is fused
+//!   into these kernels. Other backends (CUDA included) keep burn's convolution.
 //!
-//! Everything else goes to burn's `Conv2d::forward`. `tests/ops_and_supernet.rs` checks
-//! outputs and gradients against burn's convolution.
-
-use std::any::Any;
+//! Everything else goes to burn's `Conv2d::forward`. `tests/fast_convs.rs` checks
+//! outputs and gradients against burn's convolution, with and without the fused ReLU.
 
 use burn::backend::Autodiff;
 use burn::backend::autodiff::NodeId;
@@ -29,9 +31,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::ops::{ConvOptions, FloatTensor};
-use burn::tensor::{DType, Tensor, TensorData, TensorPrimitive, backend::Backend};
+use burn::tensor::{DType, Tensor, TensorPrimitive, backend::Backend, s};
 
 use super::depthwise::{self, DwGeometry};
+use super::native::{self, NativeCpu, NativeOp, float};
 
 /// `conv.forward(x)`, through the faster forms above where they apply.
 ///
@@ -55,23 +58,45 @@ use super::depthwise::{self, DwGeometry};
 /// assert!(diff < 1e-5);
 /// ```
 pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    route(conv, x, false)
+}
+
+/// `conv2d(conv, relu(x))`, with the ReLU fused into the native depthwise kernels
+/// where they apply (no ReLU node and no rectified copy of `x`).
+pub(crate) fn relu_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    route(conv, x, true)
+}
+
+fn route<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, relu: bool) -> Tensor<B, 4> {
     let [c_out, c_in_per_group, kh, kw] = conv.weight.dims();
     let c_in = x.dims()[1];
+    let rectified = |x: Tensor<B, 4>| {
+        if relu {
+            burn::tensor::activation::relu(x)
+        } else {
+            x
+        }
+    };
     let (top, left, bottom, right) = match conv.padding {
         PaddingConfig2d::Explicit(t, l, b, r) => (t, l, b, r),
         PaddingConfig2d::Valid => (0, 0, 0, 0),
-        _ => return conv.forward(x),
+        _ => return conv.forward(rectified(x)),
     };
-    let no_padding = top == 0 && bottom == 0 && left == 0 && right == 0;
-    let unit_stride = conv.stride == [1, 1];
-    if conv.bias.is_none()
-        && unit_stride
-        && no_padding
-        && [kh, kw] == [1, 1]
-        && conv.groups == 1
-        && c_in_per_group == c_in
-    {
-        return pointwise(conv.weight.val(), x);
+    if conv.bias.is_none() && [kh, kw] == [1, 1] && conv.groups == 1 && c_in_per_group == c_in {
+        let [_, _, h, w] = x.dims();
+        let [sy, sx] = conv.stride;
+        let out = |size: usize, s: usize, far: usize| (size + far).saturating_sub(1) / s + 1;
+        let (oh, ow) = (out(h, sy, bottom), out(w, sx, right));
+        // Every sampled pixel inside the image: no padding is ever read.
+        if top == 0 && left == 0 && (oh - 1) * sy < h && (ow - 1) * sx < w {
+            let x = rectified(x);
+            let x = if conv.stride == [1, 1] {
+                x
+            } else {
+                x.slice(s![.., .., 0..(oh - 1) * sy + 1;sy, 0..(ow - 1) * sx + 1;sx])
+            };
+            return pointwise(conv.weight.val(), x);
+        }
     }
     let depthwise = conv.groups == c_in && c_out == c_in && c_in_per_group == 1;
     let symmetric = top == bottom && left == right;
@@ -87,10 +112,11 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
             stride: conv.stride,
             padding: [top, left],
             dilation: conv.dilation,
+            relu_input: relu,
         };
         return depthwise_conv2d(x, conv.weight.val(), geometry);
     }
-    conv.forward(x)
+    conv.forward(rectified(x))
 }
 
 /// A bias-free 1x1 convolution as a batched matrix product.
@@ -103,19 +129,6 @@ fn pointwise<B: Backend>(weight: Tensor<B, 4>, x: Tensor<B, 4>) -> Tensor<B, 4> 
         .reshape([n, c_out, h, w])
 }
 
-/// Moves `value` into `U` when `T` and `U` are the same type, else gives it back.
-fn same_type<T: 'static, U: 'static>(value: T) -> Result<U, T> {
-    let mut slot = Some(value);
-    let cast = (&mut slot as &mut dyn Any)
-        .downcast_mut::<Option<U>>()
-        .and_then(Option::take);
-    match (cast, slot) {
-        (Some(u), _) => Ok(u),
-        (None, Some(t)) => Err(t),
-        (None, None) => unreachable!("a successful downcast always yields the value"),
-    }
-}
-
 /// A depthwise convolution: native kernels on the bundled CPU backends, burn's
 /// convolution elsewhere.
 fn depthwise_conv2d<B: Backend>(
@@ -123,84 +136,62 @@ fn depthwise_conv2d<B: Backend>(
     weight: Tensor<B, 4>,
     geometry: DwGeometry,
 ) -> Tensor<B, 4> {
-    if x.dtype() != DType::F32 || weight.dtype() != DType::F32 {
-        return burn_depthwise(x, weight, &geometry);
+    native::run(Depthwise(geometry), (x, weight))
+}
+
+/// The depthwise convolution as a [`NativeOp`].
+struct Depthwise(DwGeometry);
+
+impl NativeOp for Depthwise {
+    type Inputs<B: Backend> = (Tensor<B, 4>, Tensor<B, 4>);
+
+    fn all_f32<B: Backend>((x, weight): &Self::Inputs<B>) -> bool {
+        x.dtype() == DType::F32 && weight.dtype() == DType::F32
     }
-    #[cfg(feature = "flex")]
-    let (x, weight) = match specialised::<B, burn::backend::Flex>(x, weight, geometry) {
-        Ok(y) => return y,
-        Err(args) => args,
-    };
-    #[cfg(feature = "ndarray")]
-    let (x, weight) = match specialised::<B, burn::backend::NdArray>(x, weight, geometry) {
-        Ok(y) => return y,
-        Err(args) => args,
-    };
-    burn_depthwise(x, weight, &geometry)
-}
 
-fn burn_depthwise<B: Backend>(
-    x: Tensor<B, 4>,
-    weight: Tensor<B, 4>,
-    g: &DwGeometry,
-) -> Tensor<B, 4> {
-    let options = ConvOptions::new(g.stride, g.padding, g.dilation, g.c);
-    burn::tensor::module::conv2d(x, weight, None, options)
-}
+    fn native<I: NativeCpu>(self, (x, weight): Self::Inputs<I>) -> Tensor<I, 4> {
+        let device = x.device();
+        let y = native_forward::<I>(
+            x.into_primitive().tensor(),
+            weight.into_primitive().tensor(),
+            &self.0,
+            &device,
+        );
+        float(y)
+    }
 
-type Pair<B> = (Tensor<B, 4>, Tensor<B, 4>);
+    fn tracked<I: NativeCpu>(
+        self,
+        (x, weight): Self::Inputs<Autodiff<I>>,
+    ) -> Tensor<Autodiff<I>, 4> {
+        depthwise_autodiff::<I>(x, weight, self.0)
+    }
 
-/// The native kernels when `B` is `I` or `Autodiff<I>`; the arguments back otherwise.
-fn specialised<B: Backend, I: Backend>(
-    x: Tensor<B, 4>,
-    weight: Tensor<B, 4>,
-    geometry: DwGeometry,
-) -> Result<Tensor<B, 4>, Pair<B>> {
-    let (x, weight) = match same_type::<Pair<B>, Pair<I>>((x, weight)) {
-        Ok((x, weight)) => {
-            let y = native_forward::<I>(x, weight, &geometry);
-            return Ok(cast_back::<I, B>(y));
-        }
-        Err(args) => args,
-    };
-    let (x, weight) = same_type::<Pair<B>, Pair<Autodiff<I>>>((x, weight))?;
-    let y = depthwise_autodiff::<I>(x, weight, geometry);
-    Ok(cast_back::<Autodiff<I>, B>(y))
-}
-
-/// Casts a result computed on `A` back to the caller's `B`, which is `A`.
-fn cast_back<A: Backend, B: Backend>(y: Tensor<A, 4>) -> Tensor<B, 4> {
-    match same_type::<Tensor<A, 4>, Tensor<B, 4>>(y) {
-        Ok(y) => y,
-        Err(_) => unreachable!("the inputs were cast from B to this backend"),
+    fn fallback<B: Backend>(self, (x, weight): Self::Inputs<B>) -> Tensor<B, 4> {
+        let g = self.0;
+        let x = if g.relu_input {
+            burn::tensor::activation::relu(x)
+        } else {
+            x
+        };
+        let options = ConvOptions::new(g.stride, g.padding, g.dilation, g.c);
+        burn::tensor::module::conv2d(x, weight, None, options)
     }
 }
 
-/// The tensor's values on the host (f32, checked by the caller).
-fn host<I: Backend>(t: Tensor<I, 4>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .unwrap_or_default()
-}
-
-fn from_host<I: Backend>(values: Vec<f32>, shape: [usize; 4], device: &I::Device) -> Tensor<I, 4> {
-    Tensor::from_data(TensorData::new(values, shape), device)
-}
-
-fn native_forward<I: Backend>(
-    x: Tensor<I, 4>,
-    weight: Tensor<I, 4>,
+fn native_forward<I: NativeCpu>(
+    x: FloatTensor<I>,
+    weight: FloatTensor<I>,
     g: &DwGeometry,
-) -> Tensor<I, 4> {
-    let device = x.device();
+    device: &I::Device,
+) -> FloatTensor<I> {
     let [oh, ow] = g.out_size();
-    let y = depthwise::forward(&host(x), &host(weight), g);
-    from_host(y, [g.n, g.c, oh, ow], &device)
+    let y = depthwise::forward(&I::values(x), &I::values(weight), g);
+    I::tensor(y, [g.n, g.c, oh, ow], device)
 }
 
 /// The depthwise convolution on `Autodiff<I>`, with the native backward.
-fn depthwise_autodiff<I: Backend>(
+fn depthwise_autodiff<I: NativeCpu>(
     x: Tensor<Autodiff<I>, 4>,
     weight: Tensor<Autodiff<I>, 4>,
     geometry: DwGeometry,
@@ -208,7 +199,7 @@ fn depthwise_autodiff<I: Backend>(
     #[derive(Debug)]
     struct DepthwiseBackward;
 
-    impl<I: Backend> Backward<I, 2> for DepthwiseBackward {
+    impl<I: NativeCpu> Backward<I, 2> for DepthwiseBackward {
         type State = (NodeId, NodeId, DwGeometry);
 
         fn backward(
@@ -218,31 +209,29 @@ fn depthwise_autodiff<I: Backend>(
             checkpointer: &mut Checkpointer,
         ) {
             let [node_x, node_weight] = ops.parents;
-            let grad = float::<I>(grads.consume::<I>(&ops.node));
-            let device = grad.device();
-            let grad = host(grad);
+            let grad = grads.consume::<I>(&ops.node);
+            let device = float::<I, 4>(grad.clone()).device();
+            let grad = I::values(grad);
             let (x_state, weight_state, g) = ops.state;
+            let x = (node_weight.is_some() || g.relu_input)
+                .then(|| I::values(checkpointer.retrieve_node_output(x_state)));
             if let Some(node) = node_x {
-                let weight = float::<I>(checkpointer.retrieve_node_output(weight_state));
-                let gx = depthwise::input_grad(&grad, &host(weight), &g);
-                let gx = from_host::<I>(gx, [g.n, g.c, g.h, g.w], &device);
-                grads.register::<I>(node.id, gx.into_primitive().tensor());
+                let weight = I::values(checkpointer.retrieve_node_output(weight_state));
+                let gx = depthwise::input_grad(&grad, &weight, x.as_deref(), &g);
+                grads.register::<I>(node.id, I::tensor(gx, [g.n, g.c, g.h, g.w], &device));
             }
-            if let Some(node) = node_weight {
-                let x = float::<I>(checkpointer.retrieve_node_output(x_state));
-                let gw = depthwise::weight_grad(&host(x), &grad, &g);
-                let gw = from_host::<I>(gw, [g.c, 1, g.kh, g.kw], &device);
-                grads.register::<I>(node.id, gw.into_primitive().tensor());
+            if let (Some(node), Some(x)) = (node_weight, &x) {
+                let gw = depthwise::weight_grad(x, &grad, &g);
+                grads.register::<I>(node.id, I::tensor(gw, [g.c, 1, g.kh, g.kw], &device));
             }
         }
     }
 
+    let device = x.device();
     let x = x.into_primitive().tensor();
     let weight = weight.into_primitive().tensor();
     let forward = |x: FloatTensor<I>, weight: FloatTensor<I>| {
-        native_forward::<I>(float::<I>(x), float::<I>(weight), &geometry)
-            .into_primitive()
-            .tensor()
+        native_forward::<I>(x, weight, &geometry, &device)
     };
     let out = match DepthwiseBackward
         .prepare::<NoCheckpointing>([x.node.clone(), weight.node.clone()])
@@ -260,8 +249,4 @@ fn depthwise_autodiff<I: Backend>(
         OpsKind::UnTracked(prep) => prep.finish(forward(x.primitive, weight.primitive)),
     };
     Tensor::from_primitive(TensorPrimitive::Float(out))
-}
-
-fn float<I: Backend>(t: FloatTensor<I>) -> Tensor<I, 4> {
-    Tensor::from_primitive(TensorPrimitive::Float(t))
 }

@@ -8,7 +8,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use super::SuperNetError;
 use super::path::EdgeChoice;
 use crate::OpKind;
-use crate::ops::{Op, OpConfig};
+use crate::ops::{Op, OpConfig, weighted_sum};
 
 /// Configuration of a [`MixedOp`].
 #[derive(Config, Debug)]
@@ -117,18 +117,13 @@ impl<B: Backend> MixedOp<B> {
                     .join(", ")
             )));
         }
-        let mut sum: Option<Tensor<B, 4>> = None;
-        for (i, &w) in weights.iter().enumerate() {
-            if w == 0.0 || self.kinds[i] == OpKind::None {
-                continue;
-            }
-            let y = self.run(i, x.clone()).mul_scalar(w);
-            sum = Some(match sum {
-                Some(s) => s.add(y),
-                None => y,
-            });
-        }
-        Ok(sum.unwrap_or_else(|| self.zeros(&x)))
+        let terms = weights
+            .iter()
+            .enumerate()
+            .filter(|&(i, &w)| w != 0.0 && self.kinds[i] != OpKind::None)
+            .map(|(i, &w)| (self.run(i, x.clone()), w))
+            .collect();
+        Ok(weighted_sum(terms).unwrap_or_else(|| self.zeros(&x)))
     }
 
     /// Runs only active op `index`.
