@@ -559,20 +559,26 @@ pub(crate) mod tests {
             (3, 1, 2, 2, 1, 2),
             (5, 2, 2, 4, 2, 2),
         ] {
-            out.push(DwGeometry {
-                n: 2,
-                c: 3,
-                h,
-                w,
-                kh: k,
-                kw: k,
-                stride: [s, s],
-                padding: [p, p],
-                dilation: [d, d],
-                relu_input: false,
-            });
+            out.push(square(k, s, d, p, h, w));
         }
         out
+    }
+
+    /// A `k x k` window with stride `s`, dilation `d` and padding `p` on a
+    /// `[2, 3, h, w]` input.
+    pub(crate) fn square(k: usize, s: usize, d: usize, p: usize, h: usize, w: usize) -> DwGeometry {
+        DwGeometry {
+            n: 2,
+            c: 3,
+            h,
+            w,
+            kh: k,
+            kw: k,
+            stride: [s, s],
+            padding: [p, p],
+            dilation: [d, d],
+            relu_input: false,
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{AvgPool2d, MaxPool2d};
+use burn::tensor::ops::FloatTensor;
 use burn::tensor::{DType, Tensor, backend::Backend};
 use rayon::prelude::*;
 
@@ -60,7 +61,13 @@ pub fn max_pool2d<B: Backend>(pool: &MaxPool2d, x: Tensor<B, 4>) -> Tensor<B, 4>
         pool.dilation,
         pool.ceil_mode,
     ) {
-        Some(g) => native::run(MaxPool(g), x),
+        Some(g) => native::run(
+            Pool {
+                kind: PoolKind::Max,
+                g,
+            },
+            x,
+        ),
         _ => pool.forward(x),
     }
 }
@@ -97,9 +104,11 @@ pub fn avg_pool2d<B: Backend>(pool: &AvgPool2d, x: Tensor<B, 4>) -> Tensor<B, 4>
         pool.ceil_mode,
     ) {
         Some(g) => native::run(
-            AvgPool {
+            Pool {
+                kind: PoolKind::Avg {
+                    count_include_pad: pool.count_include_pad,
+                },
                 g,
-                count_include_pad: pool.count_include_pad,
             },
             x,
         ),
@@ -313,86 +322,66 @@ pub(crate) fn avg_backward(grad: &[f32], g: &DwGeometry, count_include_pad: bool
     depthwise::input_grad(&scaled, &ones, None, g)
 }
 
-/// Max pooling as a [`NativeOp`].
-struct MaxPool(DwGeometry);
-
-#[derive(Debug)]
-struct MaxPoolBackward;
-
-impl<I: NativeCpu> Backward<I, 1> for MaxPoolBackward {
-    type State = (Arc<Vec<u32>>, DwGeometry);
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let grad = grads.consume::<I>(&ops.node);
-        if let Some(node) = node {
-            let device = float::<I, 4>(grad.clone()).device();
-            let (arg, g) = ops.state;
-            let gx = max_backward(&I::values(grad), &arg, &g);
-            grads.register::<I>(node.id, I::tensor(gx, [g.n, g.c, g.h, g.w], &device));
-        }
-    }
+/// Which pooling a [`Pool`] computes.
+#[derive(Debug, Clone, Copy)]
+enum PoolKind {
+    Max,
+    Avg { count_include_pad: bool },
 }
 
-impl NativeOp for MaxPool {
-    type Inputs<B: Backend> = Tensor<B, 4>;
-
-    fn all_f32<B: Backend>(x: &Tensor<B, 4>) -> bool {
-        x.dtype() == DType::F32
-    }
-
-    fn native<I: NativeCpu>(self, x: Tensor<I, 4>) -> Tensor<I, 4> {
-        let g = self.0;
-        let device = x.device();
-        let (y, _) = max_forward(&I::values(x.into_primitive().tensor()), &g);
-        let [oh, ow] = g.out_size();
-        float(I::tensor(y, [g.n, g.c, oh, ow], &device))
-    }
-
-    fn tracked<I: NativeCpu>(self, x: Tensor<Autodiff<I>, 4>) -> Tensor<Autodiff<I>, 4> {
-        let g = self.0;
-        let device = x.device();
-        unary_tracked(MaxPoolBackward, x, |x| {
-            let (y, arg) = max_forward(&I::values(x), &g);
-            let [oh, ow] = g.out_size();
-            (
-                I::tensor(y, [g.n, g.c, oh, ow], &device),
-                (Arc::new(arg), g),
-            )
-        })
-    }
-
-    fn fallback<B: Backend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let g = self.0;
-        burn::tensor::module::max_pool2d(x, [g.kh, g.kw], g.stride, g.padding, g.dilation, false)
-    }
-}
-
-/// Average pooling as a [`NativeOp`].
-struct AvgPool {
+/// Max or average pooling as a [`NativeOp`].
+#[derive(Debug, Clone, Copy)]
+struct Pool {
+    kind: PoolKind,
     g: DwGeometry,
-    count_include_pad: bool,
+}
+
+impl Pool {
+    /// The pooled values, and for max pooling the argmax taps its backward needs.
+    fn forward(&self, x: &[f32]) -> (Vec<f32>, Option<Arc<Vec<u32>>>) {
+        match self.kind {
+            PoolKind::Max => {
+                let (y, arg) = max_forward(x, &self.g);
+                (y, Some(Arc::new(arg)))
+            }
+            PoolKind::Avg { count_include_pad } => {
+                (avg_forward(x, &self.g, count_include_pad), None)
+            }
+        }
+    }
+
+    fn output<I: NativeCpu>(&self, y: Vec<f32>, device: &I::Device) -> FloatTensor<I> {
+        let [oh, ow] = self.g.out_size();
+        I::tensor(y, [self.g.n, self.g.c, oh, ow], device)
+    }
 }
 
 #[derive(Debug)]
-struct AvgPoolBackward;
+struct PoolBackward;
 
-impl<I: NativeCpu> Backward<I, 1> for AvgPoolBackward {
-    type State = (DwGeometry, bool);
+impl<I: NativeCpu> Backward<I, 1> for PoolBackward {
+    type State = (Pool, Option<Arc<Vec<u32>>>);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node] = ops.parents;
         let grad = grads.consume::<I>(&ops.node);
         if let Some(node) = node {
             let device = float::<I, 4>(grad.clone()).device();
-            let (g, include_pad) = ops.state;
-            let gx = avg_backward(&I::values(grad), &g, include_pad);
+            let (pool, arg) = ops.state;
+            let (grad, g) = (I::values(grad), pool.g);
+            let gx = match (pool.kind, arg) {
+                (PoolKind::Avg { count_include_pad }, _) => {
+                    avg_backward(&grad, &g, count_include_pad)
+                }
+                (PoolKind::Max, Some(arg)) => max_backward(&grad, &arg, &g),
+                (PoolKind::Max, None) => unreachable!("max pooling always records its argmax"),
+            };
             grads.register::<I>(node.id, I::tensor(gx, [g.n, g.c, g.h, g.w], &device));
         }
     }
 }
 
-impl NativeOp for AvgPool {
+impl NativeOp for Pool {
     type Inputs<B: Backend> = Tensor<B, 4>;
 
     fn all_f32<B: Backend>(x: &Tensor<B, 4>) -> bool {
@@ -400,44 +389,46 @@ impl NativeOp for AvgPool {
     }
 
     fn native<I: NativeCpu>(self, x: Tensor<I, 4>) -> Tensor<I, 4> {
-        let g = self.g;
         let device = x.device();
-        let y = avg_forward(
-            &I::values(x.into_primitive().tensor()),
-            &g,
-            self.count_include_pad,
-        );
-        let [oh, ow] = g.out_size();
-        float(I::tensor(y, [g.n, g.c, oh, ow], &device))
+        let (y, _) = self.forward(&I::values(x.into_primitive().tensor()));
+        float(self.output::<I>(y, &device))
     }
 
     fn tracked<I: NativeCpu>(self, x: Tensor<Autodiff<I>, 4>) -> Tensor<Autodiff<I>, 4> {
-        let (g, include_pad) = (self.g, self.count_include_pad);
         let device = x.device();
-        unary_tracked(AvgPoolBackward, x, |x| {
-            let y = avg_forward(&I::values(x), &g, include_pad);
-            let [oh, ow] = g.out_size();
-            (I::tensor(y, [g.n, g.c, oh, ow], &device), (g, include_pad))
+        unary_tracked(PoolBackward, x, |x| {
+            let (y, arg) = self.forward(&I::values(x));
+            (self.output::<I>(y, &device), (self, arg))
         })
     }
 
     fn fallback<B: Backend>(self, x: Tensor<B, 4>) -> Tensor<B, 4> {
         let g = self.g;
-        burn::tensor::module::avg_pool2d(
-            x,
-            [g.kh, g.kw],
-            g.stride,
-            g.padding,
-            self.count_include_pad,
-            false,
-        )
+        match self.kind {
+            PoolKind::Max => burn::tensor::module::max_pool2d(
+                x,
+                [g.kh, g.kw],
+                g.stride,
+                g.padding,
+                g.dilation,
+                false,
+            ),
+            PoolKind::Avg { count_include_pad } => burn::tensor::module::avg_pool2d(
+                x,
+                [g.kh, g.kw],
+                g.stride,
+                g.padding,
+                count_include_pad,
+                false,
+            ),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::depthwise::tests::values;
+    use crate::ops::depthwise::tests::{square, values};
 
     fn geometries() -> Vec<DwGeometry> {
         let mut out = vec![];
@@ -452,18 +443,7 @@ mod tests {
             (3, 1, 1, 1, 1),
             (3, 2, 1, 2, 3),
         ] {
-            out.push(DwGeometry {
-                n: 2,
-                c: 3,
-                h,
-                w,
-                kh: k,
-                kw: k,
-                stride: [s, s],
-                padding: [p, p],
-                dilation: [1, 1],
-                relu_input: false,
-            });
+            out.push(square(k, s, 1, p, h, w));
         }
         out
     }

@@ -79,26 +79,32 @@ impl NativeOp for WeightedSum {
 }
 
 avx2_or_baseline! {
-    /// `out = w * x` (`first`) or `out += w * x`.
-    fn axpy(out: &mut [f32], x: &[f32], w: f32, first: bool) {
-        if first {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = w * v;
-            }
-        } else {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o += w * v;
-            }
+    /// `w * x`, in a new buffer (no zero-fill first).
+    fn scaled(x: &[f32], w: f32) -> Vec<f32> {
+        x.iter().map(|&v| w * v).collect()
+    }
+}
+
+avx2_or_baseline! {
+    /// `out += w * x`.
+    fn axpy(out: &mut [f32], x: &[f32], w: f32) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o += w * v;
         }
     }
 }
 
+/// `sum_i weights[i] * terms[i]` on the host; `terms` is not empty.
 fn forward<I: NativeCpu>(terms: Vec<FloatTensor<I>>, weights: &[f32]) -> FloatTensor<I> {
-    let first = float::<I, 4>(terms[0].clone());
+    let mut terms = terms.into_iter().zip(weights);
+    let Some((first, &w)) = terms.next() else {
+        unreachable!("weighted_sum never passes an empty batch")
+    };
+    let first = float::<I, 4>(first);
     let (dims, device) = (first.dims(), first.device());
-    let mut out = vec![0.0f32; dims.iter().product()];
-    for (k, (t, &w)) in terms.into_iter().zip(weights).enumerate() {
-        axpy(&mut out, &I::values(t), w, k == 0);
+    let mut out = scaled(&I::values(first.into_primitive().tensor()), w);
+    for (t, &w) in terms {
+        axpy(&mut out, &I::values(t), w);
     }
     I::tensor(out, dims, &device)
 }
@@ -115,9 +121,7 @@ impl<I: NativeCpu, const N: usize> Backward<I, N> for WeightedSumBackward {
         let grad = I::values(grad.into_primitive().tensor());
         for (parent, &w) in ops.parents.iter().zip(&ops.state) {
             if let Some(node) = parent {
-                let mut gx = vec![0.0f32; grad.len()];
-                axpy(&mut gx, &grad, w, true);
-                grads.register::<I>(node.id, I::tensor(gx, dims, &device));
+                grads.register::<I>(node.id, I::tensor(scaled(&grad, w), dims, &device));
             }
         }
     }
