@@ -1,4 +1,4 @@
-//! A tabular TND-NAS search (and random search) of budget 1000 on a NAS-Bench-201 table
+//! A table search of budget 1000 (TND, random search, regularised evolution) on a NAS-Bench-201 table
 //! with a planted landscape. Run with `cargo bench --bench tabular`.
 
 use std::hint::black_box;
@@ -9,11 +9,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tnd_nas::eval::Nb201NetworkConfig;
 use tnd_nas::objective::{
-    CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ParamCount,
-    Tabular, TabularTable,
+    CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ParamCount, Tabular, TabularTable,
 };
+use tnd_nas::search::{Search, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
-use tnd_nas::tabular::{Strategy, TabularSearchConfig};
+use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, SearchSpace};
 
 /// All 15,625 NB201 architectures with an additive accuracy plus noise, as CSV.
@@ -39,17 +39,16 @@ fn planted_csv() -> String {
 fn bench_tabular(c: &mut Criterion) {
     let csv = CsvTable::parse(&planted_csv(), "planted.csv").expect("generated CSV parses");
     let table = Arc::new(TabularTable::from_csv(csv, "arch").expect("arch column"));
-    let space = Nb201Space::new();
     let network = EvalNetworkSpec::Nb201 {
         network: Nb201NetworkConfig::new(16, 5, 10),
     };
-    let ctx = ObjectiveContext::new(&space).with_network(&network);
     let reward = MnasReward::new(vec![0.8], vec![-0.3]).expect("valid reward");
     let budget = 1000;
     let mut group = c.benchmark_group("tabular_search");
-    for strategy in [Strategy::Tnd, Strategy::Random] {
-        let cfg = TabularSearchConfig::new(budget)
-            .with_strategy(strategy)
+    for strategy in ["tnd", "random", "rea"] {
+        let strategy: StrategyConfig = strategy.parse().expect("built-in strategy");
+        let cfg = TableSearchConfig::new(budget)
+            .with_strategy(strategy.clone())
             .with_seed(1);
         group.bench_with_input(
             BenchmarkId::new(
@@ -59,17 +58,22 @@ fn bench_tabular(c: &mut Criterion) {
             &cfg,
             |b, cfg| {
                 b.iter(|| {
-                    let mut objectives: Vec<Box<dyn Objective>> = vec![
+                    let objectives: Vec<Box<dyn Objective>> = vec![
                         Box::new(
                             Tabular::new(table.clone(), "acc", Direction::Maximise)
                                 .expect("acc column"),
                         ),
                         Box::new(ParamCount::new().in_millions()),
                     ];
-                    black_box(
-                        cfg.run(&ctx, &mut objectives, &reward)
-                            .expect("search runs"),
+                    let mut search = Search::table(
+                        cfg.clone(),
+                        Nb201Space::new(),
+                        objectives,
+                        Box::new(reward.clone()),
                     )
+                    .expect("valid search")
+                    .with_network(network.clone());
+                    black_box(search.run(&mut []).expect("search runs"))
                 })
             },
         );

@@ -1,12 +1,17 @@
-//! A TND-NAS search on CIFAR-10, CIFAR-100 or Fashion-MNIST.
+//! A supernet search (TND-NAS, random search or regularised evolution) on CIFAR-10,
+//! CIFAR-100 or Fashion-MNIST.
 //!
 //! ```text
 //! cargo run --release --example cifar_search -- --dataset cifar10 --data-dir DIR --out DIR \
 //!     [--preset paper|quick] [--device cpu|cuda] [--seed N] [--resume] \
 //!     [--objective acc] [--objective params] [--objective macs] [--objective latency] \
 //!     [--reward mnas:target=4.4/3.2/2.5,exponent=-0.3 | hard:limit=3 | sum:1,-10 | chebyshev:1,1] \
-//!     [--mode weighted|single-path] [--max-steps N]
+//!     [--mode weighted|single-path] [--max-steps N] [--strategy tnd|random|rea]
 //! ```
+//!
+//! `--strategy` (default `tnd`): `random` samples uniformly and `rea` evolves (P = 10,
+//! S = 3; `rea:population=P,tournament=S`), both scored by the same supernet, which
+//! then trains uniformly over every op; they return their best-rewarded sample.
 //!
 //! Objectives: `acc` (supernet validation accuracy, max), `params` (evaluation-network
 //! parameters in millions, min), `macs` (millions, min), `latency` (ms of one forward
@@ -32,10 +37,11 @@ use tnd_nas::objective::{
 };
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchError, TrainMode};
 use tnd_nas::space::DartsSpaceConfig;
+use tnd_nas::strategy::StrategyConfig;
 
 const USAGE: &str = "usage: cifar_search --dataset cifar10|cifar100|fashion-mnist|sample --data-dir DIR --out DIR \
 [--preset paper|quick] [--device cpu|cuda] [--seed N] [--resume] [--objective acc|params|macs|latency]... \
-[--reward SPEC] [--mode weighted|single-path] [--max-steps N]";
+[--reward SPEC] [--mode weighted|single-path] [--max-steps N] [--strategy tnd|random|rea]";
 
 struct Args {
     dataset: String,
@@ -49,6 +55,7 @@ struct Args {
     reward: String,
     mode: Option<TrainMode>,
     max_steps: Option<usize>,
+    strategy: StrategyConfig,
 }
 
 fn parse_args() -> Result<Option<Args>> {
@@ -65,6 +72,7 @@ fn parse_args() -> Result<Option<Args>> {
         reward: "mnas:target=4.4/3.2/2.5,exponent=-0.3".into(),
         mode: None,
         max_steps: None,
+        strategy: StrategyConfig::Tnd,
     };
     let mut out = None;
     while let Some(flag) = it.next() {
@@ -93,6 +101,7 @@ fn parse_args() -> Result<Option<Args>> {
                         .context("--max-steps takes a whole number")?,
                 )
             }
+            "--strategy" => a.strategy = value()?.parse()?,
             "--help" | "-h" => return Ok(None),
             other => bail!("unknown argument `{other}`"),
         }
@@ -164,7 +173,8 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
         "quick" => SearchConfig::quick(),
         other => bail!("unknown preset `{other}` (expected paper or quick)"),
     }
-    .with_seed(args.seed);
+    .with_seed(args.seed)
+    .with_strategy(args.strategy.clone());
     config.train.augment = AugmentConfig::default().with_normalization(Some(normalization));
     if let Some(mode) = args.mode {
         config.train.mode = mode;
@@ -191,7 +201,7 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
     let reward = reward_from_spec(&args.reward, &directions, &ideal)?;
     let space = DartsSpaceConfig::tnd().init()?;
     // Everything is validated before the output directory is touched.
-    let search = Search::<B>::new(config, space.into(), objectives, reward, data, device)?;
+    let search = Search::new::<B>(config, space.into(), objectives, reward, data, device)?;
     let checkpoint = args.out.join("checkpoint");
     let mut search = if args.resume {
         search.resume_from(&checkpoint)?

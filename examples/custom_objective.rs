@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
     let reward = MnasReward::new(vec![2000.0], vec![-0.5])?;
     let mut config = SearchConfig::quick().with_mode(TrainMode::SinglePath);
     config.train.max_steps_per_epoch = Some(6);
-    let mut search = Search::<Autodiff<NdArray>>::new(
+    let mut search = Search::new::<Autodiff<NdArray>>(
         config,
         space.into(),
         objectives,

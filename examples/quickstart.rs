@@ -57,7 +57,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let mut log = JsonlLog::append(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
-    let mut search = Search::<B>::new(
+    let mut search = Search::new::<B>(
         config,
         space.into(),
         objectives,

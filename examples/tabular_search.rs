@@ -1,10 +1,11 @@
-//! TND-NAS (or random search) on a NAS-Bench-201-style benchmark table.
+//! TND-NAS, random search or regularised evolution on a NAS-Bench-201-style benchmark
+//! table.
 //!
 //! ```text
 //! cargo run --release --example tabular_search -- --table FILE.csv --arch-column NAME \
 //!     --objective table:COLUMN:max [--objective params:min] [--objective macs:min] \
 //!     [--reward mnas:target=T,exponent=W | --reward sum:W1,W2 | --reward chebyshev:W1,W2 | --reward hard:limit=L] \
-//!     [--strategy tnd|random] [--lr LR] [--samples M] --budget N --seed S --out result.json
+//!     [--strategy tnd|random|rea] [--lr LR] [--samples M] --budget N --seed S --out result.json
 //! ```
 //!
 //! - `table:COLUMN:max|min`: a numeric column of the table.
@@ -17,27 +18,31 @@
 //!   columns and 0 for parameters and MACs; `hard:limit=L`: accuracy while cost <= L.
 //! - With one objective the reward defaults to that objective.
 //! - `--budget` counts scored samples, repeats included.
+//! - `--strategy`: `tnd` (default), `random`, or `rea` (regularised evolution, P = 10,
+//!   S = 3; `rea:population=P,tournament=S`). Random search and evolution return their
+//!   best-rewarded sample; all three report it as `best`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
+use tnd_nas::SearchSpace;
 use tnd_nas::eval::Nb201NetworkConfig;
 use tnd_nas::objective::{
-    Direction, EvalNetworkSpec, Macs, Objective, ObjectiveContext, ParamCount, Reward, Tabular,
-    TabularTable, WeightedSum, reward_from_spec,
+    Direction, EvalNetworkSpec, Macs, Objective, ParamCount, Reward, Tabular, TabularTable,
+    WeightedSum, reward_from_spec,
 };
+use tnd_nas::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
-use tnd_nas::tabular::{Strategy, TabularResult, TabularSearchConfig};
-use tnd_nas::{Architecture, SearchSpace};
+use tnd_nas::strategy::StrategyConfig;
 
 struct Args {
     table: String,
     arch_column: String,
     objectives: Vec<String>,
     reward: Option<String>,
-    strategy: Strategy,
+    strategy: StrategyConfig,
     lr: Option<f64>,
     samples: Option<usize>,
     budget: usize,
@@ -50,7 +55,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let mut arch_column = None;
     let mut objectives = Vec::new();
     let mut reward = None;
-    let mut strategy = Strategy::Tnd;
+    let mut strategy = StrategyConfig::Tnd;
     let mut lr = None;
     let mut samples = None;
     let mut budget = None;
@@ -173,34 +178,43 @@ fn check_arch_strings(table: &TabularTable, space: &Nb201Space) -> Result<()> {
     Ok(())
 }
 
-fn to_json(result: &TabularResult, space: &Nb201Space, names: &[String], args: &Args) -> Value {
-    let objectives = |values: &[f64]| -> Value {
+fn to_json(result: &SearchResult, args: &Args) -> Value {
+    let objectives = |values: &[Option<f64>]| -> Value {
         json!(
-            names
+            result
+                .objectives
                 .iter()
                 .cloned()
                 .zip(values.iter().copied())
                 .collect::<BTreeMap<_, _>>()
         )
     };
-    let describe = |a: &Architecture| space.describe(a);
+    let sample = |s: &SampleRecord| {
+        let values: Vec<Option<f64>> = s.objectives.iter().copied().map(Some).collect();
+        json!({
+            "arch": s.arch,
+            "objectives": objectives(&values),
+            "stage": s.stage,
+            "step": s.step,
+        })
+    };
     json!({
-        "strategy": result.strategy.to_string(),
+        "strategy": result.strategy,
         "budget": args.budget,
         "seed": args.seed,
-        "samples": result.samples,
-        "objectives": names,
+        "samples": result.sample_count,
+        "objectives": result.objectives,
         "final": {
-            "arch": describe(&result.final_architecture),
+            "arch": result.final_architecture.text,
             "objectives": objectives(&result.final_values),
             "reward": result.final_reward,
         },
-        "front": result.archive.front().iter().map(|s| json!({
-            "arch": describe(&s.arch),
-            "objectives": objectives(&s.values),
-            "stage": s.stage,
-            "step": s.step,
-        })).collect::<Vec<_>>(),
+        "best": result.best.as_ref().map(|b| {
+            let mut v = sample(b);
+            v["reward"] = json!(result.best_reward);
+            v
+        }),
+        "front": result.front.iter().map(sample).collect::<Vec<_>>(),
         "stages": result.stages.iter().map(|s| json!({
             "stage": s.stage,
             "samples": s.samples,
@@ -225,10 +239,9 @@ fn run() -> Result<()> {
         ideal.push(z);
     }
     let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
-    let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
     let reward = reward(args.reward.as_deref(), &directions, ideal)?;
-    let mut cfg = TabularSearchConfig::new(args.budget)
-        .with_strategy(args.strategy)
+    let mut cfg = TableSearchConfig::new(args.budget)
+        .with_strategy(args.strategy.clone())
         .with_seed(args.seed);
     if let Some(lr) = args.lr {
         cfg.updater = cfg.updater.with_lr(lr);
@@ -239,20 +252,24 @@ fn run() -> Result<()> {
     let network = EvalNetworkSpec::Nb201 {
         network: Nb201NetworkConfig::new(16, 5, 10),
     };
-    let ctx = ObjectiveContext::new(&space).with_network(&network);
-    let result = cfg.run(&ctx, &mut objectives, reward.as_ref())?;
-    let text = serde_json::to_string_pretty(&to_json(&result, &space, &names, &args))?;
+    let mut search = Search::table(cfg, space, objectives, reward)?.with_network(network);
+    let result = search.run(&mut [])?;
+    let text = serde_json::to_string_pretty(&to_json(&result, &args))?;
     std::fs::write(&args.out, text + "\n")
         .with_context(|| format!("cannot write `{}`", args.out))?;
     println!(
         "{} search, {} samples: {} ({})",
         result.strategy,
-        result.samples,
-        space.describe(&result.final_architecture),
-        names
+        result.sample_count,
+        result.final_architecture.text,
+        result
+            .objectives
             .iter()
             .zip(&result.final_values)
-            .map(|(n, v)| format!("{n} = {v:.4}"))
+            .map(|(n, v)| match v {
+                Some(v) => format!("{n} = {v:.4}"),
+                None => format!("{n} = ?"),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -16,8 +16,12 @@
 //!   counts, retraining.
 //! - [`objective`]: the [`Objective`] trait, built-in objectives, rewards, the Pareto archive.
 //! - [`policy`], [`schedule`]: the REINFORCE updater and the shrinking schedule.
-//! - [`search`]: the search executor with observers, checkpoints and results.
-//! - [`tabular`]: the same search on NAS-Bench-style tables, no supernet needed.
+//! - [`strategy`]: what to try next, in ask/tell form: TND, random search, regularised
+//!   evolution, or a strategy of your own.
+//! - [`evaluate`]: how a batch is scored: the supernet, benchmark tables (objectives
+//!   alone), or a function of your own.
+//! - [`search`]: the one executor for every strategy and evaluator, with observers,
+//!   checkpoints and results.
 //! - [`data`]: CIFAR and IDX readers, a bundled Fashion-MNIST sample, augmentation, batching.
 //!
 //! ## A search in ten lines
@@ -34,7 +38,7 @@
 //!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
 //! let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
 //! let space = DartsSpaceConfig::tnd().init()?;
-//! let mut search = Search::<Autodiff<NdArray>>::new(
+//! let mut search = Search::new::<Autodiff<NdArray>>(
 //!     SearchConfig::quick(), space.into(), objectives, Box::new(reward), data, Default::default())?;
 //! let result = search.run(&mut [&mut ProgressBar::new()])?;
 //! println!("{}", result.final_architecture.text);
@@ -64,18 +68,20 @@
 
 pub mod data;
 pub mod eval;
+pub mod evaluate;
 pub mod objective;
 pub mod ops;
 pub mod policy;
 pub mod schedule;
 pub mod search;
 pub mod space;
+pub mod strategy;
 pub mod supernet;
-pub mod tabular;
 
 pub use objective::{Direction, Objective, ObjectiveContext, ParetoArchive, Reward};
 pub use ops::OpKind;
 pub use policy::{ReinforceUpdater, UpdaterConfig};
 pub use schedule::{ShrinkSchedule, ShrinkScheduleConfig};
+pub use search::{Search, SearchConfig, SearchResult, TableSearchConfig};
 pub use space::{Architecture, Genotype, SearchSpace};
-pub use tabular::{TabularResult, TabularSearchConfig};
+pub use strategy::{Strategy, StrategyConfig};

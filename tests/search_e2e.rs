@@ -67,10 +67,10 @@ fn objectives() -> Vec<Box<dyn Objective>> {
     ]
 }
 
-fn search(config: SearchConfig, data: ImageDataset) -> Search<B> {
+fn search(config: SearchConfig, data: ImageDataset) -> Search {
     let space = DartsSpaceConfig::tnd().init().unwrap();
     let reward = MnasReward::new(vec![1.0], vec![-0.3]).unwrap();
-    Search::<B>::new(
+    Search::new::<B>(
         config,
         space.into(),
         objectives(),
@@ -215,7 +215,7 @@ fn nb201_search_on_synthetic_cifar_files() {
     config.train.max_steps_per_epoch = Some(2);
     let objectives: Vec<Box<dyn Objective>> = objectives();
     let reward = WeightedSum::new(vec![1.0, 10.0]).unwrap();
-    let mut s = Search::<B>::new(
+    let mut s = Search::new::<B>(
         config,
         CellSpace::from(Nb201Space::new()),
         objectives,
@@ -337,7 +337,7 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
         .unwrap_err();
     assert!(err.to_string().contains("configuration"), "{err}");
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let other = Search::<B>::new(
+    let other = Search::new::<B>(
         SearchConfig {
             schedule: ShrinkScheduleConfig::paper_darts(),
             ..config.clone()
@@ -362,7 +362,7 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     assert_eq!(std::fs::read(ck.join("state.json")).unwrap(), state_before);
     // Drop counts that do not fit the DARTS op set: refused before any work.
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let err = Search::<B>::new(
+    let err = Search::new::<B>(
         config.clone(),
         darts.into(),
         objectives(),
@@ -377,7 +377,7 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     );
     // A reward that does not fit the objectives.
     let space = DartsSpaceConfig::tnd().init().unwrap();
-    let err = Search::<B>::new(
+    let err = Search::new::<B>(
         config.clone(),
         space.into(),
         vec![Box::new(ValidationAccuracy::new())],
@@ -410,6 +410,77 @@ fn non_finite_loss_stops_with_its_position_and_a_checkpoint() {
             assert!(ck.join("state.json").is_file());
         }
         other => panic!("expected a non-finite loss, got {other}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn random_search_and_evolution_run_on_the_supernet_and_resume_exactly() {
+    let _serial = serial();
+    let dir = temp_dir("strategies");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = sample_data(160);
+    for strategy in ["random", "rea:population=3,tournament=2"] {
+        let config = tiny_config(TrainMode::SinglePath).with_strategy(strategy.parse().unwrap());
+        let full = search(config.clone(), data.clone()).run(&mut []).unwrap();
+        // 3 stages x 1 search epoch x 3 steps, a batch of 2 (random) or 1 (rea) each.
+        let per_batch = if strategy == "random" { 2 } else { 1 };
+        assert_eq!(full.sample_count, 9 * per_batch, "{strategy}");
+        assert!(
+            full.stages
+                .iter()
+                .all(|s| s.dropped.iter().all(Vec::is_empty))
+        );
+        assert!(full.stages.iter().all(|s| s.probabilities.is_empty()));
+        assert!(full.history.is_empty());
+        // No shrinking: the final architecture is the best-rewarded sample, scored once
+        // more by the last supernet.
+        assert_eq!(
+            full.best.as_ref().unwrap().arch,
+            full.final_architecture.text
+        );
+        assert!(full.final_supernet_accuracy.is_some());
+        assert_eq!(full.strategy, strategy.split(':').next().unwrap());
+        // Stopped after 4 epochs (inside the second stage) and resumed: the same samples.
+        let ck = dir.join(format!("ck-{}", full.strategy));
+        let err = search(config.clone(), data.clone())
+            .with_checkpoint_dir(&ck)
+            .run(&mut [&mut StopAfterEpochs(3)])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SearchError::Stopped {
+                    checkpoint: Some(_),
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let resumed = search(config.clone(), data.clone())
+            .resume_from(&ck)
+            .unwrap()
+            .run(&mut [])
+            .unwrap();
+        assert_eq!(resumed.samples, full.samples, "{strategy}");
+        assert_eq!(resumed.final_architecture, full.final_architecture);
+        assert_eq!(
+            resumed.final_supernet_accuracy,
+            full.final_supernet_accuracy
+        );
+        // A checkpoint of one strategy is refused by another.
+        let other = if full.strategy == "random" {
+            "tnd"
+        } else {
+            "random"
+        };
+        let err = search(
+            tiny_config(TrainMode::SinglePath).with_strategy(other.parse().unwrap()),
+            data.clone(),
+        )
+        .resume_from(&ck)
+        .unwrap_err();
+        assert!(err.to_string().contains("strategy"), "{err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

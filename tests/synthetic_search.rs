@@ -5,12 +5,27 @@ use rand_chacha::ChaCha8Rng;
 use tnd_nas::eval::EvalNetworkConfig;
 use tnd_nas::objective::{
     Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
-    ParamCount, WeightedSum,
+    ParamCount, Reward, WeightedSum,
 };
 use tnd_nas::schedule::ShrinkScheduleConfig;
+use tnd_nas::search::{Search, SearchResult, TableSearchConfig};
 use tnd_nas::space::{DartsSpace, DartsSpaceConfig};
-use tnd_nas::tabular::TabularSearchConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
+
+fn run(
+    cfg: &TableSearchConfig,
+    space: &DartsSpace,
+    network: Option<EvalNetworkSpec>,
+    objectives: Vec<Box<dyn Objective>>,
+    reward: impl Reward + 'static,
+) -> SearchResult {
+    let mut search =
+        Search::table(cfg.clone(), space.clone(), objectives, Box::new(reward)).unwrap();
+    if let Some(n) = network {
+        search = search.with_network(n);
+    }
+    search.run(&mut []).unwrap()
+}
 
 /// A synthetic "accuracy": a value per (edge, op), the best op of each edge known.
 struct Planted {
@@ -97,21 +112,23 @@ impl Objective for Planted {
 #[test]
 fn known_optimum_found_for_most_seeds() {
     let space = DartsSpaceConfig::darts().init().unwrap();
-    let ctx = ObjectiveContext::new(&space);
     let reward = WeightedSum::new(vec![1.0]).unwrap();
-    let cfg = TabularSearchConfig::new(3000).with_schedule(ShrinkScheduleConfig::paper_darts());
+    let cfg = TableSearchConfig::new(3000).with_schedule(ShrinkScheduleConfig::paper_darts());
     let mut found = 0;
     for seed in 0..5 {
         let planted = Planted::random(&space, 100 + seed);
         let optimum = planted.optimum();
-        let mut objectives: Vec<Box<dyn Objective>> = vec![Box::new(planted)];
-        let result = cfg
-            .clone()
-            .with_seed(seed)
-            .run(&ctx, &mut objectives, &reward)
-            .unwrap();
+        let objectives: Vec<Box<dyn Objective>> = vec![Box::new(planted)];
+        let result = run(
+            &cfg.clone().with_seed(seed),
+            &space,
+            None,
+            objectives,
+            reward.clone(),
+        );
         let correct = result
             .final_architecture
+            .architecture
             .ops()
             .iter()
             .zip(optimum.ops())
@@ -121,7 +138,7 @@ fn known_optimum_found_for_most_seeds() {
             correct >= 26,
             "seed {seed}: only {correct} of 28 edges optimal"
         );
-        found += usize::from(result.final_architecture == optimum);
+        found += usize::from(result.final_architecture.architecture == optimum);
     }
     assert!(found >= 4, "optimum found for {found} of 5 seeds");
 }
@@ -133,8 +150,7 @@ fn strong_parameter_penalty_gives_smaller_darts_networks() {
         space: space.clone(),
         network: EvalNetworkConfig::new(16, 8, 10),
     };
-    let ctx = ObjectiveContext::new(&space).with_network(&spec);
-    let cfg = TabularSearchConfig::new(1500).with_schedule(ShrinkScheduleConfig::paper_darts());
+    let cfg = TableSearchConfig::new(1500).with_schedule(ShrinkScheduleConfig::paper_darts());
     let objectives = || -> Vec<Box<dyn Objective>> {
         vec![
             Box::new(Planted::favouring_big_ops(&space)),
@@ -143,26 +159,28 @@ fn strong_parameter_penalty_gives_smaller_darts_networks() {
     };
     for seed in 0..3 {
         let cfg = cfg.clone().with_seed(seed);
-        let free = cfg
-            .run(
-                &ctx,
-                &mut objectives(),
-                &MnasReward::new(vec![0.5], vec![0.0]).unwrap(),
-            )
-            .unwrap();
-        let penalised = cfg
-            .run(
-                &ctx,
-                &mut objectives(),
-                &MnasReward::new(vec![0.1], vec![-2.0]).unwrap(),
-            )
-            .unwrap();
-        assert!(
-            penalised.final_values[1] < 0.7 * free.final_values[1],
-            "seed {seed}: {} M with penalty vs {} M without",
-            penalised.final_values[1],
-            free.final_values[1]
+        let free = run(
+            &cfg,
+            &space,
+            Some(spec.clone()),
+            objectives(),
+            MnasReward::new(vec![0.5], vec![0.0]).unwrap(),
         );
-        assert!(penalised.final_values[0] < free.final_values[0]);
+        let penalised = run(
+            &cfg,
+            &space,
+            Some(spec.clone()),
+            objectives(),
+            MnasReward::new(vec![0.1], vec![-2.0]).unwrap(),
+        );
+        let (f, p) = (
+            free.final_values[1].unwrap(),
+            penalised.final_values[1].unwrap(),
+        );
+        assert!(
+            p < 0.7 * f,
+            "seed {seed}: {p} M with penalty vs {f} M without"
+        );
+        assert!(penalised.final_values[0].unwrap() < free.final_values[0].unwrap());
     }
 }

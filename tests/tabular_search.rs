@@ -7,11 +7,34 @@ use rand_chacha::ChaCha8Rng;
 use tnd_nas::eval::Nb201NetworkConfig;
 use tnd_nas::objective::{
     CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
-    ParamCount, Tabular, TabularTable, WeightedSum,
+    ParamCount, Reward, Tabular, TabularTable, WeightedSum,
 };
+use tnd_nas::search::{Search, SearchError, SearchResult, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
-use tnd_nas::tabular::{Strategy, TabularError, TabularSearchConfig};
+use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
+
+fn try_run(
+    cfg: &TableSearchConfig,
+    network: Option<EvalNetworkSpec>,
+    objectives: Vec<Box<dyn Objective>>,
+    reward: impl Reward + 'static,
+) -> Result<SearchResult, SearchError> {
+    let mut search = Search::table(cfg.clone(), Nb201Space::new(), objectives, Box::new(reward))?;
+    if let Some(n) = network {
+        search = search.with_network(n);
+    }
+    search.run(&mut [])
+}
+
+fn run(
+    cfg: &TableSearchConfig,
+    network: Option<EvalNetworkSpec>,
+    objectives: Vec<Box<dyn Objective>>,
+    reward: impl Reward + 'static,
+) -> SearchResult {
+    try_run(cfg, network, objectives, reward).unwrap()
+}
 
 /// Every NB201 architecture (15,625), in op-index order.
 fn all_archs(space: &Nb201Space) -> Vec<Architecture> {
@@ -101,8 +124,6 @@ fn table_lists_every_architecture_and_the_plant_is_the_optimum() {
 
 #[test]
 fn tnd_finds_the_planted_optimum_and_beats_random_search() {
-    let space = Nb201Space::new();
-    let ctx = ObjectiveContext::new(&space);
     let reward = WeightedSum::new(vec![1.0]).unwrap();
     let (table, planted) = table(5);
     let optimum = Tabular::new(table.clone(), "acc", Direction::Maximise)
@@ -110,28 +131,55 @@ fn tnd_finds_the_planted_optimum_and_beats_random_search() {
         .best()
         .unwrap();
     let budget = 300;
-    let (mut hits, mut tnd_sum, mut random_sum) = (0, 0.0, 0.0);
+    let (mut hits, mut tnd_sum, mut random_sum, mut rea_sum) = (0, 0.0, 0.0, 0.0);
     let seeds = 0..10u64;
     let n = seeds.clone().count() as f64;
     for seed in seeds {
-        let mut objectives = vec![acc_objective(&table)];
-        let cfg = TabularSearchConfig::new(budget).with_seed(seed);
-        let tnd = cfg.run(&ctx, &mut objectives, &reward).unwrap();
-        let random = cfg
-            .clone()
-            .with_strategy(Strategy::Random)
-            .run(&ctx, &mut objectives, &reward)
-            .unwrap();
-        assert_eq!(tnd.samples, budget);
-        assert_eq!(random.samples, budget);
-        assert_eq!(tnd.archive.len(), budget);
-        assert_eq!(tnd.stages.len(), 3);
+        let cfg = TableSearchConfig::new(budget).with_seed(seed);
+        let tnd = run(&cfg, None, vec![acc_objective(&table)], reward.clone());
+        let random = run(
+            &cfg.clone().with_strategy(StrategyConfig::Random),
+            None,
+            vec![acc_objective(&table)],
+            reward.clone(),
+        );
+        let rea = run(
+            &cfg.clone().with_strategy("rea".parse().unwrap()),
+            None,
+            vec![acc_objective(&table)],
+            reward.clone(),
+        );
+        for r in [&tnd, &random, &rea] {
+            assert_eq!(r.sample_count, budget);
+            assert_eq!(r.samples.len(), budget);
+            assert_eq!(r.stages.len(), 3);
+            assert_eq!(r.stages.iter().map(|s| s.samples).sum::<usize>(), budget);
+        }
+        assert_eq!(
+            (tnd.strategy.as_str(), rea.strategy.as_str()),
+            ("tnd", "rea")
+        );
         assert!(tnd.stages.iter().all(|s| s.probabilities.len() == 6));
-        hits += usize::from(tnd.final_architecture == planted);
-        tnd_sum += tnd.final_values[0];
-        random_sum += random.final_values[0];
+        assert!(random.stages.iter().all(|s| s.probabilities.is_empty()));
+        assert_eq!(
+            tnd.history.len(),
+            30,
+            "100 samples per stage in batches of 10"
+        );
+        // Random search and evolution return their best-rewarded sample.
+        for r in [&random, &rea] {
+            assert_eq!(r.best.as_ref().unwrap().arch, r.final_architecture.text);
+            assert_eq!(r.best_reward, r.final_reward);
+        }
+        hits += usize::from(tnd.final_architecture.architecture == planted);
+        tnd_sum += tnd.final_values[0].unwrap();
+        random_sum += random.final_values[0].unwrap();
+        rea_sum += rea.final_values[0].unwrap();
     }
-    let (tnd_mean, random_mean) = (tnd_sum / n, random_sum / n);
+    let (tnd_mean, random_mean, rea_mean) = (tnd_sum / n, random_sum / n, rea_sum / n);
+    eprintln!(
+        "budget {budget}: TND {tnd_mean:.3}, random {random_mean:.3}, REA {rea_mean:.3}, optimum {optimum:.3}"
+    );
     assert!(
         hits >= 7,
         "TND found the planted optimum for only {hits} of 10 seeds"
@@ -148,11 +196,9 @@ fn tnd_finds_the_planted_optimum_and_beats_random_search() {
 
 #[test]
 fn zero_exponent_is_accuracy_and_a_strong_penalty_shrinks_the_network() {
-    let space = Nb201Space::new();
     let spec = EvalNetworkSpec::Nb201 {
         network: Nb201NetworkConfig::new(16, 5, 10),
     };
-    let ctx = ObjectiveContext::new(&space).with_network(&spec);
     let (table, _) = table(2);
     let objectives = || -> Vec<Box<dyn Objective>> {
         vec![
@@ -160,32 +206,31 @@ fn zero_exponent_is_accuracy_and_a_strong_penalty_shrinks_the_network() {
             Box::new(ParamCount::new().in_millions()),
         ]
     };
-    let cfg = TabularSearchConfig::new(300);
+    let cfg = TableSearchConfig::new(300);
     let (mut free_params, mut penalised_params) = (0.0, 0.0);
     for seed in 0..6 {
         let cfg = cfg.clone().with_seed(seed);
+        let net = || Some(spec.clone());
         let zero = MnasReward::new(vec![0.5], vec![0.0]).unwrap();
-        let free = cfg.run(&ctx, &mut objectives(), &zero).unwrap();
+        let free = run(&cfg, net(), objectives(), zero);
         // Reward = accuracy exactly: the same run as the plain weighted sum of accuracy.
-        let plain = cfg
-            .run(
-                &ctx,
-                &mut objectives(),
-                &WeightedSum::new(vec![1.0, 0.0]).unwrap(),
-            )
-            .unwrap();
+        let plain = run(
+            &cfg,
+            net(),
+            objectives(),
+            WeightedSum::new(vec![1.0, 0.0]).unwrap(),
+        );
         assert_eq!(free.history, plain.history);
         assert_eq!(free.final_architecture, plain.final_architecture);
         let strong = MnasReward::new(vec![0.1], vec![-3.0]).unwrap();
-        let penalised = cfg.run(&ctx, &mut objectives(), &strong).unwrap();
-        free_params += free.final_values[1];
-        penalised_params += penalised.final_values[1];
-        assert!(
-            penalised.final_values[1] <= free.final_values[1],
-            "seed {seed}: penalised {} M > free {} M",
-            penalised.final_values[1],
-            free.final_values[1]
+        let penalised = run(&cfg, net(), objectives(), strong);
+        let (f, p) = (
+            free.final_values[1].unwrap(),
+            penalised.final_values[1].unwrap(),
         );
+        free_params += f;
+        penalised_params += p;
+        assert!(p <= f, "seed {seed}: penalised {p} M > free {f} M");
     }
     assert!(
         penalised_params < 0.7 * free_params,
@@ -196,7 +241,6 @@ fn zero_exponent_is_accuracy_and_a_strong_penalty_shrinks_the_network() {
 #[test]
 fn missing_architectures_and_bad_setups_are_errors() {
     let space = Nb201Space::new();
-    let ctx = ObjectiveContext::new(&space);
     let text = format!(
         "arch,acc\n{},50\n",
         space.describe(&Architecture::new(vec![OpKind::None; 6]))
@@ -205,37 +249,40 @@ fn missing_architectures_and_bad_setups_are_errors() {
         TabularTable::from_csv(CsvTable::parse(&text, "tiny.csv").unwrap(), "arch").unwrap(),
     );
     let reward = WeightedSum::new(vec![1.0]).unwrap();
-    let err = TabularSearchConfig::new(10)
-        .run(&ctx, &mut [acc_objective(&table)], &reward)
-        .unwrap_err();
+    let err = try_run(
+        &TableSearchConfig::new(10),
+        None,
+        vec![acc_objective(&table)],
+        reward.clone(),
+    )
+    .unwrap_err();
     match err {
-        TabularError::Objective(ObjectiveError::MissingArchitecture { file, arch }) => {
+        SearchError::Objective(ObjectiveError::MissingArchitecture { file, arch }) => {
             assert_eq!(file, "tiny.csv");
             assert!(arch.starts_with('|'), "{arch}");
         }
         other => panic!("unexpected {other}"),
     }
     assert!(matches!(
-        TabularSearchConfig::new(0).run(&ctx, &mut [acc_objective(&table)], &reward),
-        Err(TabularError::InvalidConfig(_))
+        try_run(&TableSearchConfig::new(0), None, vec![acc_objective(&table)], reward.clone()),
+        Err(SearchError::InvalidConfig { field, .. }) if field == "budget"
     ));
     // A reward for two objectives with one objective is rejected before any work.
     assert!(matches!(
-        TabularSearchConfig::new(10).run(
-            &ctx,
-            &mut [acc_objective(&table)],
-            &WeightedSum::new(vec![1.0, 1.0]).unwrap()
+        try_run(
+            &TableSearchConfig::new(10),
+            None,
+            vec![acc_objective(&table)],
+            WeightedSum::new(vec![1.0, 1.0]).unwrap()
         ),
-        Err(TabularError::Objective(
-            ObjectiveError::CountMismatch { .. }
-        ))
+        Err(SearchError::Objective(ObjectiveError::CountMismatch { .. }))
     ));
     // Accuracy from a supernet does not exist here.
-    let mut objectives: Vec<Box<dyn Objective>> =
+    let objectives: Vec<Box<dyn Objective>> =
         vec![Box::new(tnd_nas::objective::ValidationAccuracy::new())];
     assert!(matches!(
-        TabularSearchConfig::new(10).run(&ctx, &mut objectives, &reward),
-        Err(TabularError::Objective(
+        try_run(&TableSearchConfig::new(10), None, objectives, reward),
+        Err(SearchError::Objective(
             ObjectiveError::NoSupernetAccuracy { .. }
         ))
     ));
@@ -256,4 +303,116 @@ fn table_loads_from_a_file() {
         .unwrap();
     assert_eq!(Some(v), loss.best());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rea_keeps_a_population_of_the_last_p_and_mutates_tournament_winners() {
+    let (table, _) = table(7);
+    let space = Nb201Space::new();
+    let acc = Tabular::new(table.clone(), "acc", Direction::Maximise).unwrap();
+    let (p, budget) = (8, 120);
+    // S far above P: every tournament sees the best member of the population.
+    let cfg = TableSearchConfig::new(budget)
+        .with_seed(4)
+        .with_strategy("rea:population=8,tournament=64".parse().unwrap());
+    let result = run(
+        &cfg,
+        None,
+        vec![acc_objective(&table)],
+        WeightedSum::new(vec![1.0]).unwrap(),
+    );
+    assert_eq!(result.sample_count, budget);
+    let archs: Vec<Architecture> = result
+        .samples
+        .iter()
+        .map(|s| space.parse(&s.arch).unwrap())
+        .collect();
+    let value = |a: &Architecture| acc.value_of(&space.describe(a)).unwrap();
+    let differing = |a: &Architecture, b: &Architecture| {
+        a.ops().iter().zip(b.ops()).filter(|(x, y)| x != y).count()
+    };
+    for i in p..budget {
+        // The population before sample i: the P samples told last (aging, not the best P).
+        let window = &archs[i - p..i];
+        let best = window.iter().map(value).fold(f64::NEG_INFINITY, f64::max);
+        assert!(
+            window
+                .iter()
+                .filter(|a| value(a) == best)
+                .any(|parent| differing(parent, &archs[i]) == 1),
+            "sample {i} is not a one-edge mutant of the population's best"
+        );
+    }
+    // Evolution climbs: the last population is better on average than the random first.
+    let mean = |xs: &[Architecture]| xs.iter().map(value).sum::<f64>() / xs.len() as f64;
+    assert!(mean(&archs[budget - p..]) > mean(&archs[..p]) + 1.0);
+    assert_eq!(
+        result.best.unwrap().objectives[0],
+        archs.iter().map(value).fold(f64::NEG_INFINITY, f64::max)
+    );
+}
+
+/// A strategy of a user's own: always the same architecture, counting its tells.
+#[derive(Debug)]
+struct Fixed(Architecture, Vec<Vec<OpKind>>, u64);
+
+impl tnd_nas::strategy::Strategy for Fixed {
+    fn name(&self) -> &str {
+        "fixed"
+    }
+    fn active(&self) -> Vec<Vec<OpKind>> {
+        self.1.clone()
+    }
+    fn batch_size(&self) -> usize {
+        4
+    }
+    fn ask(&mut self, n: usize) -> Vec<Architecture> {
+        vec![self.0.clone(); n]
+    }
+    fn tell(
+        &mut self,
+        batch: &[Architecture],
+        _: &[f64],
+    ) -> Result<Option<tnd_nas::policy::UpdateStats>, tnd_nas::strategy::StrategyError> {
+        self.2 += batch.len() as u64;
+        Ok(None)
+    }
+    fn save(&self) -> Result<serde_json::Value, tnd_nas::strategy::StrategyError> {
+        Ok(serde_json::json!(self.2))
+    }
+    fn restore(&mut self, v: serde_json::Value) -> Result<(), tnd_nas::strategy::StrategyError> {
+        self.2 = v.as_u64().unwrap_or(0);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_user_strategy_and_a_user_evaluator_run_on_the_one_executor() {
+    use tnd_nas::evaluate::FnEvaluator;
+    use tnd_nas::schedule::ShrinkScheduleConfig;
+    let space = Nb201Space::new();
+    let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
+    let schedule = ShrinkScheduleConfig::nb201();
+    let evaluator = FnEvaluator::new(30, &schedule, |a: &Architecture| {
+        Ok(a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64 * 10.0)
+    });
+    let objectives: Vec<Box<dyn Objective>> =
+        vec![Box::new(tnd_nas::objective::ValidationAccuracy::new())];
+    let mut search = Search::from_parts(
+        space.clone(),
+        &schedule,
+        Box::new(Fixed(arch.clone(), space.all_candidates(), 0)),
+        Box::new(evaluator),
+        objectives,
+        Box::new(WeightedSum::new(vec![1.0]).unwrap()),
+    )
+    .unwrap();
+    let result = search.run(&mut []).unwrap();
+    assert_eq!(result.strategy, "fixed");
+    assert_eq!(result.evaluator, "fn");
+    assert_eq!(result.sample_count, 30);
+    // The evaluator's value reaches the objectives as the sample's accuracy.
+    assert!(result.samples.iter().all(|s| s.objectives == [60.0]));
+    assert_eq!(result.final_architecture.architecture, arch);
+    assert_eq!(search.strategy().save().unwrap(), serde_json::json!(30));
 }

@@ -12,10 +12,10 @@ use crate::space::SpaceError;
 #[derive(Debug, Error)]
 pub enum ObjectiveError {
     /// The objective needs the supernet's accuracy for the sample and none was given
-    /// (tabular search has no supernet).
+    /// (a table search has no supernet).
     #[error(
         "objective `{objective}` needs the supernet's validation accuracy of the sample, but none was given \
-         (a tabular search has no supernet: use a table column such as `table:COLUMN:max` instead)"
+         (a table search has no supernet: use a table column such as `table:COLUMN:max` instead)"
     )]
     NoSupernetAccuracy {
         /// Name of the objective.

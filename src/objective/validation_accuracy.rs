@@ -6,7 +6,7 @@ use crate::Architecture;
 /// The supernet's validation accuracy (percent) of the sample, taken from
 /// [`ObjectiveContext::accuracy`]; maximised.
 ///
-/// Without a supernet (tabular search) there is no such score: the objective then
+/// Without a supernet or an evaluator that measures accuracy (a table search) there is no such score: the objective then
 /// errors with [`ObjectiveError::NoSupernetAccuracy`], unless a fallback (typically a
 /// table column, [`crate::objective::Tabular`]) was given with
 /// [`ValidationAccuracy::with_fallback`].

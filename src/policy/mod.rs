@@ -11,6 +11,7 @@ mod updater_config;
 
 pub use adam::AdamState;
 pub use categorical::CategoricalPolicy;
+pub(crate) use categorical::sample_from;
 pub use error::PolicyError;
 pub use reinforce::ReinforceUpdater;
 pub use update_stats::UpdateStats;

@@ -26,19 +26,15 @@ fn ck_err(path: &Path, reason: impl std::fmt::Display) -> SearchError {
     }
 }
 
-/// Writes a checkpoint into `dir` atomically: everything goes to `dir.tmp` first, the
-/// previous checkpoint is moved aside, the new one renamed into place, the old removed.
-/// A crash leaves either the old or the new checkpoint (see [`read_state`]).
-pub(crate) fn write<B, O>(
+/// Writes a checkpoint into `dir` atomically: the state and whatever `files` writes go
+/// to `dir.tmp` first, the previous checkpoint is moved aside, the new one renamed into
+/// place, the old removed. A crash leaves either the old or the new checkpoint (see
+/// [`locate`]).
+pub(crate) fn write(
     dir: &Path,
     state: &SearchState,
-    model: &SuperNet<B>,
-    optim: &O,
-) -> Result<(), SearchError>
-where
-    B: AutodiffBackend,
-    O: Optimizer<SuperNet<B>, B>,
-{
+    files: impl FnOnce(&Path) -> Result<(), SearchError>,
+) -> Result<(), SearchError> {
     let tmp = dir.with_extension("tmp");
     let old = dir.with_extension("old");
     if tmp.exists() {
@@ -47,13 +43,7 @@ where
     fs::create_dir_all(&tmp).map_err(|e| SearchError::io(&tmp, e))?;
     let json = serde_json::to_vec_pretty(state).map_err(|e| ck_err(&tmp, e))?;
     fs::write(tmp.join(STATE), json).map_err(|e| SearchError::io(tmp.join(STATE), e))?;
-    model
-        .clone()
-        .save_file(tmp.join(MODEL), &recorder())
-        .map_err(|e| ck_err(&tmp.join(MODEL), e))?;
-    recorder()
-        .record(optim.to_record(), tmp.join(OPTIM))
-        .map_err(|e| ck_err(&tmp.join(OPTIM), e))?;
+    files(&tmp)?;
     if dir.exists() {
         if old.exists() {
             fs::remove_dir_all(&old).map_err(|e| SearchError::io(&old, e))?;
@@ -83,6 +73,25 @@ pub(crate) fn read_state(dir: &Path) -> Result<SearchState, SearchError> {
     let path = dir.join(STATE);
     let text = fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
     serde_json::from_slice(&text).map_err(|e| ck_err(&path, format!("unreadable state: {e}")))
+}
+
+/// Writes a supernet's weights and optimiser state into `dir`.
+pub(crate) fn write_weights<B, O>(
+    dir: &Path,
+    model: &SuperNet<B>,
+    optim: &O,
+) -> Result<(), SearchError>
+where
+    B: AutodiffBackend,
+    O: Optimizer<SuperNet<B>, B>,
+{
+    model
+        .clone()
+        .save_file(dir.join(MODEL), &recorder())
+        .map_err(|e| ck_err(&dir.join(MODEL), e))?;
+    recorder()
+        .record(optim.to_record(), dir.join(OPTIM))
+        .map_err(|e| ck_err(&dir.join(OPTIM), e))
 }
 
 /// Loads weights and optimiser state into freshly built ones.

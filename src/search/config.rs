@@ -6,6 +6,7 @@ use super::SearchError;
 use crate::data::AugmentConfig;
 use crate::policy::UpdaterConfig;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+use crate::strategy::StrategyConfig;
 
 /// How the supernet weights `w` are trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +82,10 @@ impl Default for TrainConfig {
 pub struct SearchConfig {
     /// The progressive-shrinking stages.
     pub schedule: ShrinkScheduleConfig,
-    /// The REINFORCE updater of alpha.
+    /// What to try next: TND (default), random search or regularised evolution.
+    #[serde(default)]
+    pub strategy: StrategyConfig,
+    /// The REINFORCE updater of alpha (TND); its `samples` is also random search's batch.
     pub updater: UpdaterConfig,
     /// Training of the supernet weights.
     pub train: TrainConfig,
@@ -101,6 +105,7 @@ impl SearchConfig {
     pub fn paper() -> Self {
         Self {
             schedule: ShrinkScheduleConfig::paper_tnd(),
+            strategy: StrategyConfig::Tnd,
             updater: UpdaterConfig::new(),
             train: TrainConfig::default(),
             train_fraction: 0.5,
@@ -167,6 +172,12 @@ impl SearchConfig {
     /// Sets the schedule.
     pub fn with_schedule(mut self, schedule: ShrinkScheduleConfig) -> Self {
         self.schedule = schedule;
+        self
+    }
+
+    /// Sets the strategy.
+    pub fn with_strategy(mut self, strategy: StrategyConfig) -> Self {
+        self.strategy = strategy;
         self
     }
 
@@ -290,6 +301,9 @@ impl SearchConfig {
             }
         }
         self.updater.validate()?;
+        if let StrategyConfig::Rea(rea) = &self.strategy {
+            rea.validate()?;
+        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use crate::objective::ObjectiveError;
 use crate::policy::PolicyError;
 use crate::schedule::ScheduleError;
 use crate::space::SpaceError;
+use crate::strategy::StrategyError;
 use crate::supernet::SuperNetError;
 
 /// What can stop a search.
@@ -41,6 +42,9 @@ pub enum SearchError {
     /// An objective or the reward.
     #[error(transparent)]
     Objective(#[from] ObjectiveError),
+    /// The strategy rejected its settings, a batch or a saved state.
+    #[error(transparent)]
+    Strategy(#[from] StrategyError),
     /// The training loss became NaN or infinite. The last good state was checkpointed.
     #[error("non-finite training loss {value} at stage {stage}, epoch {epoch}, step {step}{}",
         checkpoint.as_ref().map(|p| format!("; last good state saved to {}", p.display())).unwrap_or_default())]

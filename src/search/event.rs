@@ -42,14 +42,14 @@ pub struct AlphaRecord {
     pub reward_mean: f64,
     /// Best reward of the samples.
     pub reward_max: f64,
-    /// Baseline after the update's move.
-    pub baseline: f64,
-    /// Policy entropy after the update (nats, summed over edges).
-    pub entropy: f64,
-    /// Norm of the policy gradient before clipping.
-    pub grad_norm: f64,
-    /// Mean supernet accuracy of the samples (percent).
-    pub sample_acc_mean: f64,
+    /// Baseline after the update's move (strategies with a policy).
+    pub baseline: Option<f64>,
+    /// Policy entropy after the update (nats, summed over edges; strategies with a policy).
+    pub entropy: Option<f64>,
+    /// Norm of the policy gradient before clipping (strategies with a policy).
+    pub grad_norm: Option<f64>,
+    /// Mean measured accuracy of the samples (percent), where the evaluator measures one.
+    pub sample_acc_mean: Option<f64>,
     /// Wall time of the update (scoring included), milliseconds.
     pub update_ms: f64,
     /// `softmax(alpha)` of every edge after the update.
@@ -65,8 +65,11 @@ pub struct StageSummary {
     pub cells: usize,
     /// Initial channels of its supernet.
     pub channels: usize,
-    /// Trainable parameters of its supernet.
+    /// Trainable parameters of its supernet (0 without one).
     pub supernet_params: usize,
+    /// Samples scored in the stage.
+    #[serde(default)]
+    pub samples: usize,
     /// Active ops of every edge during the stage.
     pub active: Vec<Vec<OpKind>>,
     /// `softmax(alpha)` of every edge at the end of the stage.

@@ -1,53 +1,60 @@
-//! The search loop.
+//! The search loop: one executor for every strategy and evaluator.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, Optimizer, Sgd, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Int, Tensor};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use super::checkpoint;
 use super::result::FinalOutcome;
-use super::state::{DataFingerprint, STATE_VERSION};
+use super::state::STATE_VERSION;
 use super::{
-    AlphaRecord, CellSpace, Control, SearchConfig, SearchError, SearchEvent, SearchObserver,
-    SearchResult, SearchState, StageSummary, StepRecord, TrainMode,
+    AlphaRecord, AnySpace, CellSpace, Control, SearchConfig, SearchError, SearchEvent,
+    SearchObserver, SearchResult, SearchState, StageSummary, TableSearchConfig,
 };
 use crate::Architecture;
-use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
+use crate::data::ImageDataset;
+use crate::evaluate::{
+    Advance, Evaluator, Progress, StageStart, SupernetEvaluator, TableEvaluator,
+};
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, Reward, ScoredSample,
     evaluate_all,
 };
-use crate::ops::{clip_grad_norm, materialize, trainable_params};
-use crate::supernet::{Path as NetPath, SuperNet};
+use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+use crate::strategy::Strategy;
 
-type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, SuperNet<B>, B>;
+/// Sends `event` to every observer; true when one of them asks to stop.
+pub(crate) fn emit(observers: &mut [&mut dyn SearchObserver], event: &SearchEvent) -> bool {
+    let mut stop = false;
+    for o in observers.iter_mut() {
+        stop |= o.observe(event) == Control::Stop;
+    }
+    stop
+}
 
-/// A TND-NAS search: an executor that owns the loop over stages, epochs and steps,
-/// the observers and the checkpoints; the updater does one alpha step at a time.
+/// A search: one executor for every [`Strategy`] (what to try next) and every
+/// [`Evaluator`] (how a batch is scored). It owns the loop over stages and batches,
+/// the objectives and the reward, the archive of every scored sample, the observers
+/// and the checkpoints; the strategy and the evaluator only do one step at a time.
 ///
-/// Each stage builds a supernet over the surviving ops at the stage's depth; its
-/// warm-up epochs train `w` only, then every `alpha_every` weight steps the updater
-/// samples M architectures, scores each on a validation batch with the supernet in
-/// single-path mode, turns the objectives into rewards and moves alpha. At the end of
-/// the stage the least likely ops are dropped. After the last stage every edge holds
-/// one op: the final architecture.
+/// - [`Search::new`]: the TND-NAS supernet search on image data (any built-in
+///   strategy via [`SearchConfig::strategy`]).
+/// - [`Search::table`]: a search scored by the objectives alone, e.g. NAS-Bench-201
+///   table lookups, in milliseconds.
+/// - [`Search::from_parts`]: any strategy with any evaluator of your own.
+///
+/// Each stage the evaluator opens the stage over the strategy's active ops, advances
+/// (a supernet trains its weights) until a batch is due, scores the strategy's batch;
+/// the objectives and the reward turn the scores into rewards for the strategy. At the
+/// end of a stage the strategy may shrink its space. The final architecture is the
+/// strategy's recommendation (TND: what the shrinking left) or the best-rewarded sample.
 ///
 /// # Reproducibility
 /// A search with the same seed, data and configuration repeats exactly, also across a
 /// checkpoint and resume. Burn's CPU backends keep one random state per process, which
-/// the search seeds at every stage and epoch: run concurrent searches (or trainings) in
-/// separate processes if they must be reproducible.
+/// the supernet evaluator seeds at every stage and epoch: run concurrent searches (or
+/// trainings) in separate processes if they must be reproducible.
 ///
 /// ```no_run
 /// use burn::backend::{Autodiff, Flex};
@@ -61,46 +68,63 @@ type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, Supe
 /// let objectives: Vec<Box<dyn tnd_nas::objective::Objective>> =
 ///     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
 /// let reward = MnasReward::new(vec![0.5], vec![-0.3])?;
-/// let mut search = Search::<Autodiff<Flex>>::new(
+/// let mut search = Search::new::<Autodiff<Flex>>(
 ///     SearchConfig::quick(), space.into(), objectives, Box::new(reward), train, Default::default())?;
 /// let result = search.run(&mut [&mut ProgressBar::new()])?;
 /// println!("{}", result.final_architecture.text);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct Search<B: AutodiffBackend> {
-    space: CellSpace,
-    network: EvalNetworkSpec,
+pub struct Search {
+    space: AnySpace,
+    network: Option<EvalNetworkSpec>,
     objectives: Vec<Box<dyn Objective>>,
     reward: Box<dyn Reward>,
-    train: BatchLoader,
-    valid: BatchLoader,
-    classes: usize,
-    in_channels: usize,
-    device: B::Device,
+    stages: Vec<StageConfig>,
+    checkpoint_every: usize,
+    strategy: Box<dyn Strategy>,
+    evaluator: Box<dyn Evaluator>,
     state: SearchState,
-    model: Option<SuperNet<B>>,
-    optim: Option<Optim<B>>,
     checkpoint_dir: Option<PathBuf>,
-    pending_weights: Option<PathBuf>,
 }
 
-impl<B: AutodiffBackend> std::fmt::Debug for Search<B> {
+impl std::fmt::Debug for Search {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Search")
             .field("space", &self.space)
+            .field("strategy", &self.strategy)
             .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
 
-impl<B: AutodiffBackend> Search<B> {
-    /// Prepares a search: validates the configuration, the schedule against the space,
-    /// the reward against the objectives, and splits `data` into the half that trains
-    /// `w` and the half that scores samples. Nothing is trained or written yet.
+/// The archive of a search over `objectives`, after checking the reward fits them.
+fn archive_for(
+    objectives: &[Box<dyn Objective>],
+    reward: &dyn Reward,
+) -> Result<ParetoArchive, SearchError> {
+    if objectives.is_empty() {
+        return Err(SearchError::config(
+            "objectives",
+            "needs at least one objective",
+        ));
+    }
+    let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
+    let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
+    reward.check(&directions)?;
+    Ok(ParetoArchive::new(names, directions)?)
+}
+
+impl Search {
+    /// Prepares the TND-NAS supernet search: validates the configuration, the schedule
+    /// against the space, the reward against the objectives, and splits `data` into the
+    /// half that trains `w` and the half that scores samples. Nothing is trained or
+    /// written yet. The strategy is [`SearchConfig::strategy`] (TND by default); the
+    /// objectives measure the space's default evaluation network (see
+    /// [`Search::with_network`]).
     ///
     /// # Errors
     /// Any invalid setting, named, before any work.
-    pub fn new(
+    pub fn new<B: AutodiffBackend>(
         config: SearchConfig,
         space: CellSpace,
         objectives: Vec<Box<dyn Objective>>,
@@ -110,7 +134,7 @@ impl<B: AutodiffBackend> Search<B> {
     ) -> Result<Self, SearchError> {
         config.validate()?;
         let schedule = config.schedule.init(space.as_space())?;
-        if !schedule.plan().ends_with_single_ops() {
+        if config.strategy.shrinks() && !schedule.plan().ends_with_single_ops() {
             return Err(SearchError::config(
                 "schedule.stages",
                 format!(
@@ -119,239 +143,295 @@ impl<B: AutodiffBackend> Search<B> {
                 ),
             ));
         }
-        if objectives.is_empty() {
-            return Err(SearchError::config(
-                "objectives",
-                "needs at least one objective",
-            ));
-        }
-        let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
-        let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
-        reward.check(&directions)?;
-        let archive = ParetoArchive::new(names.clone(), directions)?;
-        let updater = config
-            .updater
-            .init(schedule.active().to_vec(), config.seed)?;
-        let fingerprint = DataFingerprint {
-            name: data.name().to_string(),
-            images: data.len(),
-            shape: [data.channels(), data.height(), data.width()],
-            classes: data.num_classes(),
-        };
-        let (classes, in_channels) = (data.num_classes(), data.channels());
-        let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
-        let normalization = match &config.train.augment.normalization {
-            Some(n) => n.clone(),
-            None => Normalization::from_dataset(&w_half)?,
-        };
-        let train = BatchLoaderConfig::new(config.train.batch_size)
-            .with_seed(config.seed)
-            .with_workers(config.train.workers)
-            .with_drop_last(true)
-            .with_augment(
-                config
-                    .train
-                    .augment
-                    .clone()
-                    .with_normalization(Some(normalization.clone())),
-            )
-            .init(Arc::new(w_half))?;
-        let valid = BatchLoaderConfig::new(config.train.batch_size)
-            .with_seed(config.seed.wrapping_add(1))
-            .with_drop_last(true)
-            .with_augment(AugmentConfig::none().with_normalization(Some(normalization)))
-            .init(Arc::new(a_half))?;
-        if train.batches_per_epoch() == 0 || valid.batches_per_epoch() == 0 {
-            return Err(SearchError::config(
-                "train.batch_size",
-                format!(
-                    "{} is larger than either half of the {} training images",
-                    config.train.batch_size, fingerprint.images
-                ),
-            ));
-        }
+        let archive = archive_for(&objectives, reward.as_ref())?;
+        let strategy = config.strategy.init(
+            space.as_space(),
+            &config.updater,
+            &config.schedule,
+            config.seed,
+        )?;
+        let evaluator = SupernetEvaluator::<B>::new(&config, space.clone(), data, device)?;
+        let (classes, in_channels) = evaluator.data_shape();
         let network = space.default_network(classes, in_channels);
+        let identity = serde_json::to_value(&config)
+            .map_err(|e| SearchError::config("config", e.to_string()))?;
+        Ok(Self::assemble(
+            space.into(),
+            config.schedule.stages.clone(),
+            config.checkpoint_every,
+            strategy,
+            Box::new(evaluator),
+            objectives,
+            reward,
+            archive,
+            identity,
+        )
+        .with_network(network))
+    }
+
+    /// Prepares a search scored by the objectives alone ([`TableEvaluator`]): table
+    /// lookups, analytic counts. No network is trained; `config.budget` samples are
+    /// split over the schedule's stages.
+    ///
+    /// ```
+    /// use tnd_nas::objective::{Direction, LookupTable, Objective, WeightedSum};
+    /// use tnd_nas::search::{Search, TableSearchConfig};
+    /// use tnd_nas::space::Nb201Space;
+    /// use tnd_nas::OpKind;
+    ///
+    /// // A toy "accuracy": 3x3 convs are worth most (a lookup table, maximised).
+    /// let acc = LookupTable::new("acc")
+    ///     .with_direction(Direction::Maximise)
+    ///     .with_cost(OpKind::None, 0.0).with_cost(OpKind::SkipConnect, 1.0)
+    ///     .with_cost(OpKind::AvgPool3x3, 1.0).with_cost(OpKind::NorConv1x1, 2.0)
+    ///     .with_cost(OpKind::NorConv3x3, 3.0);
+    /// let objectives: Vec<Box<dyn Objective>> = vec![Box::new(acc)];
+    /// let mut search = Search::table(
+    ///     TableSearchConfig::new(600).with_seed(1), Nb201Space::new(), objectives,
+    ///     Box::new(WeightedSum::new(vec![1.0])?))?;
+    /// let result = search.run(&mut [])?;
+    /// assert_eq!(result.sample_count, 600);
+    /// assert_eq!(result.final_architecture.architecture.ops(), [OpKind::NorConv3x3; 6]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A zero budget, an invalid updater, schedule or strategy, a reward that does not
+    /// fit the objectives; all before any sample is scored.
+    pub fn table(
+        config: TableSearchConfig,
+        space: impl Into<AnySpace>,
+        objectives: Vec<Box<dyn Objective>>,
+        reward: Box<dyn Reward>,
+    ) -> Result<Self, SearchError> {
+        let space = space.into();
+        if config.budget == 0 {
+            return Err(SearchError::config("budget", "must be at least one sample"));
+        }
+        config.updater.validate()?;
+        let strategy = config.strategy.init(
+            space.as_space(),
+            &config.updater,
+            &config.schedule,
+            config.seed,
+        )?;
+        let evaluator = TableEvaluator::new(config.budget, &config.schedule);
+        let identity = serde_json::to_value(&config)
+            .map_err(|e| SearchError::config("config", e.to_string()))?;
+        Self::from_parts_with(
+            space,
+            &config.schedule,
+            strategy,
+            Box::new(evaluator),
+            objectives,
+            reward,
+            identity,
+        )
+    }
+
+    /// A search from any strategy and any evaluator (e.g. [`crate::evaluate::FnEvaluator`]
+    /// training each architecture from scratch); `schedule` gives the stages.
+    ///
+    /// # Errors
+    /// A schedule that does not fit the space, a reward that does not fit the objectives.
+    pub fn from_parts(
+        space: impl Into<AnySpace>,
+        schedule: &ShrinkScheduleConfig,
+        strategy: Box<dyn Strategy>,
+        evaluator: Box<dyn Evaluator>,
+        objectives: Vec<Box<dyn Objective>>,
+        reward: Box<dyn Reward>,
+    ) -> Result<Self, SearchError> {
+        let identity = serde_json::to_value(schedule)
+            .map_err(|e| SearchError::config("schedule", e.to_string()))?;
+        Self::from_parts_with(
+            space.into(),
+            schedule,
+            strategy,
+            evaluator,
+            objectives,
+            reward,
+            identity,
+        )
+    }
+
+    fn from_parts_with(
+        space: AnySpace,
+        schedule: &ShrinkScheduleConfig,
+        strategy: Box<dyn Strategy>,
+        evaluator: Box<dyn Evaluator>,
+        objectives: Vec<Box<dyn Objective>>,
+        reward: Box<dyn Reward>,
+        identity: serde_json::Value,
+    ) -> Result<Self, SearchError> {
+        schedule.init(space.as_space())?;
+        let archive = archive_for(&objectives, reward.as_ref())?;
+        Ok(Self::assemble(
+            space,
+            schedule.stages.clone(),
+            0,
+            strategy,
+            evaluator,
+            objectives,
+            reward,
+            archive,
+            identity,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        space: AnySpace,
+        stages: Vec<StageConfig>,
+        checkpoint_every: usize,
+        strategy: Box<dyn Strategy>,
+        evaluator: Box<dyn Evaluator>,
+        objectives: Vec<Box<dyn Objective>>,
+        reward: Box<dyn Reward>,
+        archive: ParetoArchive,
+        config: serde_json::Value,
+    ) -> Self {
         let state = SearchState {
             version: STATE_VERSION,
             space_id: space.as_space().id(),
-            data: fingerprint,
-            objectives: names,
-            schedule,
-            updater,
-            archive,
-            epoch: 0,
-            step_in_epoch: 0,
-            global_step: 0,
-            search_steps: 0,
-            valid_cursor: 0,
-            path_rng: ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(2)),
-            stages: Vec::new(),
-            elapsed_seconds: 0.0,
-            epoch_loss: (0.0, 0.0, 0),
+            strategy_name: strategy.name().to_string(),
+            evaluator_name: evaluator.name().to_string(),
             config,
+            objectives: archive.names().to_vec(),
+            stage: 0,
+            archive,
+            stages: Vec::new(),
+            history: Vec::new(),
+            elapsed_seconds: 0.0,
+            strategy: serde_json::Value::Null,
+            evaluator: serde_json::Value::Null,
         };
-        Ok(Self {
+        Self {
             space,
-            network,
+            network: None,
             objectives,
             reward,
-            train,
-            valid,
-            classes,
-            in_channels,
-            device,
+            stages,
+            checkpoint_every,
+            strategy,
+            evaluator,
             state,
-            model: None,
-            optim: None,
             checkpoint_dir: None,
-            pending_weights: None,
-        })
+        }
     }
 
-    /// Sets the evaluation network the objectives measure (default: DARTS C=36, 20 cells;
-    /// NAS-Bench-201 C=16, 5 cells).
+    /// Sets the evaluation network the objectives measure (supernet default: DARTS
+    /// C=36, 20 cells; NAS-Bench-201 C=16, 5 cells; table searches: none).
     pub fn with_network(mut self, network: EvalNetworkSpec) -> Self {
-        self.network = network;
+        self.network = Some(network);
         self
     }
 
-    /// Writes checkpoints into `dir` (every `checkpoint_every` epochs, and before
-    /// returning a non-finite-loss error).
+    /// Replaces the strategy, e.g. by one of your own (before the search runs).
+    pub fn with_strategy(mut self, strategy: Box<dyn Strategy>) -> Self {
+        self.state.strategy_name = strategy.name().to_string();
+        self.strategy = strategy;
+        self
+    }
+
+    /// Writes checkpoints into `dir` (supernet searches: every `checkpoint_every`
+    /// epochs, at every stage start, and before returning a non-finite-loss error).
     pub fn with_checkpoint_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.checkpoint_dir = Some(dir.into());
         self
     }
 
+    /// Sets how often (in epochs) checkpoints are written; 0 disables them.
+    pub fn with_checkpoint_every(mut self, epochs: usize) -> Self {
+        self.checkpoint_every = epochs;
+        self
+    }
+
     /// Continues from the checkpoint in `dir` (written by a search with the same space,
-    /// objectives, data and configuration). Checkpoints then go on into `dir`.
+    /// strategy, objectives, data and configuration). Checkpoints then go on into `dir`.
     ///
     /// # Errors
     /// [`SearchError::Checkpoint`] when the checkpoint is missing, unreadable, or from
-    /// another space, configuration, objective list or dataset.
+    /// another space, strategy, configuration (the first differing field is named),
+    /// objective list or dataset.
     pub fn resume_from(mut self, dir: impl AsRef<Path>) -> Result<Self, SearchError> {
         let dir = dir.as_ref();
         let found = checkpoint::locate(dir)?;
-        let saved = checkpoint::read_state(&found)?;
+        let mut saved = checkpoint::read_state(&found)?;
         let mismatch = |what: &str, theirs: String, ours: String| SearchError::Checkpoint {
             path: found.clone(),
             reason: format!(
                 "it belongs to another {what}: checkpoint has {theirs}, this search has {ours}"
             ),
         };
-        if saved.version != STATE_VERSION {
-            return Err(mismatch(
+        let ours = &self.state;
+        let pairs = [
+            (
                 "format version",
                 saved.version.to_string(),
-                STATE_VERSION.to_string(),
-            ));
-        }
-        if saved.space_id != self.state.space_id {
-            return Err(mismatch(
-                "space",
-                saved.space_id,
-                self.state.space_id.clone(),
-            ));
-        }
-        if saved.objectives != self.state.objectives {
-            return Err(mismatch(
+                ours.version.to_string(),
+            ),
+            ("space", saved.space_id.clone(), ours.space_id.clone()),
+            (
+                "strategy",
+                saved.strategy_name.clone(),
+                ours.strategy_name.clone(),
+            ),
+            (
+                "evaluator",
+                saved.evaluator_name.clone(),
+                ours.evaluator_name.clone(),
+            ),
+            (
                 "objective list",
                 saved.objectives.join(","),
-                self.state.objectives.join(","),
-            ));
+                ours.objectives.join(","),
+            ),
+        ];
+        if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
+            return Err(mismatch(what, theirs, ours));
         }
-        if saved.data != self.state.data {
+        if let Some((field, theirs, ours)) = first_difference(&saved.config, &ours.config, "") {
             return Err(mismatch(
-                "dataset",
-                format!("{:?}", saved.data),
-                format!("{:?}", self.state.data),
+                &format!("configuration (`{field}`)"),
+                theirs,
+                ours,
             ));
         }
-        if saved.config != self.state.config {
-            let theirs = serde_json::to_string(&saved.config).unwrap_or_default();
-            let ours = serde_json::to_string(&self.state.config).unwrap_or_default();
-            return Err(mismatch("configuration", theirs, ours));
-        }
+        let relabel = |e: SearchError| match e {
+            SearchError::Checkpoint { reason, .. } => SearchError::Checkpoint {
+                path: found.join("state.json"),
+                reason,
+            },
+            other => other,
+        };
+        self.evaluator
+            .restore(std::mem::take(&mut saved.evaluator))
+            .map_err(relabel)?;
+        self.strategy
+            .restore(std::mem::take(&mut saved.strategy))
+            .map_err(SearchError::from)
+            .map_err(relabel)?;
+        self.evaluator.read_files(&found)?;
         self.state = saved;
-        self.pending_weights = Some(found);
         self.checkpoint_dir = Some(dir.to_path_buf());
         Ok(self)
     }
 
-    /// The current state (position, alpha, archive).
+    /// The executor's state: stage, archive, finished stages (`strategy` and
+    /// `evaluator` are filled in checkpoints only).
     pub fn state(&self) -> &SearchState {
         &self.state
     }
 
+    /// The strategy.
+    pub fn strategy(&self) -> &dyn Strategy {
+        self.strategy.as_ref()
+    }
+
     /// The space.
-    pub fn space(&self) -> &CellSpace {
+    pub fn space(&self) -> &AnySpace {
         &self.space
-    }
-
-    /// The supernet of the current stage, if built.
-    pub fn supernet(&self) -> Option<&SuperNet<B>> {
-        self.model.as_ref()
-    }
-
-    fn emit(observers: &mut [&mut dyn SearchObserver], event: &SearchEvent) -> bool {
-        let mut stop = false;
-        for o in observers.iter_mut() {
-            stop |= o.observe(event) == Control::Stop;
-        }
-        stop
-    }
-
-    fn global_epoch(&self) -> u64 {
-        let s = &self.state;
-        let before: usize = s.config.schedule.stages[..s.schedule.stage()]
-            .iter()
-            .map(|st| st.epochs)
-            .sum();
-        (before + s.epoch) as u64
-    }
-
-    fn steps_per_epoch(&self) -> usize {
-        let n = self.train.batches_per_epoch();
-        self.state
-            .config
-            .train
-            .max_steps_per_epoch
-            .map_or(n, |m| m.min(n))
-    }
-
-    fn build_stage(&mut self) -> Result<(), SearchError> {
-        let stage_index = self.state.schedule.stage();
-        let stage = self.state.config.schedule.stages[stage_index].clone();
-        let cfg = self.space.supernet_config(
-            &stage,
-            self.state.schedule.active().to_vec(),
-            self.classes,
-            self.in_channels,
-        );
-        B::seed(
-            &self.device,
-            self.state
-                .config
-                .seed
-                .wrapping_add(1000 * stage_index as u64),
-        );
-        let model = cfg.init::<B>(&self.device)?;
-        materialize(&model);
-        let t = &self.state.config.train;
-        let mut sgd = SgdConfig::new();
-        if t.momentum > 0.0 {
-            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(t.momentum)));
-        }
-        if t.weight_decay > 0.0 {
-            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(t.weight_decay as f32)));
-        }
-        let optim = sgd.init::<B, SuperNet<B>>();
-        let (model, optim) = match self.pending_weights.take() {
-            Some(dir) => checkpoint::read_weights(&dir, model, optim, &self.device)?,
-            None => (model, optim),
-        };
-        self.model = Some(model);
-        self.optim = Some(optim);
-        Ok(())
     }
 
     fn save_checkpoint(
@@ -359,376 +439,268 @@ impl<B: AutodiffBackend> Search<B> {
         observers: &mut [&mut dyn SearchObserver],
         started: Instant,
     ) -> Result<Option<PathBuf>, SearchError> {
-        let (Some(dir), Some(model), Some(optim)) =
-            (&self.checkpoint_dir, &self.model, &self.optim)
-        else {
+        let Some(dir) = self.checkpoint_dir.clone() else {
             return Ok(None);
         };
+        if !self.evaluator.checkpointable() {
+            return Ok(None);
+        }
         let mut state = self.state.clone();
         state.elapsed_seconds += started.elapsed().as_secs_f64();
-        checkpoint::write(dir, &state, model, optim)?;
-        Self::emit(
+        state.strategy = self.strategy.save()?;
+        state.evaluator = self.evaluator.save()?;
+        let evaluator = &self.evaluator;
+        checkpoint::write(&dir, &state, |tmp| evaluator.write_files(tmp))?;
+        emit(
             observers,
             &SearchEvent::Checkpoint {
                 path: dir.display().to_string(),
             },
         );
-        Ok(Some(dir.clone()))
+        Ok(Some(dir))
     }
 
-    fn path_for_step(&mut self) -> NetPath {
-        let policy = self.state.updater.policy();
-        match self.state.config.train.mode {
-            TrainMode::Weighted => NetPath::Weighted(
-                policy
-                    .probabilities()
-                    .into_iter()
-                    .map(|p| p.into_iter().map(|x| x as f32).collect())
-                    .collect(),
-            ),
-            TrainMode::SinglePath => {
-                NetPath::SinglePath(policy.sample_indices(&mut self.state.path_rng))
-            }
-        }
-    }
-
-    /// One weight step; returns (loss, accuracy %) or the non-finite loss.
-    fn train_step(
+    /// Has the strategy's batch of `n` scored, rewarded and told.
+    fn ask_tell(
         &mut self,
-        images: Tensor<B, 4>,
-        labels: Tensor<B, 1, Int>,
-        lr: f64,
-    ) -> Result<Result<(f64, f64), f64>, SearchError> {
-        let path = self.path_for_step();
-        let (Some(model), Some(optim)) = (self.model.take(), self.optim.as_mut()) else {
-            return Err(SearchError::config(
-                "supernet",
-                "no supernet is built (internal order error)",
-            ));
-        };
-        let n = labels.dims()[0];
-        let logits = match model.forward(images, &path) {
-            Ok(l) => l,
-            Err(e) => {
-                self.model = Some(model);
-                return Err(e.into());
-            }
-        };
-        let loss = CrossEntropyLossConfig::new()
-            .init(&self.device)
-            .forward(logits.clone(), labels.clone());
-        let loss_value = loss.clone().into_scalar().elem::<f64>();
-        if !loss_value.is_finite() {
-            self.model = Some(model);
-            return Ok(Err(loss_value));
-        }
-        let correct = logits
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(labels)
-            .int()
-            .sum()
-            .into_scalar()
-            .elem::<f64>();
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        if let Some(clip) = self.state.config.train.grad_clip {
-            clip_grad_norm(&model, &mut grads, clip);
-        }
-        self.model = Some(optim.step(lr, model, grads));
-        Ok(Ok((loss_value, 100.0 * correct / n as f64)))
-    }
-
-    /// Scores `samples` on the next validation batches with the supernet in single-path
-    /// mode, without autodiff; accuracy in percent.
-    fn score(&mut self, samples: &[Architecture]) -> Result<Vec<f64>, SearchError> {
-        let per_epoch = self.valid.batches_per_epoch() as u64;
-        let mut batches = Vec::new();
-        for _ in 0..self.state.config.train.score_batches {
-            let c = self.state.valid_cursor;
-            self.state.valid_cursor += 1;
-            batches.push((c / per_epoch, (c % per_epoch) as usize));
-        }
-        let policy = self.state.updater.policy();
-        let paths = samples
-            .iter()
-            .map(|arch| policy.indices_of(arch).map(NetPath::SinglePath))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.accuracy(&paths, &batches)
-    }
-
-    /// Accuracy (percent) of every path over the given validation batches.
-    fn accuracy(
-        &self,
-        paths: &[NetPath],
-        batches: &[(u64, usize)],
-    ) -> Result<Vec<f64>, SearchError> {
-        let Some(model) = &self.model else {
-            return Err(SearchError::config(
-                "supernet",
-                "no supernet is built (internal order error)",
-            ));
-        };
-        // Inference copy: the supernet's cell BNs normalise with batch statistics anyway.
-        let model = model.valid();
-        let mut tensors = Vec::with_capacity(batches.len());
-        for &(epoch, index) in batches {
-            tensors.push(
-                self.valid
-                    .batch(epoch, index)?
-                    .into_tensors::<B::InnerBackend>(&self.device),
-            );
-        }
-        let mut accs = Vec::with_capacity(paths.len());
-        for path in paths {
-            let (mut correct, mut total) = (0.0, 0.0);
-            for (x, y) in &tensors {
-                let logits = model.forward(x.clone(), path)?;
-                correct += logits
-                    .argmax(1)
-                    .flatten::<1>(0, 1)
-                    .equal(y.clone())
-                    .int()
-                    .sum()
-                    .into_scalar()
-                    .elem::<f64>();
-                total += y.dims()[0] as f64;
-            }
-            accs.push(100.0 * correct / total.max(1.0));
-        }
-        Ok(accs)
-    }
-
-    fn alpha_update(&mut self, stage: usize) -> Result<AlphaRecord, SearchError> {
+        stage: usize,
+        n: usize,
+        active: &[Vec<crate::OpKind>],
+    ) -> Result<AlphaRecord, SearchError> {
         let started = Instant::now();
-        let samples = self.state.updater.sample();
-        let accs = self.score(&samples)?;
-        let mut rewards = Vec::with_capacity(samples.len());
+        let batch = self.strategy.ask(n);
+        let measured = self.evaluator.evaluate(&batch, active)?;
+        if measured.len() != batch.len() {
+            return Err(SearchError::config(
+                "evaluator",
+                format!(
+                    "`{}` scored {} of {} architectures",
+                    self.evaluator.name(),
+                    measured.len(),
+                    batch.len()
+                ),
+            ));
+        }
+        let clock = self.evaluator.clock();
         let directions = self.state.archive.directions().to_vec();
-        for (arch, &acc) in samples.iter().zip(&accs) {
-            let ctx = ObjectiveContext::new(self.space.as_space())
-                .with_network(&self.network)
-                .with_accuracy(Some(acc));
+        let mut rewards = Vec::with_capacity(batch.len());
+        for (arch, &accuracy) in batch.iter().zip(&measured) {
+            let mut ctx = ObjectiveContext::new(self.space.as_space()).with_accuracy(accuracy);
+            if let Some(network) = &self.network {
+                ctx = ctx.with_network(network);
+            }
             let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
             rewards.push(self.reward.reward(&values, &directions, stage)?);
             self.state.archive.push(ScoredSample {
                 arch: arch.clone(),
                 values,
                 stage,
-                step: self.state.global_step,
+                step: clock.global_step,
             })?;
         }
-        let stats = self.state.updater.update(&samples, &rewards)?;
-        Ok(AlphaRecord {
+        let stats = self.strategy.tell(&batch, &rewards)?;
+        let accs: Vec<f64> = measured.iter().flatten().copied().collect();
+        let m = rewards.len().max(1) as f64;
+        let record = AlphaRecord {
             stage,
-            epoch: self.state.epoch,
-            global_step: self.state.global_step,
-            update: stats.step,
-            reward_mean: stats.reward_mean,
-            reward_max: stats.reward_max,
-            baseline: stats.baseline,
-            entropy: stats.entropy,
-            grad_norm: stats.grad_norm,
-            sample_acc_mean: accs.iter().sum::<f64>() / accs.len().max(1) as f64,
+            epoch: clock.epoch,
+            global_step: clock.global_step,
+            update: stats
+                .as_ref()
+                .map_or(self.state.history.len() as u64 + 1, |s| s.step),
+            reward_mean: stats
+                .as_ref()
+                .map_or(rewards.iter().sum::<f64>() / m, |s| s.reward_mean),
+            reward_max: rewards.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            baseline: stats.as_ref().map(|s| s.baseline),
+            entropy: stats.as_ref().map(|s| s.entropy),
+            grad_norm: stats.as_ref().map(|s| s.grad_norm),
+            sample_acc_mean: (!accs.is_empty())
+                .then(|| accs.iter().sum::<f64>() / accs.len() as f64),
             update_ms: started.elapsed().as_secs_f64() * 1e3,
-            probabilities: self.state.updater.probabilities(),
-        })
+            probabilities: self.strategy.probabilities().unwrap_or_default(),
+        };
+        if let Some(s) = stats {
+            self.state.history.push(s);
+        }
+        Ok(record)
     }
 
     /// Runs the search to the end (or until an observer stops it) and returns the result.
     ///
     /// # Errors
     /// [`SearchError::NonFiniteLoss`] (after checkpointing the last good state),
-    /// [`SearchError::Stopped`], data, objective and I/O errors.
+    /// [`SearchError::Stopped`], data, objective, strategy and I/O errors.
     pub fn run(
         &mut self,
         observers: &mut [&mut dyn SearchObserver],
     ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
-        let mut final_acc = None;
-        while !self.state.schedule.is_finished() {
-            let stage = self.state.schedule.stage();
-            let stage_cfg = self.state.config.schedule.stages[stage].clone();
+        let mut outcome = None;
+        while self.state.stage < self.stages.len() {
+            let stage = self.state.stage;
             let stage_started = Instant::now();
-            if self.model.is_none() {
-                self.build_stage()?;
-            }
-            let supernet_params = self.model.as_ref().map_or(0, trainable_params);
-            let steps_per_epoch = self.steps_per_epoch();
-            Self::emit(
-                observers,
-                &SearchEvent::StageStart {
-                    stage,
-                    stages: self.state.config.schedule.stages.len(),
-                    cells: stage_cfg.cells,
-                    channels: stage_cfg.channels,
-                    supernet_params,
-                    epochs: stage_cfg.epochs,
-                    steps_per_epoch,
-                    from_epoch: self.state.epoch,
-                },
-            );
-            while self.state.epoch < stage_cfg.epochs {
-                let epoch = self.state.epoch;
-                let epoch_started = Instant::now();
-                let lr = self.state.config.lr(epoch, stage_cfg.epochs);
-                let searching = epoch >= stage_cfg.warmup_epochs;
-                let global_epoch = self.global_epoch();
-                B::seed(
-                    &self.device,
-                    self.state.config.seed ^ (global_epoch << 20 | self.state.step_in_epoch as u64),
-                );
-                let batches = self
-                    .train
-                    .epoch_from(global_epoch, self.state.step_in_epoch)?;
-                let mut last = Instant::now();
-                for batch in batches.take(steps_per_epoch.saturating_sub(self.state.step_in_epoch))
-                {
-                    let n = batch.len();
-                    let (x, y) = batch.into_tensors::<B>(&self.device);
-                    let step = self.state.step_in_epoch;
-                    let (loss, acc) = match self.train_step(x, y, lr)? {
-                        Ok(v) => v,
-                        Err(value) => {
-                            let checkpoint = self.save_checkpoint(observers, started)?;
-                            return Err(SearchError::NonFiniteLoss {
-                                stage,
-                                epoch,
-                                step,
-                                value,
-                                checkpoint,
-                            });
-                        }
-                    };
-                    self.state.step_in_epoch += 1;
-                    self.state.global_step += 1;
-                    let (l, a, k) = self.state.epoch_loss;
-                    self.state.epoch_loss = (l + loss, a + acc, k + 1);
-                    let step_s = last.elapsed().as_secs_f64();
-                    last = Instant::now();
-                    if self
-                        .state
-                        .global_step
-                        .is_multiple_of(self.state.config.log_every as u64)
-                    {
-                        let stop = Self::emit(
-                            observers,
-                            &SearchEvent::Step(StepRecord {
-                                stage,
-                                epoch,
-                                step,
-                                global_step: self.state.global_step,
-                                loss,
-                                train_acc: acc,
-                                lr,
-                                step_ms: step_s * 1e3,
-                                images_per_sec: n as f64 / step_s.max(1e-9),
-                            }),
-                        );
-                        if stop {
+            let active = self.strategy.active();
+            let config = self.stages[stage].clone();
+            let start = StageStart {
+                stage,
+                stages: self.stages.len(),
+                config: &config,
+                active: &active,
+            };
+            let supernet_params = self.evaluator.begin_stage(&start, observers)?;
+            let stop = loop {
+                match self.advance(stage, &active, observers, started)? {
+                    Progress::Ask(n) => {
+                        let record = self.ask_tell(stage, n, &active)?;
+                        if emit(observers, &SearchEvent::Alpha(record)) {
                             return self.stop(observers, started, stage);
                         }
                     }
-                    if searching {
-                        self.state.search_steps += 1;
-                        if self
-                            .state
-                            .search_steps
-                            .is_multiple_of(self.state.config.train.alpha_every as u64)
-                        {
-                            let record = self.alpha_update(stage)?;
-                            if Self::emit(observers, &SearchEvent::Alpha(record)) {
-                                return self.stop(observers, started, stage);
-                            }
-                            // Step times exclude the update (it has its own `update_ms`).
-                            last = Instant::now();
+                    Progress::Stop => return self.stop(observers, started, stage),
+                    Progress::EpochEnd { epoch, last, stop } => {
+                        let every = self.checkpoint_every;
+                        if every > 0 && epoch.is_multiple_of(every) && !last {
+                            self.save_checkpoint(observers, started)?;
+                        }
+                        if stop && !last {
+                            return self.stop(observers, started, stage);
+                        }
+                        if last {
+                            break stop;
                         }
                     }
                 }
-                let (l, a, k) = self.state.epoch_loss;
-                let k = k.max(1) as f64;
-                self.state.epoch += 1;
-                self.state.step_in_epoch = 0;
-                self.state.epoch_loss = (0.0, 0.0, 0);
-                let mut stop = Self::emit(
-                    observers,
-                    &SearchEvent::EpochEnd {
-                        stage,
-                        epoch,
-                        loss: l / k,
-                        train_acc: a / k,
-                        seconds: epoch_started.elapsed().as_secs_f64(),
-                    },
-                );
-                let every = self.state.config.checkpoint_every;
-                let last_epoch = self.state.epoch == stage_cfg.epochs;
-                if every > 0 && self.state.epoch.is_multiple_of(every) && !last_epoch {
-                    self.save_checkpoint(observers, started)?;
-                }
-                if stop && !last_epoch {
-                    return self.stop(observers, started, stage);
-                }
-                if last_epoch {
-                    // The final architecture's supernet score, before the supernet goes.
-                    let probabilities = self.state.updater.probabilities();
-                    let active = self.state.schedule.active().to_vec();
-                    let dropped = self.state.schedule.shrink(&probabilities)?;
-                    if self.state.schedule.is_finished() {
-                        if let Some(arch) = self.state.schedule.final_architecture() {
-                            let indices: Vec<usize> = arch
-                                .ops()
-                                .iter()
-                                .zip(&active)
-                                .map(|(op, ops)| ops.iter().position(|o| o == op).unwrap_or(0))
-                                .collect();
-                            final_acc = Some(self.score_indices(&indices)?);
-                        }
-                    } else {
-                        self.state.updater.begin_stage(
-                            self.state.schedule.active().to_vec(),
-                            self.state.schedule.carries_alpha(),
-                        )?;
-                    }
-                    let summary = StageSummary {
-                        stage,
-                        cells: stage_cfg.cells,
-                        channels: stage_cfg.channels,
-                        supernet_params,
-                        active,
-                        probabilities,
-                        dropped,
-                        seconds: stage_started.elapsed().as_secs_f64(),
-                    };
-                    self.state.stages.push(summary.clone());
-                    self.state.epoch = 0;
-                    self.state.search_steps = 0;
-                    stop |= Self::emit(observers, &SearchEvent::StageEnd(summary));
-                    if every > 0 && !self.state.schedule.is_finished() {
-                        // Checkpoint the start of the next stage (fresh supernet).
-                        self.model = None;
-                        self.optim = None;
-                        self.build_stage()?;
-                        self.save_checkpoint(observers, started)?;
-                    } else {
-                        self.model = None;
-                        self.optim = None;
-                    }
-                    if stop && !self.state.schedule.is_finished() {
-                        return self.stop(observers, started, stage + 1);
-                    }
-                    break;
-                }
+            };
+            let (summary, finished) =
+                self.close_stage(stage, active, supernet_params, stage_started, &mut outcome)?;
+            let stop = stop | emit(observers, &SearchEvent::StageEnd(summary));
+            if !finished && self.checkpoint_every > 0 && self.checkpoint_dir.is_some() {
+                // Checkpoint the start of the next stage (a fresh supernet).
+                let active = self.strategy.active();
+                let config = self.stages[stage + 1].clone();
+                let start = StageStart {
+                    stage: stage + 1,
+                    stages: self.stages.len(),
+                    config: &config,
+                    active: &active,
+                };
+                self.evaluator.prepare_stage(&start)?;
+                self.save_checkpoint(observers, started)?;
+            }
+            if stop && !finished {
+                return self.stop(observers, started, stage + 1);
             }
         }
-        self.finish(observers, started, final_acc)
+        self.finish(observers, started, outcome)
     }
 
-    /// The final architecture's supernet accuracy on (up to) 8 fixed validation batches.
-    fn score_indices(&mut self, indices: &[usize]) -> Result<f64, SearchError> {
-        let batches: Vec<(u64, usize)> = (0..self.valid.batches_per_epoch().min(8))
-            .map(|k| (0, k))
-            .collect();
-        let accs = self.accuracy(&[NetPath::SinglePath(indices.to_vec())], &batches)?;
-        Ok(accs.first().copied().unwrap_or(0.0))
+    /// The evaluator's next stop, checkpointing before a non-finite-loss error.
+    fn advance(
+        &mut self,
+        stage: usize,
+        active: &[Vec<crate::OpKind>],
+        observers: &mut [&mut dyn SearchObserver],
+        started: Instant,
+    ) -> Result<Progress, SearchError> {
+        let probabilities = self.strategy.probabilities();
+        let mut cx = Advance {
+            stage,
+            probabilities: probabilities.as_deref(),
+            active,
+            batch_size: self.strategy.batch_size(),
+            observers: &mut *observers,
+        };
+        match self.evaluator.advance(&mut cx) {
+            Err(SearchError::NonFiniteLoss {
+                stage,
+                epoch,
+                step,
+                value,
+                ..
+            }) => {
+                let checkpoint = self.save_checkpoint(observers, started)?;
+                Err(SearchError::NonFiniteLoss {
+                    stage,
+                    epoch,
+                    step,
+                    value,
+                    checkpoint,
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// Ends the strategy's and the evaluator's stage; after the last stage, settles the
+    /// final architecture and its measured score into `outcome`.
+    fn close_stage(
+        &mut self,
+        stage: usize,
+        active: Vec<Vec<crate::OpKind>>,
+        supernet_params: usize,
+        stage_started: Instant,
+        outcome: &mut Option<(Architecture, Option<f64>)>,
+    ) -> Result<(StageSummary, bool), SearchError> {
+        let probabilities = self.strategy.probabilities().unwrap_or_default();
+        let dropped = self.strategy.end_stage()?;
+        let finished = stage + 1 == self.stages.len();
+        if finished {
+            let arch = self.final_architecture()?;
+            let score = self.evaluator.final_score(&arch, &active)?;
+            *outcome = Some((arch, score));
+        }
+        let cfg = &self.stages[stage];
+        let summary = StageSummary {
+            stage,
+            cells: cfg.cells,
+            channels: cfg.channels,
+            supernet_params,
+            samples: self
+                .state
+                .archive
+                .samples()
+                .iter()
+                .filter(|s| s.stage == stage)
+                .count(),
+            active,
+            probabilities,
+            dropped,
+            seconds: stage_started.elapsed().as_secs_f64(),
+        };
+        self.state.stages.push(summary.clone());
+        self.state.stage += 1;
+        self.evaluator.end_stage()?;
+        Ok((summary, finished))
+    }
+
+    /// The strategy's recommendation, or else the best-rewarded sample.
+    fn final_architecture(&self) -> Result<Architecture, SearchError> {
+        if let Some(arch) = self.strategy.final_architecture() {
+            return Ok(arch);
+        }
+        match self.best_sample()? {
+            Some((i, _)) => Ok(self.state.archive.samples()[i].arch.clone()),
+            None => Err(SearchError::config(
+                "budget",
+                "the search ended without scoring a sample",
+            )),
+        }
+    }
+
+    /// The index and reward of the best sample, every sample rewarded with the last
+    /// stage's settings (the first of equals wins).
+    fn best_sample(&self) -> Result<Option<(usize, f64)>, SearchError> {
+        let directions = self.state.archive.directions();
+        let last = self.stages.len().saturating_sub(1);
+        let mut best: Option<(usize, f64)> = None;
+        for (i, s) in self.state.archive.samples().iter().enumerate() {
+            let r = self.reward.reward(&s.values, directions, last)?;
+            if best.is_none_or(|(_, b)| r > b) {
+                best = Some((i, r));
+            }
+        }
+        Ok(best)
     }
 
     fn stop(
@@ -737,14 +709,14 @@ impl<B: AutodiffBackend> Search<B> {
         started: Instant,
         stage: usize,
     ) -> Result<SearchResult, SearchError> {
-        let checkpoint = if self.state.config.checkpoint_every > 0 {
+        let checkpoint = if self.checkpoint_every > 0 {
             self.save_checkpoint(observers, started)?
         } else {
             None
         };
         Err(SearchError::Stopped {
             stage,
-            epoch: self.state.epoch,
+            epoch: self.evaluator.clock().epoch,
             checkpoint,
         })
     }
@@ -753,26 +725,39 @@ impl<B: AutodiffBackend> Search<B> {
         &mut self,
         observers: &mut [&mut dyn SearchObserver],
         started: Instant,
-        final_acc: Option<f64>,
+        outcome: Option<(Architecture, Option<f64>)>,
     ) -> Result<SearchResult, SearchError> {
-        let Some(arch) = self.state.schedule.final_architecture() else {
-            return Err(SearchError::config(
-                "schedule",
-                "the schedule ended without one op per edge",
-            ));
+        let (arch, final_acc) = match outcome {
+            Some(o) => o,
+            None => (self.final_architecture()?, None),
         };
-        let ctx = ObjectiveContext::new(self.space.as_space())
-            .with_network(&self.network)
-            .with_accuracy(final_acc);
+        let mut ctx = ObjectiveContext::new(self.space.as_space()).with_accuracy(final_acc);
+        if let Some(network) = &self.network {
+            ctx = ctx.with_network(network);
+        }
         let final_values: Vec<Option<f64>> = self
             .objectives
             .iter_mut()
             .map(|o| o.evaluate(&arch, &ctx).ok())
             .collect();
-        let params = self.network.param_count(&arch).ok();
+        let last = self.stages.len().saturating_sub(1);
+        let final_reward = final_values
+            .iter()
+            .copied()
+            .collect::<Option<Vec<f64>>>()
+            .and_then(|v| {
+                self.reward
+                    .reward(&v, self.state.archive.directions(), last)
+                    .ok()
+            });
+        let params = self
+            .network
+            .as_ref()
+            .and_then(|n| n.param_count(&arch).ok());
         let seconds = self.state.elapsed_seconds + started.elapsed().as_secs_f64();
+        let best = self.best_sample()?;
         let final_architecture = self.space.finalize(arch);
-        Self::emit(
+        emit(
             observers,
             &SearchEvent::Finished {
                 architecture: final_architecture.text.clone(),
@@ -783,12 +768,81 @@ impl<B: AutodiffBackend> Search<B> {
             FinalOutcome {
                 architecture: final_architecture,
                 values: final_values,
+                reward: final_reward,
                 supernet_accuracy: final_acc,
                 params,
                 wall_seconds: seconds,
+                best,
             },
             &self.state,
             &self.space,
         ))
+    }
+}
+
+/// The first field (a dotted path) where two JSON values differ, with both values.
+fn first_difference(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    path: &str,
+) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(p), Some(q)) => first_difference(p, q, &join(k)),
+                (p, q) => Some((
+                    join(k),
+                    p.map_or("nothing".into(), |v| v.to_string()),
+                    q.map_or("nothing".into(), |v| v.to_string()),
+                )),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]"))),
+        _ if a == b => None,
+        _ => Some((
+            if path.is_empty() {
+                "config".into()
+            } else {
+                path.to_string()
+            },
+            a.to_string(),
+            b.to_string(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_names_the_nested_field() {
+        let a =
+            serde_json::json!({"seed": 1, "train": {"lr": 0.1, "mode": "weighted"}, "s": [1, 2]});
+        let b =
+            serde_json::json!({"seed": 1, "train": {"lr": 0.2, "mode": "weighted"}, "s": [1, 2]});
+        assert_eq!(
+            first_difference(&a, &b, ""),
+            Some(("train.lr".into(), "0.1".into(), "0.2".into()))
+        );
+        assert_eq!(first_difference(&a, &a, ""), None);
+        let c =
+            serde_json::json!({"seed": 1, "train": {"lr": 0.1, "mode": "weighted"}, "s": [1, 3]});
+        assert_eq!(first_difference(&a, &c, "").unwrap().0, "s[1]");
     }
 }

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CellSpace, FinalArchitecture, SearchError, SearchState, StageSummary, svg};
+use super::{AnySpace, FinalArchitecture, SearchError, SearchState, StageSummary, svg};
 use crate::objective::Direction;
+use crate::policy::UpdateStats;
 
 /// One scored sample, with its architecture as text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,13 +22,26 @@ pub struct SampleRecord {
     pub step: u64,
 }
 
-/// The outcome of a search: the final architecture, everything scored, the Pareto
-/// front, the per-stage probabilities, wall time and peak memory.
+/// The outcome of a search: the final architecture, the best-rewarded sample,
+/// everything scored, the Pareto front, the per-stage probabilities and update history,
+/// wall time and peak memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
-    /// The final architecture (one op per edge, `none` edges dropped) in every notation.
+    /// The strategy that ran (`tnd`, `random`, `rea`, or a user strategy's name).
+    pub strategy: String,
+    /// The evaluator that scored (`supernet`, `table`, ...).
+    pub evaluator: String,
+    /// The final architecture in every notation: the strategy's recommendation (TND:
+    /// what the shrinking left), or the best-rewarded sample.
     #[serde(rename = "final")]
     pub final_architecture: FinalArchitecture,
+    /// The final architecture's reward with the last stage's settings, where every
+    /// objective could be evaluated.
+    pub final_reward: Option<f64>,
+    /// The best-rewarded sample (every sample rewarded with the last stage's settings).
+    pub best: Option<SampleRecord>,
+    /// Its reward.
+    pub best_reward: Option<f64>,
     /// Objective names.
     pub objectives: Vec<String>,
     /// Objective directions.
@@ -45,8 +59,11 @@ pub struct SearchResult {
     pub samples: Vec<SampleRecord>,
     /// The non-dominated samples.
     pub front: Vec<SampleRecord>,
-    /// Per-stage summaries with the final probabilities of every edge.
+    /// Per-stage summaries with the final probabilities of every edge (strategies
+    /// with a policy).
     pub stages: Vec<StageSummary>,
+    /// Statistics of every policy update (strategies with a policy).
+    pub history: Vec<UpdateStats>,
     /// Wall time of the whole search (seconds, across resumes).
     pub wall_seconds: f64,
     /// Peak resident memory of the process (bytes), where the OS reports it.
@@ -57,13 +74,15 @@ pub struct SearchResult {
 pub(crate) struct FinalOutcome {
     pub architecture: FinalArchitecture,
     pub values: Vec<Option<f64>>,
+    pub reward: Option<f64>,
     pub supernet_accuracy: Option<f64>,
+    pub best: Option<(usize, f64)>,
     pub params: Option<u64>,
     pub wall_seconds: f64,
 }
 
 impl SearchResult {
-    pub(crate) fn new(outcome: FinalOutcome, state: &SearchState, space: &CellSpace) -> Self {
+    pub(crate) fn new(outcome: FinalOutcome, state: &SearchState, space: &AnySpace) -> Self {
         let archive = &state.archive;
         let record = |s: &crate::objective::ScoredSample| SampleRecord {
             arch: space.as_space().describe(&s.arch),
@@ -73,7 +92,12 @@ impl SearchResult {
         };
         let samples: Vec<SampleRecord> = archive.samples().iter().map(record).collect();
         Self {
+            strategy: state.strategy_name.clone(),
+            evaluator: state.evaluator_name.clone(),
             final_architecture: outcome.architecture,
+            final_reward: outcome.reward,
+            best: outcome.best.and_then(|(i, _)| samples.get(i).cloned()),
+            best_reward: outcome.best.map(|(_, r)| r),
             objectives: archive.names().to_vec(),
             directions: archive.directions().to_vec(),
             final_values: outcome.values,
@@ -83,6 +107,7 @@ impl SearchResult {
             front: archive.front().into_iter().map(record).collect(),
             samples,
             stages: state.stages.clone(),
+            history: state.history.clone(),
             wall_seconds: outcome.wall_seconds,
             peak_memory_bytes: peak_memory_bytes(),
         }

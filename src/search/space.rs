@@ -1,5 +1,7 @@
 //! The spaces a supernet search runs on.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::eval::{EvalNetworkConfig, Nb201NetworkConfig};
@@ -10,7 +12,7 @@ use crate::supernet::{SuperNetConfig, SuperNetKind};
 use crate::{Architecture, OpKind, SearchSpace};
 
 /// A space whose architectures a supernet can hold: the DARTS cell space or the
-/// NAS-Bench-201 space. (Any [`SearchSpace`] works with tabular search.)
+/// NAS-Bench-201 space. (Any [`SearchSpace`] works with the table and user evaluators.)
 #[derive(Debug, Clone)]
 pub enum CellSpace {
     /// DARTS cells.
@@ -28,6 +30,63 @@ impl From<DartsSpace> for CellSpace {
 impl From<Nb201Space> for CellSpace {
     fn from(s: Nb201Space) -> Self {
         CellSpace::Nb201(s)
+    }
+}
+
+/// The space a search runs on: a cell space a supernet can hold ([`CellSpace`]), or any
+/// other [`SearchSpace`] (for table and user evaluators).
+#[derive(Debug, Clone)]
+pub enum AnySpace {
+    /// The DARTS or NAS-Bench-201 cell space.
+    Cell(CellSpace),
+    /// Any other space.
+    Other(Arc<dyn SearchSpace>),
+}
+
+impl From<CellSpace> for AnySpace {
+    fn from(s: CellSpace) -> Self {
+        AnySpace::Cell(s)
+    }
+}
+
+impl From<DartsSpace> for AnySpace {
+    fn from(s: DartsSpace) -> Self {
+        AnySpace::Cell(s.into())
+    }
+}
+
+impl From<Nb201Space> for AnySpace {
+    fn from(s: Nb201Space) -> Self {
+        AnySpace::Cell(s.into())
+    }
+}
+
+impl From<Arc<dyn SearchSpace>> for AnySpace {
+    fn from(s: Arc<dyn SearchSpace>) -> Self {
+        AnySpace::Other(s)
+    }
+}
+
+impl AnySpace {
+    /// The space as a trait object.
+    pub fn as_space(&self) -> &dyn SearchSpace {
+        match self {
+            AnySpace::Cell(s) => s.as_space(),
+            AnySpace::Other(s) => s.as_ref(),
+        }
+    }
+
+    /// The final architecture in every notation the space has.
+    pub fn finalize(&self, architecture: Architecture) -> FinalArchitecture {
+        match self {
+            AnySpace::Cell(s) => s.finalize(architecture),
+            AnySpace::Other(s) => FinalArchitecture {
+                text: s.describe(&architecture),
+                darts_text: None,
+                genotype: None,
+                architecture,
+            },
+        }
     }
 }
 

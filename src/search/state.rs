@@ -1,65 +1,45 @@
 //! The serialisable position of a search.
 
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{SearchConfig, StageSummary};
+use super::StageSummary;
 use crate::objective::ParetoArchive;
-use crate::policy::ReinforceUpdater;
-use crate::schedule::ShrinkSchedule;
+use crate::policy::UpdateStats;
 
-/// What identifies the training data a search runs on (checked on resume).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataFingerprint {
-    /// Dataset name.
-    pub name: String,
-    /// Number of images.
-    pub images: usize,
-    /// `[channels, height, width]`.
-    pub shape: [usize; 3],
-    /// Number of classes.
-    pub classes: usize,
-}
-
-/// Everything besides the weights and optimiser state needed to continue a search
-/// exactly: the schedule, the updater (alpha, Adam, baseline, RNG), the archive, the
-/// position (stage, epoch, step) and the data and path RNG positions.
+/// Everything the executor needs to continue a search exactly, besides what the
+/// strategy and the evaluator keep: the identity of the search (space, strategy,
+/// evaluator, objectives, configuration), the stage, every scored sample and the
+/// finished stages. In a checkpoint, `strategy` and `evaluator` hold their states
+/// ([`crate::strategy::Strategy::save`], [`crate::evaluate::Evaluator::save`]); in a
+/// running search they are `null` and the live objects are the truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchState {
     /// Format version.
     pub version: u32,
     /// The space's identifier.
     pub space_id: String,
-    /// The configuration the search was started with.
-    pub config: SearchConfig,
-    /// The training data.
-    pub data: DataFingerprint,
+    /// The strategy's name.
+    pub strategy_name: String,
+    /// The evaluator's name.
+    pub evaluator_name: String,
+    /// The configuration the search was started with (checked on resume).
+    pub config: serde_json::Value,
     /// Objective names, in order.
     pub objectives: Vec<String>,
-    /// The shrinking schedule.
-    pub schedule: ShrinkSchedule,
-    /// The alpha updater.
-    pub updater: ReinforceUpdater,
+    /// The current stage (0-based; the number of stages once finished).
+    pub stage: usize,
     /// Every scored sample.
     pub archive: ParetoArchive,
-    /// Completed epochs of the current stage.
-    pub epoch: usize,
-    /// Completed steps of the current epoch.
-    pub step_in_epoch: usize,
-    /// Steps since the search began.
-    pub global_step: u64,
-    /// Steps of the current stage after its warm-up (alpha updates every k of them).
-    pub search_steps: u64,
-    /// Validation batches consumed so far.
-    pub valid_cursor: u64,
-    /// RNG of single-path sampling.
-    pub path_rng: ChaCha8Rng,
     /// Finished stages.
     pub stages: Vec<StageSummary>,
+    /// Statistics of every policy update (strategies with a policy).
+    pub history: Vec<UpdateStats>,
     /// Wall time spent so far (seconds), across resumes.
     pub elapsed_seconds: f64,
-    /// Training-loss sum and batch count of the current epoch (for the epoch record).
-    pub epoch_loss: (f64, f64, usize),
+    /// The strategy's state (in checkpoints).
+    pub strategy: serde_json::Value,
+    /// The evaluator's state (in checkpoints).
+    pub evaluator: serde_json::Value,
 }
 
-pub(crate) const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 2;

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Best architecture found by TND, random search and regularised evolution on a
+# NAS-Bench-201 accuracy table, at several budgets over 20 seeds: mean +- sd of the
+# final architecture's table accuracy, and of the best-rewarded sample's (the two agree
+# for random search and evolution).
+#
+#   bash scripts/strategy-table.sh TABLE.csv COLUMN [BUDGETS...]
+#   bash scripts/strategy-table.sh ../shared/data/nb201-cifar10.csv cifar10_test_acc_200ep 100 300 1000
+set -euo pipefail
+table=${1:?usage: strategy-table.sh TABLE.csv COLUMN [BUDGETS...]}
+column=${2:?usage: strategy-table.sh TABLE.csv COLUMN [BUDGETS...]}
+shift 2
+budgets=("${@:-100 300 1000}")
+read -r -a budgets <<< "${budgets[*]}"
+bin=target/release/examples/tabular_search
+cargo build --release --example tabular_search >&2
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for budget in "${budgets[@]}"; do
+  for strategy in tnd random rea; do
+    for seed in $(seq 0 19); do
+      "$bin" --table "$table" --arch-column arch --objective "table:$column:max" \
+        --budget "$budget" --seed "$seed" --strategy "$strategy" \
+        --out "$out/$strategy-$budget-$seed.json" > /dev/null
+    done
+  done
+done
+python3 - "$out" "$column" "${budgets[@]}" <<'PY'
+import json, statistics, sys
+out, column, budgets = sys.argv[1], sys.argv[2], sys.argv[3:]
+print(f"| strategy | " + " | ".join(f"budget {b}: final" for b in budgets) + " | " + " | ".join(f"budget {b}: best" for b in budgets) + " |")
+print("| --- " * (1 + 2 * len(budgets)) + "|")
+for strategy in ["tnd", "random", "rea"]:
+    cells = {"final": [], "best": []}
+    for b in budgets:
+        runs = [json.load(open(f"{out}/{strategy}-{b}-{s}.json")) for s in range(20)]
+        for key in cells:
+            xs = [r[key]["objectives"][column] for r in runs]
+            cells[key].append(f"{statistics.mean(xs):.2f} +- {statistics.stdev(xs):.2f}")
+    print(f"| {strategy} | " + " | ".join(cells["final"] + cells["best"]) + " |")
+PY

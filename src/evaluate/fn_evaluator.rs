@@ -1,0 +1,94 @@
+//! An evaluator from a function: train-from-scratch, a remote measurement, a simulator.
+
+use super::{Advance, Clock, Evaluator, Progress, SampleBudget, StageStart};
+use crate::objective::ObjectiveError;
+use crate::schedule::ShrinkScheduleConfig;
+use crate::search::{SearchError, SearchObserver};
+use crate::{Architecture, OpKind};
+
+/// Scores every architecture with a function of your own, e.g. training it from
+/// scratch for a few epochs in a small space; the value reaches the objectives as the
+/// sample's accuracy ([`crate::objective::ValidationAccuracy`] reads it). Paced by a
+/// [`SampleBudget`].
+///
+/// ```
+/// use tnd_nas::evaluate::{Evaluator, FnEvaluator};
+/// use tnd_nas::schedule::ShrinkScheduleConfig;
+/// use tnd_nas::{Architecture, OpKind};
+/// let mut e = FnEvaluator::new(50, &ShrinkScheduleConfig::nb201(), |a: &Architecture| {
+///     Ok(a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64)
+/// });
+/// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
+/// assert_eq!(e.evaluate(&[arch], &[])?, [Some(6.0)]);
+/// # Ok::<(), tnd_nas::search::SearchError>(())
+/// ```
+pub struct FnEvaluator<F> {
+    budget: SampleBudget,
+    score: F,
+}
+
+impl<F> std::fmt::Debug for FnEvaluator<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FnEvaluator")
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> FnEvaluator<F>
+where
+    F: FnMut(&Architecture) -> Result<f64, ObjectiveError>,
+{
+    /// `budget` samples over `schedule`'s stages, each scored by `score`.
+    pub fn new(budget: usize, schedule: &ShrinkScheduleConfig, score: F) -> Self {
+        Self {
+            budget: SampleBudget::new(budget, schedule),
+            score,
+        }
+    }
+}
+
+impl<F> Evaluator for FnEvaluator<F>
+where
+    F: FnMut(&Architecture) -> Result<f64, ObjectiveError>,
+{
+    fn name(&self) -> &str {
+        "fn"
+    }
+
+    fn begin_stage(
+        &mut self,
+        start: &StageStart<'_>,
+        _observers: &mut [&mut dyn SearchObserver],
+    ) -> Result<usize, SearchError> {
+        self.budget.begin_stage(start.stage);
+        Ok(0)
+    }
+
+    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+        Ok(self.budget.next(cx.batch_size))
+    }
+
+    fn evaluate(
+        &mut self,
+        batch: &[Architecture],
+        _active: &[Vec<OpKind>],
+    ) -> Result<Vec<Option<f64>>, SearchError> {
+        batch
+            .iter()
+            .map(|a| (self.score)(a).map(Some).map_err(SearchError::from))
+            .collect()
+    }
+
+    fn clock(&self) -> Clock {
+        self.budget.clock()
+    }
+
+    fn save(&self) -> Result<serde_json::Value, SearchError> {
+        self.budget.save()
+    }
+
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+        self.budget.restore(state)
+    }
+}

@@ -1,0 +1,49 @@
+//! How a batch of architectures is scored: the [`Evaluator`] trait and the built-in
+//! evaluators, a weight-sharing supernet ([`SupernetEvaluator`]), objectives alone such
+//! as benchmark-table lookups ([`TableEvaluator`]), and a function of your own
+//! ([`FnEvaluator`], e.g. training each architecture from scratch).
+
+mod evaluator;
+mod fn_evaluator;
+mod sample_budget;
+mod supernet;
+mod table;
+
+pub use evaluator::{Advance, Clock, Evaluator, Progress, StageStart};
+pub use fn_evaluator::FnEvaluator;
+pub use sample_budget::SampleBudget;
+pub use supernet::SupernetEvaluator;
+pub use table::TableEvaluator;
+
+use crate::search::SearchError;
+use crate::{Architecture, OpKind};
+
+/// The index of every op of `arch` in its edge's active list.
+pub(crate) fn active_indices(
+    active: &[Vec<OpKind>],
+    arch: &Architecture,
+) -> Result<Vec<usize>, SearchError> {
+    if arch.len() != active.len() {
+        return Err(SearchError::config(
+            "architecture",
+            format!(
+                "has {} edges, the stage's space {}",
+                arch.len(),
+                active.len()
+            ),
+        ));
+    }
+    arch.ops()
+        .iter()
+        .zip(active)
+        .enumerate()
+        .map(|(e, (op, ops))| {
+            ops.iter().position(|o| o == op).ok_or_else(|| {
+                SearchError::config(
+                    "architecture",
+                    format!("edge {e} has `{op}`, which is not active in this stage"),
+                )
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,618 @@
+//! Scoring by a weight-sharing supernet that trains between asks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::AutodiffModule;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, Optimizer, Sgd, SgdConfig};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, Int, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Advance, Clock, Evaluator, Progress, StageStart, active_indices};
+use crate::data::{
+    AugmentConfig, BatchLoader, BatchLoaderConfig, EpochBatches, ImageDataset, Normalization,
+};
+use crate::ops::{clip_grad_norm, materialize, trainable_params};
+use crate::policy::sample_from;
+use crate::schedule::StageConfig;
+use crate::search::{
+    CellSpace, SearchConfig, SearchError, SearchEvent, SearchObserver, StepRecord, TrainMode, emit,
+    read_weights, write_weights,
+};
+use crate::supernet::{Path as NetPath, SuperNet};
+use crate::{Architecture, OpKind};
+
+type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, SuperNet<B>, B>;
+
+/// What identifies the training data a search runs on (checked on resume).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// Dataset name.
+    pub name: String,
+    /// Number of images.
+    pub images: usize,
+    /// `[channels, height, width]`.
+    pub shape: [usize; 3],
+    /// Number of classes.
+    pub classes: usize,
+}
+
+/// The serialisable position of a [`SupernetEvaluator`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupernetPosition {
+    /// The training data.
+    pub data: DataFingerprint,
+    /// Completed epochs of the current stage.
+    pub epoch: usize,
+    /// Completed steps of the current epoch.
+    pub step_in_epoch: usize,
+    /// Steps since the search began.
+    pub global_step: u64,
+    /// Steps of the current stage after its warm-up (a batch is due every
+    /// `alpha_every` of them).
+    pub search_steps: u64,
+    /// Validation batches consumed so far.
+    pub valid_cursor: u64,
+    /// RNG of single-path sampling.
+    pub path_rng: ChaCha8Rng,
+    /// Training-loss sum, accuracy sum and batch count of the current epoch.
+    pub epoch_loss: (f64, f64, usize),
+}
+
+/// The TND-NAS supernet as an evaluator: each stage builds a supernet over the
+/// strategy's active ops at the stage's depth and width; between asks it trains the
+/// weights `w` by SGD (weighted by the strategy's probabilities, or one sampled path a
+/// step), with a warm-up of weight-only epochs; each asked architecture is scored
+/// one-hot on the next validation batches (accuracy in percent).
+///
+/// Built by [`crate::search::Search::new`]; the settings are [`SearchConfig::train`],
+/// `train_fraction`, the schedule's stages and the seed.
+pub struct SupernetEvaluator<B: AutodiffBackend> {
+    space: CellSpace,
+    config: SearchConfig,
+    train: BatchLoader,
+    valid: BatchLoader,
+    classes: usize,
+    in_channels: usize,
+    device: B::Device,
+    pos: SupernetPosition,
+    stage: usize,
+    stage_cfg: Option<StageConfig>,
+    model: Option<SuperNet<B>>,
+    optim: Option<Optim<B>>,
+    pending_weights: Option<PathBuf>,
+    batches: Option<(EpochBatches, usize, Instant)>,
+}
+
+impl<B: AutodiffBackend> std::fmt::Debug for SupernetEvaluator<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SupernetEvaluator")
+            .field("space", &self.space)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: AutodiffBackend> SupernetEvaluator<B> {
+    /// Splits `data` into the half that trains `w` and the half that scores samples,
+    /// and prepares both loaders. Nothing is trained yet.
+    ///
+    /// # Errors
+    /// A data split or batch size that does not fit the data, named.
+    pub fn new(
+        config: &SearchConfig,
+        space: CellSpace,
+        data: ImageDataset,
+        device: B::Device,
+    ) -> Result<Self, SearchError> {
+        let fingerprint = DataFingerprint {
+            name: data.name().to_string(),
+            images: data.len(),
+            shape: [data.channels(), data.height(), data.width()],
+            classes: data.num_classes(),
+        };
+        let (classes, in_channels) = (data.num_classes(), data.channels());
+        let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
+        let normalization = match &config.train.augment.normalization {
+            Some(n) => n.clone(),
+            None => Normalization::from_dataset(&w_half)?,
+        };
+        let train = BatchLoaderConfig::new(config.train.batch_size)
+            .with_seed(config.seed)
+            .with_workers(config.train.workers)
+            .with_drop_last(true)
+            .with_augment(
+                config
+                    .train
+                    .augment
+                    .clone()
+                    .with_normalization(Some(normalization.clone())),
+            )
+            .init(Arc::new(w_half))?;
+        let valid = BatchLoaderConfig::new(config.train.batch_size)
+            .with_seed(config.seed.wrapping_add(1))
+            .with_drop_last(true)
+            .with_augment(AugmentConfig::none().with_normalization(Some(normalization)))
+            .init(Arc::new(a_half))?;
+        if train.batches_per_epoch() == 0 || valid.batches_per_epoch() == 0 {
+            return Err(SearchError::config(
+                "train.batch_size",
+                format!(
+                    "{} is larger than either half of the {} training images",
+                    config.train.batch_size, fingerprint.images
+                ),
+            ));
+        }
+        Ok(Self {
+            space,
+            config: config.clone(),
+            train,
+            valid,
+            classes,
+            in_channels,
+            device,
+            pos: SupernetPosition {
+                data: fingerprint,
+                epoch: 0,
+                step_in_epoch: 0,
+                global_step: 0,
+                search_steps: 0,
+                valid_cursor: 0,
+                path_rng: ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(2)),
+                epoch_loss: (0.0, 0.0, 0),
+            },
+            stage: 0,
+            stage_cfg: None,
+            model: None,
+            optim: None,
+            pending_weights: None,
+            batches: None,
+        })
+    }
+
+    /// Classes and input channels of the data.
+    pub fn data_shape(&self) -> (usize, usize) {
+        (self.classes, self.in_channels)
+    }
+
+    /// The position.
+    pub fn position(&self) -> &SupernetPosition {
+        &self.pos
+    }
+
+    /// The supernet of the current stage, if built.
+    pub fn supernet(&self) -> Option<&SuperNet<B>> {
+        self.model.as_ref()
+    }
+
+    fn global_epoch(&self) -> u64 {
+        let before: usize = self.config.schedule.stages[..self.stage]
+            .iter()
+            .map(|st| st.epochs)
+            .sum();
+        (before + self.pos.epoch) as u64
+    }
+
+    fn steps_per_epoch(&self) -> usize {
+        let n = self.train.batches_per_epoch();
+        self.config
+            .train
+            .max_steps_per_epoch
+            .map_or(n, |m| m.min(n))
+    }
+
+    fn build_stage(
+        &mut self,
+        stage: &StageConfig,
+        active: &[Vec<OpKind>],
+    ) -> Result<(), SearchError> {
+        let cfg =
+            self.space
+                .supernet_config(stage, active.to_vec(), self.classes, self.in_channels);
+        B::seed(
+            &self.device,
+            self.config.seed.wrapping_add(1000 * self.stage as u64),
+        );
+        let model = cfg.init::<B>(&self.device)?;
+        materialize(&model);
+        let t = &self.config.train;
+        let mut sgd = SgdConfig::new();
+        if t.momentum > 0.0 {
+            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(t.momentum)));
+        }
+        if t.weight_decay > 0.0 {
+            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(t.weight_decay as f32)));
+        }
+        let optim = sgd.init::<B, SuperNet<B>>();
+        let (model, optim) = match self.pending_weights.take() {
+            Some(dir) => read_weights(&dir, model, optim, &self.device)?,
+            None => (model, optim),
+        };
+        self.model = Some(model);
+        self.optim = Some(optim);
+        Ok(())
+    }
+
+    fn path_for_step(
+        &mut self,
+        probabilities: Option<&[Vec<f64>]>,
+        active: &[Vec<OpKind>],
+    ) -> NetPath {
+        let uniform;
+        let probs = match probabilities {
+            Some(p) => p,
+            None => {
+                uniform = active
+                    .iter()
+                    .map(|ops| vec![1.0 / ops.len().max(1) as f64; ops.len()])
+                    .collect::<Vec<_>>();
+                &uniform
+            }
+        };
+        match self.config.train.mode {
+            TrainMode::Weighted => NetPath::Weighted(
+                probs
+                    .iter()
+                    .map(|p| p.iter().map(|&x| x as f32).collect())
+                    .collect(),
+            ),
+            TrainMode::SinglePath => {
+                NetPath::SinglePath(sample_from(probs, &mut self.pos.path_rng))
+            }
+        }
+    }
+
+    /// One weight step; returns (loss, accuracy %) or the non-finite loss.
+    fn train_step(
+        &mut self,
+        images: Tensor<B, 4>,
+        labels: Tensor<B, 1, Int>,
+        lr: f64,
+        path: NetPath,
+    ) -> Result<Result<(f64, f64), f64>, SearchError> {
+        let (Some(model), Some(optim)) = (self.model.take(), self.optim.as_mut()) else {
+            return Err(no_supernet());
+        };
+        let n = labels.dims()[0];
+        let logits = match model.forward(images, &path) {
+            Ok(l) => l,
+            Err(e) => {
+                self.model = Some(model);
+                return Err(e.into());
+            }
+        };
+        let loss = CrossEntropyLossConfig::new()
+            .init(&self.device)
+            .forward(logits.clone(), labels.clone());
+        let loss_value = loss.clone().into_scalar().elem::<f64>();
+        if !loss_value.is_finite() {
+            self.model = Some(model);
+            return Ok(Err(loss_value));
+        }
+        let correct = logits
+            .argmax(1)
+            .flatten::<1>(0, 1)
+            .equal(labels)
+            .int()
+            .sum()
+            .into_scalar()
+            .elem::<f64>();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        if let Some(clip) = self.config.train.grad_clip {
+            clip_grad_norm(&model, &mut grads, clip);
+        }
+        self.model = Some(optim.step(lr, model, grads));
+        Ok(Ok((loss_value, 100.0 * correct / n as f64)))
+    }
+
+    /// Accuracy (percent) of every path over the given validation batches.
+    fn accuracy(
+        &self,
+        paths: &[NetPath],
+        batches: &[(u64, usize)],
+    ) -> Result<Vec<f64>, SearchError> {
+        let Some(model) = &self.model else {
+            return Err(no_supernet());
+        };
+        // Inference copy: the supernet's cell BNs normalise with batch statistics anyway.
+        let model = model.valid();
+        let mut tensors = Vec::with_capacity(batches.len());
+        for &(epoch, index) in batches {
+            tensors.push(
+                self.valid
+                    .batch(epoch, index)?
+                    .into_tensors::<B::InnerBackend>(&self.device),
+            );
+        }
+        let mut accs = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (mut correct, mut total) = (0.0, 0.0);
+            for (x, y) in &tensors {
+                let logits = model.forward(x.clone(), path)?;
+                correct += logits
+                    .argmax(1)
+                    .flatten::<1>(0, 1)
+                    .equal(y.clone())
+                    .int()
+                    .sum()
+                    .into_scalar()
+                    .elem::<f64>();
+                total += y.dims()[0] as f64;
+            }
+            accs.push(100.0 * correct / total.max(1.0));
+        }
+        Ok(accs)
+    }
+
+    /// The end of an epoch: its record, and whether the stage is done.
+    fn end_epoch(
+        &mut self,
+        observers: &mut [&mut dyn SearchObserver],
+        started: Instant,
+        epochs: usize,
+    ) -> Progress {
+        let (l, a, k) = self.pos.epoch_loss;
+        let k = k.max(1) as f64;
+        let epoch = self.pos.epoch;
+        self.pos.epoch += 1;
+        self.pos.step_in_epoch = 0;
+        self.pos.epoch_loss = (0.0, 0.0, 0);
+        let stop = emit(
+            observers,
+            &SearchEvent::EpochEnd {
+                stage: self.stage,
+                epoch,
+                loss: l / k,
+                train_acc: a / k,
+                seconds: started.elapsed().as_secs_f64(),
+            },
+        );
+        Progress::EpochEnd {
+            epoch: self.pos.epoch,
+            last: self.pos.epoch == epochs,
+            stop,
+        }
+    }
+}
+
+fn no_supernet() -> SearchError {
+    SearchError::config("supernet", "no supernet is built (internal order error)")
+}
+
+impl<B: AutodiffBackend> Evaluator for SupernetEvaluator<B> {
+    fn name(&self) -> &str {
+        "supernet"
+    }
+
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), SearchError> {
+        self.stage = start.stage;
+        self.stage_cfg = Some(start.config.clone());
+        if self.model.is_none() {
+            self.build_stage(start.config, start.active)?;
+        }
+        Ok(())
+    }
+
+    fn begin_stage(
+        &mut self,
+        start: &StageStart<'_>,
+        observers: &mut [&mut dyn SearchObserver],
+    ) -> Result<usize, SearchError> {
+        self.prepare_stage(start)?;
+        let supernet_params = self.model.as_ref().map_or(0, trainable_params);
+        emit(
+            observers,
+            &SearchEvent::StageStart {
+                stage: start.stage,
+                stages: start.stages,
+                cells: start.config.cells,
+                channels: start.config.channels,
+                supernet_params,
+                epochs: start.config.epochs,
+                steps_per_epoch: self.steps_per_epoch(),
+                from_epoch: self.pos.epoch,
+            },
+        );
+        Ok(supernet_params)
+    }
+
+    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+        let Some(stage_cfg) = self.stage_cfg.clone() else {
+            return Err(no_supernet());
+        };
+        let steps_per_epoch = self.steps_per_epoch();
+        let mut last = Instant::now();
+        loop {
+            if self.batches.is_none() {
+                let global_epoch = self.global_epoch();
+                B::seed(
+                    &self.device,
+                    self.config.seed ^ (global_epoch << 20 | self.pos.step_in_epoch as u64),
+                );
+                let batches = self
+                    .train
+                    .epoch_from(global_epoch, self.pos.step_in_epoch)?;
+                let left = steps_per_epoch.saturating_sub(self.pos.step_in_epoch);
+                self.batches = Some((batches, left, Instant::now()));
+                last = Instant::now();
+            }
+            let Some((batches, left, epoch_started)) = self.batches.as_mut() else {
+                return Err(no_supernet());
+            };
+            let epoch_started = *epoch_started;
+            let next = if *left > 0 { batches.next() } else { None };
+            let Some(batch) = next else {
+                self.batches = None;
+                return Ok(self.end_epoch(cx.observers, epoch_started, stage_cfg.epochs));
+            };
+            *left -= 1;
+            let epoch = self.pos.epoch;
+            let lr = self.config.lr(epoch, stage_cfg.epochs);
+            let searching = epoch >= stage_cfg.warmup_epochs;
+            let n = batch.len();
+            let (x, y) = batch.into_tensors::<B>(&self.device);
+            let step = self.pos.step_in_epoch;
+            let path = self.path_for_step(cx.probabilities, cx.active);
+            let (loss, acc) = match self.train_step(x, y, lr, path)? {
+                Ok(v) => v,
+                Err(value) => {
+                    self.batches = None;
+                    return Err(SearchError::NonFiniteLoss {
+                        stage: self.stage,
+                        epoch,
+                        step,
+                        value,
+                        checkpoint: None,
+                    });
+                }
+            };
+            self.pos.step_in_epoch += 1;
+            self.pos.global_step += 1;
+            let (l, a, k) = self.pos.epoch_loss;
+            self.pos.epoch_loss = (l + loss, a + acc, k + 1);
+            let step_s = last.elapsed().as_secs_f64();
+            last = Instant::now();
+            if self
+                .pos
+                .global_step
+                .is_multiple_of(self.config.log_every as u64)
+            {
+                let record = StepRecord {
+                    stage: self.stage,
+                    epoch,
+                    step,
+                    global_step: self.pos.global_step,
+                    loss,
+                    train_acc: acc,
+                    lr,
+                    step_ms: step_s * 1e3,
+                    images_per_sec: n as f64 / step_s.max(1e-9),
+                };
+                if emit(cx.observers, &SearchEvent::Step(record)) {
+                    self.batches = None;
+                    return Ok(Progress::Stop);
+                }
+            }
+            if searching {
+                self.pos.search_steps += 1;
+                if self
+                    .pos
+                    .search_steps
+                    .is_multiple_of(self.config.train.alpha_every as u64)
+                {
+                    return Ok(Progress::Ask(cx.batch_size));
+                }
+            }
+        }
+    }
+
+    fn evaluate(
+        &mut self,
+        batch: &[Architecture],
+        active: &[Vec<OpKind>],
+    ) -> Result<Vec<Option<f64>>, SearchError> {
+        let per_epoch = self.valid.batches_per_epoch() as u64;
+        let mut batches = Vec::new();
+        for _ in 0..self.config.train.score_batches {
+            let c = self.pos.valid_cursor;
+            self.pos.valid_cursor += 1;
+            batches.push((c / per_epoch, (c % per_epoch) as usize));
+        }
+        let paths = batch
+            .iter()
+            .map(|arch| active_indices(active, arch).map(NetPath::SinglePath))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .accuracy(&paths, &batches)?
+            .into_iter()
+            .map(Some)
+            .collect())
+    }
+
+    /// The final architecture's supernet accuracy on (up to) 8 fixed validation batches.
+    fn final_score(
+        &mut self,
+        arch: &Architecture,
+        active: &[Vec<OpKind>],
+    ) -> Result<Option<f64>, SearchError> {
+        let indices: Vec<usize> = arch
+            .ops()
+            .iter()
+            .zip(active)
+            .map(|(op, ops)| ops.iter().position(|o| o == op).unwrap_or(0))
+            .collect();
+        let batches: Vec<(u64, usize)> = (0..self.valid.batches_per_epoch().min(8))
+            .map(|k| (0, k))
+            .collect();
+        let accs = self.accuracy(&[NetPath::SinglePath(indices)], &batches)?;
+        Ok(Some(accs.first().copied().unwrap_or(0.0)))
+    }
+
+    fn end_stage(&mut self) -> Result<(), SearchError> {
+        self.pos.epoch = 0;
+        self.pos.search_steps = 0;
+        self.batches = None;
+        self.model = None;
+        self.optim = None;
+        self.stage_cfg = None;
+        Ok(())
+    }
+
+    fn clock(&self) -> Clock {
+        Clock {
+            epoch: self.pos.epoch,
+            global_step: self.pos.global_step,
+        }
+    }
+
+    fn checkpointable(&self) -> bool {
+        self.model.is_some() && self.optim.is_some()
+    }
+
+    fn save(&self) -> Result<serde_json::Value, SearchError> {
+        serde_json::to_value(&self.pos).map_err(|e| SearchError::Checkpoint {
+            path: "state.json".into(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+        let saved: SupernetPosition =
+            serde_json::from_value(state).map_err(|e| SearchError::Checkpoint {
+                path: "state.json".into(),
+                reason: format!("not a supernet state: {e}"),
+            })?;
+        if saved.data != self.pos.data {
+            return Err(SearchError::Checkpoint {
+                path: "state.json".into(),
+                reason: format!(
+                    "it belongs to another dataset: checkpoint has {:?}, this search has {:?}",
+                    saved.data, self.pos.data
+                ),
+            });
+        }
+        self.pos = saved;
+        self.batches = None;
+        Ok(())
+    }
+
+    fn write_files(&self, dir: &Path) -> Result<(), SearchError> {
+        match (&self.model, &self.optim) {
+            (Some(model), Some(optim)) => write_weights(dir, model, optim),
+            _ => Err(no_supernet()),
+        }
+    }
+
+    fn read_files(&mut self, dir: &Path) -> Result<(), SearchError> {
+        self.pending_weights = Some(dir.to_path_buf());
+        Ok(())
+    }
+}
