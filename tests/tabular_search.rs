@@ -394,7 +394,9 @@ fn a_user_strategy_and_a_user_evaluator_run_on_the_one_executor() {
     let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
     let schedule = ShrinkScheduleConfig::nb201();
     let evaluator = FnEvaluator::new(30, &schedule, |a: &Architecture| {
-        Ok(a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64 * 10.0)
+        Ok(Some(
+            a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64 * 10.0,
+        ))
     });
     let objectives: Vec<Box<dyn Objective>> =
         vec![Box::new(tnd_nas::objective::ValidationAccuracy::new())];

@@ -1,4 +1,5 @@
-//! An evaluator from a function: train-from-scratch, a remote measurement, a simulator.
+//! An evaluator from a function: train-from-scratch, a remote measurement, a simulator,
+//! or no measurement at all (benchmark tables).
 
 use super::{Advance, Clock, Evaluator, Progress, SampleBudget, StageStart};
 use crate::objective::ObjectiveError;
@@ -6,23 +7,41 @@ use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{SearchError, SearchObserver};
 use crate::{Architecture, OpKind};
 
+/// What [`TableEvaluator`]'s function is: no measurement.
+pub type NoMeasurement = fn(&Architecture) -> Result<Option<f64>, ObjectiveError>;
+
+/// An evaluator that measures nothing itself: every value comes from the objectives,
+/// e.g. [`crate::objective::Tabular`] lookups in a NAS-Bench table, parameter and MAC
+/// counts. A search on it takes milliseconds, which makes it the place to compare
+/// strategies over many seeds. Paced by a [`SampleBudget`].
+///
+/// ```
+/// use tnd_nas::evaluate::{Evaluator, TableEvaluator};
+/// use tnd_nas::schedule::ShrinkScheduleConfig;
+/// let e = TableEvaluator::table(300, &ShrinkScheduleConfig::nb201());
+/// assert_eq!(e.budget().total(), 300);
+/// assert_eq!(e.name(), "table");
+/// ```
+pub type TableEvaluator = FnEvaluator<NoMeasurement>;
+
 /// Scores every architecture with a function of your own, e.g. training it from
-/// scratch for a few epochs in a small space; the value reaches the objectives as the
-/// sample's accuracy ([`crate::objective::ValidationAccuracy`] reads it). Paced by a
-/// [`SampleBudget`].
+/// scratch for a few epochs in a small space; `Some(value)` reaches the objectives as
+/// the sample's accuracy ([`crate::objective::ValidationAccuracy`] reads it), `None`
+/// leaves every value to the objectives. Paced by a [`SampleBudget`].
 ///
 /// ```
 /// use tnd_nas::evaluate::{Evaluator, FnEvaluator};
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
 /// use tnd_nas::{Architecture, OpKind};
 /// let mut e = FnEvaluator::new(50, &ShrinkScheduleConfig::nb201(), |a: &Architecture| {
-///     Ok(a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64)
+///     Ok(Some(a.ops().iter().filter(|o| **o == OpKind::NorConv3x3).count() as f64))
 /// });
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// assert_eq!(e.evaluate(&[arch], &[])?, [Some(6.0)]);
 /// # Ok::<(), tnd_nas::search::SearchError>(())
 /// ```
 pub struct FnEvaluator<F> {
+    name: &'static str,
     budget: SampleBudget,
     score: F,
 }
@@ -30,6 +49,7 @@ pub struct FnEvaluator<F> {
 impl<F> std::fmt::Debug for FnEvaluator<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FnEvaluator")
+            .field("name", &self.name)
             .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
@@ -37,23 +57,40 @@ impl<F> std::fmt::Debug for FnEvaluator<F> {
 
 impl<F> FnEvaluator<F>
 where
-    F: FnMut(&Architecture) -> Result<f64, ObjectiveError>,
+    F: FnMut(&Architecture) -> Result<Option<f64>, ObjectiveError>,
 {
     /// `budget` samples over `schedule`'s stages, each scored by `score`.
     pub fn new(budget: usize, schedule: &ShrinkScheduleConfig, score: F) -> Self {
         Self {
+            name: "fn",
             budget: SampleBudget::new(budget, schedule),
             score,
+        }
+    }
+
+    /// The budget and its position.
+    pub fn budget(&self) -> &SampleBudget {
+        &self.budget
+    }
+}
+
+impl TableEvaluator {
+    /// `budget` scored samples over `schedule`'s stages, measured by the objectives alone.
+    pub fn table(budget: usize, schedule: &ShrinkScheduleConfig) -> Self {
+        Self {
+            name: "table",
+            budget: SampleBudget::new(budget, schedule),
+            score: |_| Ok(None),
         }
     }
 }
 
 impl<F> Evaluator for FnEvaluator<F>
 where
-    F: FnMut(&Architecture) -> Result<f64, ObjectiveError>,
+    F: FnMut(&Architecture) -> Result<Option<f64>, ObjectiveError>,
 {
     fn name(&self) -> &str {
-        "fn"
+        self.name
     }
 
     fn begin_stage(
@@ -76,7 +113,7 @@ where
     ) -> Result<Vec<Option<f64>>, SearchError> {
         batch
             .iter()
-            .map(|a| (self.score)(a).map(Some).map_err(SearchError::from))
+            .map(|a| (self.score)(a).map_err(SearchError::from))
             .collect()
     }
 

@@ -215,7 +215,7 @@ impl Search {
             &config.schedule,
             config.seed,
         )?;
-        let evaluator = TableEvaluator::new(config.budget, &config.schedule);
+        let evaluator = TableEvaluator::table(config.budget, &config.schedule);
         let identity = serde_json::to_value(&config)
             .map_err(|e| SearchError::config("config", e.to_string()))?;
         Self::from_parts_with(

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::strategy_trait::check_tell;
-use super::{Strategy, StrategyError, uniform_architecture};
+use super::{Strategy, StrategyError, restore_state, save_state, uniform_architecture};
 use crate::policy::UpdateStats;
 use crate::{Architecture, OpKind};
 
@@ -243,11 +243,11 @@ impl Strategy for RegularizedEvolution {
     }
 
     fn save(&self) -> Result<serde_json::Value, StrategyError> {
-        serde_json::to_value(self).map_err(|e| StrategyError::state("rea", e))
+        save_state("rea", self)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<(), StrategyError> {
-        *self = serde_json::from_value(state).map_err(|e| StrategyError::state("rea", e))?;
+        *self = restore_state("rea", state)?;
         Ok(())
     }
 }

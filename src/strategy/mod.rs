@@ -21,8 +21,23 @@ pub use strategy_trait::Strategy;
 pub use tnd::Tnd;
 
 use rand::Rng;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::{Architecture, OpKind};
+
+/// A strategy's state as JSON, for [`Strategy::save`].
+fn save_state<T: Serialize>(name: &str, strategy: &T) -> Result<serde_json::Value, StrategyError> {
+    serde_json::to_value(strategy).map_err(|e| StrategyError::state(name, e))
+}
+
+/// A strategy from its JSON state, for [`Strategy::restore`].
+fn restore_state<T: DeserializeOwned>(
+    name: &str,
+    state: serde_json::Value,
+) -> Result<T, StrategyError> {
+    serde_json::from_value(state).map_err(|e| StrategyError::state(name, e))
+}
 
 /// One op drawn uniformly on every edge.
 fn uniform_architecture<R: Rng + ?Sized>(candidates: &[Vec<OpKind>], rng: &mut R) -> Architecture {

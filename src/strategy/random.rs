@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::strategy_trait::check_tell;
-use super::{Strategy, StrategyError, uniform_architecture};
+use super::{Strategy, StrategyError, restore_state, save_state, uniform_architecture};
 use crate::policy::UpdateStats;
 use crate::{Architecture, OpKind};
 
@@ -68,11 +68,11 @@ impl Strategy for Random {
     }
 
     fn save(&self) -> Result<serde_json::Value, StrategyError> {
-        serde_json::to_value(self).map_err(|e| StrategyError::state("random", e))
+        save_state("random", self)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<(), StrategyError> {
-        *self = serde_json::from_value(state).map_err(|e| StrategyError::state("random", e))?;
+        *self = restore_state("random", state)?;
         Ok(())
     }
 }

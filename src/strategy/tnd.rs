@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::strategy_trait::check_tell;
-use super::{Strategy, StrategyError};
+use super::{Strategy, StrategyError, restore_state, save_state};
 use crate::policy::{ReinforceUpdater, UpdateStats, UpdaterConfig};
 use crate::schedule::ShrinkSchedule;
 use crate::{Architecture, OpKind};
@@ -135,11 +135,11 @@ impl Strategy for Tnd {
     }
 
     fn save(&self) -> Result<serde_json::Value, StrategyError> {
-        serde_json::to_value(self).map_err(|e| StrategyError::state("tnd", e))
+        save_state("tnd", self)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<(), StrategyError> {
-        *self = serde_json::from_value(state).map_err(|e| StrategyError::state("tnd", e))?;
+        *self = restore_state("tnd", state)?;
         Ok(())
     }
 }
