@@ -10,7 +10,7 @@ use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, Optimizer, Sgd, SgdConfig};
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -297,14 +297,7 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             self.model = Some(model);
             return Ok(Err(loss_value));
         }
-        let correct = logits
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(labels)
-            .int()
-            .sum()
-            .into_scalar()
-            .elem::<f64>();
+        let correct = count_correct(logits, labels);
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         if let Some(clip) = self.config.train.grad_clip {
             clip_grad_norm(&model, &mut grads, clip);
@@ -337,14 +330,7 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             let (mut correct, mut total) = (0.0, 0.0);
             for (x, y) in &tensors {
                 let logits = model.forward(x.clone(), path)?;
-                correct += logits
-                    .argmax(1)
-                    .flatten::<1>(0, 1)
-                    .equal(y.clone())
-                    .int()
-                    .sum()
-                    .into_scalar()
-                    .elem::<f64>();
+                correct += count_correct(logits, y.clone());
                 total += y.dims()[0] as f64;
             }
             accs.push(100.0 * correct / total.max(1.0));
@@ -381,6 +367,18 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             stop,
         }
     }
+}
+
+/// How many rows of `logits` have their largest value at the label.
+fn count_correct<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> f64 {
+    logits
+        .argmax(1)
+        .flatten::<1>(0, 1)
+        .equal(labels)
+        .int()
+        .sum()
+        .into_scalar()
+        .elem::<f64>()
 }
 
 fn no_supernet() -> SearchError {

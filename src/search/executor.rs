@@ -97,6 +97,14 @@ impl std::fmt::Debug for Search {
     }
 }
 
+/// A configuration as the JSON a checkpoint is checked against on resume.
+fn identity<T: serde::Serialize>(
+    field: &str,
+    config: &T,
+) -> Result<serde_json::Value, SearchError> {
+    serde_json::to_value(config).map_err(|e| SearchError::config(field, e.to_string()))
+}
+
 /// The archive of a search over `objectives`, after checking the reward fits them.
 fn archive_for(
     objectives: &[Box<dyn Objective>],
@@ -153,8 +161,7 @@ impl Search {
         let evaluator = SupernetEvaluator::<B>::new(&config, space.clone(), data, device)?;
         let (classes, in_channels) = evaluator.data_shape();
         let network = space.default_network(classes, in_channels);
-        let identity = serde_json::to_value(&config)
-            .map_err(|e| SearchError::config("config", e.to_string()))?;
+        let identity = identity("config", &config)?;
         Ok(Self::assemble(
             space.into(),
             config.schedule.stages.clone(),
@@ -216,8 +223,7 @@ impl Search {
             config.seed,
         )?;
         let evaluator = TableEvaluator::table(config.budget, &config.schedule);
-        let identity = serde_json::to_value(&config)
-            .map_err(|e| SearchError::config("config", e.to_string()))?;
+        let identity = identity("config", &config)?;
         Self::from_parts_with(
             space,
             &config.schedule,
@@ -242,8 +248,7 @@ impl Search {
         objectives: Vec<Box<dyn Objective>>,
         reward: Box<dyn Reward>,
     ) -> Result<Self, SearchError> {
-        let identity = serde_json::to_value(schedule)
-            .map_err(|e| SearchError::config("schedule", e.to_string()))?;
+        let identity = identity("schedule", schedule)?;
         Self::from_parts_with(
             space.into(),
             schedule,
