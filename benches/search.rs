@@ -10,24 +10,24 @@ use std::sync::Arc;
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Distribution, ElementConversion, Int, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tnd_nas::data::{AugmentConfig, BatchLoaderConfig, ImageDataset, ImageShape};
-use tnd_nas::ops::{clip_grad_norm, materialize};
+use tnd_nas::ops::materialize;
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::space::DartsSpaceConfig;
-use tnd_nas::supernet::{Path, SuperNet, SuperNetConfig};
+use tnd_nas::supernet::{DartsSuperNet, DartsSuperNetConfig, Path, SupernetForward};
+use tnd_nas::train::{SgdSetup, count_correct, sgd_step};
 
 struct Net<B: AutodiffBackend> {
-    model: SuperNet<B>,
+    model: DartsSuperNet<B>,
     counts: Vec<usize>,
 }
 
 fn net<B: AutodiffBackend>(c: usize, cells: usize) -> Net<B> {
     let space = DartsSpaceConfig::darts().init().expect("space");
-    let cfg = SuperNetConfig::darts(&space, c, cells, 10);
+    let cfg = DartsSuperNetConfig::full(&space, c, cells, 10);
     let counts = cfg.active.iter().map(Vec::len).collect();
     let model = cfg.init::<B>(&Default::default()).expect("supernet");
     materialize(&model);
@@ -48,7 +48,7 @@ fn train_step<B: AutodiffBackend>(
     let weighted = Path::Weighted(counts.iter().map(|&n| vec![1.0 / n as f32; n]).collect());
     let single = Path::SinglePath(counts.iter().map(|&n| n - 1).collect());
     let mut model = Some(model);
-    let mut optim = SgdConfig::new().init::<B, SuperNet<B>>();
+    let mut optim = SgdSetup::new(0.0, 0.0).init::<B, DartsSuperNet<B>>();
     let mut group = c.benchmark_group("train_step");
     group.sample_size(10);
     for (mode, path) in [("weighted", &weighted), ("single_path", &single)] {
@@ -56,13 +56,11 @@ fn train_step<B: AutodiffBackend>(
         group.bench_function(id, |b| {
             b.iter(|| {
                 let m = model.take().expect("model");
-                let logits = m.forward(x.clone(), path).expect("forward");
+                let logits = m.forward_path(x.clone(), path).expect("forward");
                 let loss = CrossEntropyLossConfig::new()
                     .init(&device)
                     .forward(logits, y.clone());
-                let mut grads = GradientsParams::from_grads(loss.backward(), &m);
-                clip_grad_norm(&m, &mut grads, 5.0);
-                model = Some(optim.step(0.01, m, grads));
+                model = Some(sgd_step(m, &mut optim, loss, 0.01, Some(5.0)).0);
             })
         });
     }
@@ -100,16 +98,9 @@ fn alpha_update<B: AutodiffBackend>(
                     .map(|a| {
                         let idx = updater.policy().indices_of(a).expect("indices");
                         let logits = inference
-                            .forward(x.clone(), &Path::SinglePath(idx))
+                            .forward_path(x.clone(), &Path::SinglePath(idx))
                             .expect("forward");
-                        let correct = logits
-                            .argmax(1)
-                            .flatten::<1>(0, 1)
-                            .equal(y.clone())
-                            .int()
-                            .sum()
-                            .into_scalar();
-                        correct.elem::<f64>()
+                        count_correct(logits, y.clone()).into_scalar().elem::<f64>()
                     })
                     .collect();
                 black_box(updater.update(&samples, &rewards).expect("update"));

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::Nb201NetworkConfig;
+use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
-    CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ParamCount, Tabular, TabularTable,
+    CsvTable, Direction, MnasReward, Objective, ParamCount, Tabular, TabularTable,
 };
 use tnd_nas::search::{Search, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
@@ -39,9 +39,7 @@ fn planted_csv() -> String {
 fn bench_tabular(c: &mut Criterion) {
     let csv = CsvTable::parse(&planted_csv(), "planted.csv").expect("generated CSV parses");
     let table = Arc::new(TabularTable::from_csv(csv, "arch").expect("arch column"));
-    let network = EvalNetworkSpec::Nb201 {
-        network: Nb201NetworkConfig::new(16, 5, 10),
-    };
+    let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     let reward = MnasReward::new(vec![0.8], vec![-0.3]).expect("valid reward");
     let budget = 1000;
     let mut group = c.benchmark_group("tabular_search");

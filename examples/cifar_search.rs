@@ -31,6 +31,7 @@ use tnd_nas::data::{
     AugmentConfig, Cifar10, Cifar100, Cifar100Labels, FashionMnist, FashionMnistSample,
     ImageDataset, Normalization, Split,
 };
+use tnd_nas::eval::{DartsNetworkSpec, EvalNetworkConfig};
 use tnd_nas::objective::{
     Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy,
     reward_from_spec,
@@ -150,17 +151,14 @@ fn load(args: &Args) -> Result<(ImageDataset, Normalization)> {
     })
 }
 
-fn objective(name: &str, input: usize) -> Result<Box<dyn Objective>> {
+fn objective(name: &str, input: usize, network: &DartsNetworkSpec) -> Result<Box<dyn Objective>> {
     Ok(match name {
         "acc" => Box::new(ValidationAccuracy::new()),
         "params" => Box::new(ParamCount::new().in_millions()),
         "macs" => Box::new(Macs::new(input).in_millions()),
-        "latency" => Box::new(
-            LatencyConfig::new()
-                .with_warmup(2)
-                .with_runs(5)
-                .init(ForwardProbe::<NdArray>::new(Default::default(), 1, input)?)?,
-        ),
+        "latency" => Box::new(LatencyConfig::new().with_warmup(2).with_runs(5).init(
+            ForwardProbe::<NdArray, _>::new(network.clone(), Default::default(), 1, input)?,
+        )?),
         other => bail!("unknown objective `{other}` (expected acc, params, macs or latency)"),
     })
 }
@@ -182,10 +180,16 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
     if args.max_steps.is_some() {
         config.train.max_steps_per_epoch = args.max_steps;
     }
+    let space = DartsSpaceConfig::tnd().init()?;
+    // The network the objectives measure: the space's default (NetworkCIFAR, C=36, 20 cells).
+    let network = DartsNetworkSpec::new(
+        space.clone(),
+        EvalNetworkConfig::new(36, 20, data.num_classes()).with_in_channels(data.channels()),
+    );
     let objectives = args
         .objectives
         .iter()
-        .map(|o| objective(o, side))
+        .map(|o| objective(o, side, &network))
         .collect::<Result<Vec<_>>>()?;
     let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
     let ideal: Vec<f64> = directions
@@ -199,9 +203,8 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
         })
         .collect();
     let reward = reward_from_spec(&args.reward, &directions, &ideal)?;
-    let space = DartsSpaceConfig::tnd().init()?;
     // Everything is validated before the output directory is touched.
-    let search = Search::new::<B>(config, space.into(), objectives, reward, data, device)?;
+    let search = Search::new::<B, _>(config, space, objectives, reward, data, device)?;
     let checkpoint = args.out.join("checkpoint");
     let mut search = if args.resume {
         search.resume_from(&checkpoint)?

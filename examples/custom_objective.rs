@@ -60,9 +60,9 @@ fn main() -> anyhow::Result<()> {
     let reward = MnasReward::new(vec![2000.0], vec![-0.5])?;
     let mut config = SearchConfig::quick().with_mode(TrainMode::SinglePath);
     config.train.max_steps_per_epoch = Some(6);
-    let mut search = Search::new::<Autodiff<NdArray>>(
+    let mut search = Search::new::<Autodiff<NdArray>, _>(
         config,
-        space.into(),
+        space,
         objectives,
         Box::new(reward),
         data,

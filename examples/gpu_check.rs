@@ -20,7 +20,7 @@
 //!
 //! # Checks
 //!
-//! - `op-parity`: every [`OpKind::ALL`] op at stride 1 and 2 (supernet flavour: BN
+//! - `op-parity`: every [`OpKind::CELL_OPS`] op at stride 1 and 2 (supernet flavour: BN
 //!   without affine parameters, BN after pools), on the device backend and on the CPU
 //!   reference backend (NdArray) with the same weights and inputs: forward in training
 //!   mode (batch statistics), then the gradients of a fixed random projection of the
@@ -74,9 +74,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
@@ -85,9 +83,12 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use tnd_nas::OpKind;
 use tnd_nas::data::{AugmentConfig, BatchLoaderConfig, Cifar10, Normalization, Split};
-use tnd_nas::ops::{OpConfig, clip_grad_norm, materialize};
+use tnd_nas::evaluate::{DataShape, SupernetSpace, TrainableSupernet};
+use tnd_nas::ops::{OpConfig, materialize};
+use tnd_nas::schedule::StageConfig;
 use tnd_nas::space::{DartsSpaceConfig, Nb201Space, OpSet};
-use tnd_nas::supernet::{Path, SuperNet, SuperNetConfig};
+use tnd_nas::supernet::{DartsSuperNet, DartsSuperNetConfig, Path, SupernetForward};
+use tnd_nas::train::{Sgd, SgdSetup, clip_grad_norm, count_correct};
 
 /// The paper's search: 1.3 GPU-days on a GTX 1080 Ti.
 const PAPER_GPU_DAYS: f64 = 1.3;
@@ -577,32 +578,43 @@ fn random_choice(counts: &[usize], rng: &mut ChaCha8Rng) -> Vec<usize> {
     counts.iter().map(|&n| rng.random_range(0..n)).collect()
 }
 
-fn supernet_parity<D: Backend, R: Backend>(
+/// Forward and backward parity of one space's supernet (all candidates, `cells` deep)
+/// between backends `D` and `R`.
+fn supernet_parity<D: Backend, R: Backend, S: SupernetSpace>(
     label: &str,
-    cfg: &SuperNetConfig,
+    space: &S,
+    cells: usize,
     sz: &Sizes,
     tol: Tol,
     dd: &D::Device,
     rd: &R::Device,
-) -> Result<Vec<Check>> {
+) -> Result<Vec<Check>>
+where
+    S::Supernet<Autodiff<D>>: TrainableSupernet<Autodiff<D>>,
+    S::Supernet<Autodiff<R>>: TrainableSupernet<Autodiff<R>>,
+{
+    let stage =
+        StageConfig::new(cells, vec![0; space.cell_types().len()]).with_channels(sz.net_channels);
+    let active = space.all_candidates();
+    let data = parity_shape(sz);
     <Autodiff<D> as Backend>::seed(dd, 3);
-    let a = cfg.init::<Autodiff<D>>(dd)?;
-    let r = cfg.init::<Autodiff<R>>(rd)?;
+    let a = space.supernet::<Autodiff<D>>(&stage, &active, &data, dd)?;
+    let r = space.supernet::<Autodiff<R>>(&stage, &active, &data, rd)?;
     let (a, r) = share_weights::<Autodiff<D>, Autodiff<R>, _, _>(a, r, dd, rd)?;
-    let counts: Vec<usize> = cfg.active.iter().map(Vec::len).collect();
+    let counts: Vec<usize> = active.iter().map(Vec::len).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let x = random_data(
-        &[sz.net_batch, cfg.in_channels, sz.net_side, sz.net_side],
+        &[sz.net_batch, data.channels, sz.net_side, sz.net_side],
         &mut rng,
     );
     let labels: Vec<i64> = (0..sz.net_batch)
-        .map(|i| (i % cfg.classes) as i64)
+        .map(|i| (i % data.classes) as i64)
         .collect();
     let y = TensorData::new(labels, [sz.net_batch]);
     let path = varied_weights(&counts);
 
-    let la = a.forward(Tensor::from_data(x.clone(), dd), &path)?;
-    let lr = r.forward(Tensor::from_data(x.clone(), rd), &path)?;
+    let la = a.forward_path(Tensor::from_data(x.clone(), dd), &path)?;
+    let lr = r.forward_path(Tensor::from_data(x.clone(), rd), &path)?;
     let (logit_diff, _) = max_diff(
         &to_f32(la.clone().into_data())?,
         &to_f32(lr.clone().into_data())?,
@@ -635,12 +647,52 @@ fn supernet_parity<D: Backend, R: Backend>(
 
     // Single-path inference (how alpha updates score samples), after the training
     // forward above updated the running statistics on both sides.
-    let (va_net, vr_net) = (a.valid(), r.valid());
+    let inf = single_path_parity::<D, R, _, _>(
+        label,
+        &a.valid(),
+        &r.valid(),
+        &counts,
+        &x,
+        tol,
+        dd,
+        rd,
+        &mut rng,
+    )?;
+    Ok(vec![fwd, bwd, inf])
+}
+
+/// The data the supernet parity checks run on: 10 classes of RGB `net_side` images.
+fn parity_shape(sz: &Sizes) -> DataShape {
+    DataShape {
+        classes: 10,
+        channels: 3,
+        height: sz.net_side,
+        width: sz.net_side,
+    }
+}
+
+/// Single-path inference parity of two copies of one supernet on three random paths.
+#[allow(clippy::too_many_arguments)]
+fn single_path_parity<D: Backend, R: Backend, MD, MR>(
+    label: &str,
+    va_net: &MD,
+    vr_net: &MR,
+    counts: &[usize],
+    x: &TensorData,
+    tol: Tol,
+    dd: &D::Device,
+    rd: &R::Device,
+    rng: &mut ChaCha8Rng,
+) -> Result<Check>
+where
+    MD: SupernetForward<D>,
+    MR: SupernetForward<R>,
+{
     let mut worst = 0.0f64;
     for _ in 0..3 {
-        let p = Path::SinglePath(random_choice(&counts, &mut rng));
-        let oa = va_net.forward(Tensor::from_data(x.clone(), dd), &p)?;
-        let or = vr_net.forward(Tensor::from_data(x.clone(), rd), &p)?;
+        let p = Path::SinglePath(random_choice(counts, rng));
+        let oa = va_net.forward_path(Tensor::from_data(x.clone(), dd), &p)?;
+        let or = vr_net.forward_path(Tensor::from_data(x.clone(), rd), &p)?;
         worst = worst.max(max_diff(&to_f32(oa.into_data())?, &to_f32(or.into_data())?)?.0);
     }
     let mut inf = Check::new("supernet-parity", format!("{label} single-path-inference"))
@@ -648,7 +700,7 @@ fn supernet_parity<D: Backend, R: Backend>(
         .num("max_abs_diff", worst)
         .num("tol", tol.out);
     inf.pass = worst <= tol.out;
-    Ok(vec![fwd, bwd, inf])
+    Ok(inf)
 }
 
 fn parity_checks<D: Backend, R: Backend>(
@@ -658,7 +710,7 @@ fn parity_checks<D: Backend, R: Backend>(
     rd: &R::Device,
     emit: &mut dyn FnMut(Check),
 ) {
-    for kind in OpKind::ALL {
+    for kind in OpKind::CELL_OPS {
         for stride in [1, 2] {
             let label = format!("{kind} s{stride}");
             emit(guarded("op-parity", &label, || {
@@ -666,27 +718,13 @@ fn parity_checks<D: Backend, R: Backend>(
             }));
         }
     }
-    let nets: Vec<(&str, Result<SuperNetConfig>)> = vec![
-        (
-            "darts-tnd",
-            DartsSpaceConfig::tnd()
-                .init()
-                .map(|s| SuperNetConfig::darts(&s, sz.net_channels, sz.net_cells, 10))
-                .map_err(Into::into),
-        ),
-        (
-            "nb201",
-            Ok(SuperNetConfig::nb201(
-                &Nb201Space::new(),
-                sz.net_channels,
-                1,
-                10,
-            )),
-        ),
-    ];
-    for (label, cfg) in nets {
-        let result = panic::catch_unwind(AssertUnwindSafe(|| {
-            supernet_parity::<D, R>(label, &cfg?, sz, tol, dd, rd)
+    for label in ["darts-tnd", "nb201"] {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| match label {
+            "darts-tnd" => {
+                let space = DartsSpaceConfig::tnd().init()?;
+                supernet_parity::<D, R, _>(label, &space, sz.net_cells, sz, tol, dd, rd)
+            }
+            _ => supernet_parity::<D, R, _>(label, &Nb201Space::new(), 1, sz, tol, dd, rd),
         }));
         match result {
             Ok(Ok(checks)) => checks.into_iter().for_each(&mut *emit),
@@ -780,9 +818,9 @@ fn stages(sz: &Sizes) -> [Stage; 3] {
     })
 }
 
-fn stage_config(stage: Stage, channels: usize) -> Result<SuperNetConfig> {
+fn stage_config(stage: Stage, channels: usize) -> Result<DartsSuperNetConfig> {
     let space = DartsSpaceConfig::tnd().init()?;
-    let mut cfg = SuperNetConfig::darts(&space, channels, stage.cells, 10);
+    let mut cfg = DartsSuperNetConfig::full(&space, channels, stage.cells, 10);
     let (normal_set, reduce_set) = (OpSet::tnd_normal(), OpSet::tnd_reduce());
     let normal = &normal_set.ops()[..stage.normal_ops];
     let reduce = &reduce_set.ops()[..stage.reduce_ops];
@@ -839,21 +877,12 @@ fn bench_stage<B: AutodiffBackend>(
     B::seed(device, 100 + stage.index as u64);
     let mut model = cfg.init::<B>(device)?;
     materialize(&model);
-    let mut optim = SgdConfig::new()
-        .with_momentum(Some(MomentumConfig::new().with_momentum(0.9)))
-        .with_weight_decay(Some(WeightDecayConfig::new(3e-4)))
-        .init::<B, SuperNet<B>>();
-    let ce = CrossEntropyLossConfig::new().init(device);
+    let mut optim = SgdSetup::new(0.9, 3e-4).init::<B, _>();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let weights = Path::Weighted(counts.iter().map(|&n| vec![1.0 / n as f32; n]).collect());
     let sync = |d: &B::Device| B::sync(d).map_err(|e| anyhow!("sync: {e}"));
-    let (mut peak_in_use, mut peak_reserved) = (0u64, 0u64);
-    let mut sample_mem = || {
-        if let Some((used, reserved)) = mem() {
-            peak_in_use = peak_in_use.max(used);
-            peak_reserved = peak_reserved.max(reserved);
-        }
-    };
+    let mut peak = (0u64, 0u64);
+    let mut sample_mem = || peak = mem().map_or(peak, |(u, r)| (peak.0.max(u), peak.1.max(r)));
     let mut times = Vec::new();
     let mut last_loss = f64::NAN;
     let mut timed_started: Option<Instant> = None;
@@ -863,35 +892,19 @@ fn bench_stage<B: AutodiffBackend>(
         if !warm && timed_started.is_none() {
             timed_started = Some(Instant::now());
         }
-        let (images, labels) = &data.train[i % data.train.len()];
         let started = Instant::now();
-        let x = Tensor::<B, 4>::from_data(images.clone(), device);
-        let y = Tensor::<B, 1, Int>::from_data(labels.clone(), device);
         let path = if weighted {
             weights.clone()
         } else {
             Path::SinglePath(random_choice(&counts, &mut rng))
         };
-        let logits = model.forward(x, &path)?;
-        let loss = ce.forward(logits.clone(), y.clone());
-        last_loss = loss.clone().into_scalar().elem::<f64>();
-        let _correct = logits
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(y)
-            .int()
-            .sum()
-            .into_scalar()
-            .elem::<f64>();
-        if warm {
-            sample_mem();
-        }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        if warm {
-            sample_mem();
-        }
-        clip_grad_norm(&model, &mut grads, 5.0);
-        model = optim.step(0.04, model, grads);
+        let batch = &data.train[i % data.train.len()];
+        let mut probe = || {
+            if warm {
+                sample_mem();
+            }
+        };
+        (model, last_loss) = weight_step(model, &mut optim, batch, &path, device, &mut probe)?;
         sync(device)?;
         if warm {
             sample_mem();
@@ -906,56 +919,21 @@ fn bench_stage<B: AutodiffBackend>(
     sample_mem();
     let n = times.len();
     let step_s = median(&mut times);
-    let mode = if weighted { "weighted" } else { "single-path" };
-    let mut step = Check::new("step", format!("stage{} {mode}", stage.index))
-        .num("C", sz.bench_channels as f64)
-        .num("cells", stage.cells as f64)
-        .text("ops", format!("{}/{}", stage.normal_ops, stage.reduce_ops))
-        .num("batch", sz.bench_batch as f64)
-        .num("step_ms", step_s * 1e3)
-        .num("images_per_s", sz.bench_batch as f64 / step_s)
-        .num("timed_steps", n as f64)
-        .num("loss", last_loss);
-    step = memory_fields(step, gpu, peak_in_use, peak_reserved);
+    let step = step_check(stage, weighted, sz, step_s, n, last_loss);
+    let mut step = memory_fields(step, gpu, peak.0, peak.1);
     step.pass = last_loss.is_finite() && step_s.is_finite();
 
     // Alpha updates: M samples scored on one validation batch each, single-path inference.
     let alpha = if weighted {
-        let mut alpha_times = Vec::new();
-        let mut acc_sum = 0.0;
-        for rep in 0..=sz.alpha_reps {
-            let (images, labels) = &data.valid[rep % data.valid.len()];
-            let started = Instant::now();
-            let net = model.valid();
-            let x = Tensor::<B::InnerBackend, 4>::from_data(images.clone(), device);
-            let y = Tensor::<B::InnerBackend, 1, Int>::from_data(labels.clone(), device);
-            for _ in 0..SAMPLES {
-                let p = Path::SinglePath(random_choice(&counts, &mut rng));
-                let logits = net.forward(x.clone(), &p)?;
-                acc_sum += logits
-                    .argmax(1)
-                    .flatten::<1>(0, 1)
-                    .equal(y.clone())
-                    .int()
-                    .sum()
-                    .into_scalar()
-                    .elem::<f64>();
-            }
-            if rep > 0 {
-                alpha_times.push(started.elapsed().as_secs_f64());
-            }
-        }
-        let n = alpha_times.len();
-        let alpha_s = median(&mut alpha_times);
-        let mut c = Check::new("alpha-update", format!("stage{}", stage.index))
-            .num("M", SAMPLES as f64)
-            .num("batch", sz.bench_batch as f64)
-            .num("cells", stage.cells as f64)
-            .num("update_ms", alpha_s * 1e3)
-            .num("per_sample_ms", alpha_s * 1e3 / SAMPLES as f64)
-            .num("reps", n as f64);
-        c.pass = alpha_s.is_finite() && acc_sum.is_finite();
-        Some((c, alpha_s))
+        Some(bench_alpha::<B>(
+            &model.valid(),
+            stage,
+            &counts,
+            sz,
+            data,
+            device,
+            &mut rng,
+        )?)
     } else {
         None
     };
@@ -964,6 +942,86 @@ fn bench_stage<B: AutodiffBackend>(
         alpha_s: alpha.as_ref().map(|a| a.1),
     };
     Ok((step, alpha.map(|a| a.0), timing))
+}
+
+/// The alpha-update timing of one stage: M single-path samples scored on a validation
+/// batch, `alpha_reps` times after one warm-up.
+fn bench_alpha<B: AutodiffBackend>(
+    net: &DartsSuperNet<B::InnerBackend>,
+    stage: Stage,
+    counts: &[usize],
+    sz: &Sizes,
+    data: &BenchData,
+    device: &B::Device,
+    rng: &mut ChaCha8Rng,
+) -> Result<(Check, f64)> {
+    let mut alpha_times = Vec::new();
+    let mut acc_sum = 0.0;
+    for rep in 0..=sz.alpha_reps {
+        let (images, labels) = &data.valid[rep % data.valid.len()];
+        let started = Instant::now();
+        let x = Tensor::<B::InnerBackend, 4>::from_data(images.clone(), device);
+        let y = Tensor::<B::InnerBackend, 1, Int>::from_data(labels.clone(), device);
+        for _ in 0..SAMPLES {
+            let p = Path::SinglePath(random_choice(counts, rng));
+            let logits = net.forward_path(x.clone(), &p)?;
+            acc_sum += count_correct(logits, y.clone()).into_scalar().elem::<f64>();
+        }
+        if rep > 0 {
+            alpha_times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    let n = alpha_times.len();
+    let alpha_s = median(&mut alpha_times);
+    let mut c = Check::new("alpha-update", format!("stage{}", stage.index))
+        .num("M", SAMPLES as f64)
+        .num("batch", sz.bench_batch as f64)
+        .num("cells", stage.cells as f64)
+        .num("update_ms", alpha_s * 1e3)
+        .num("per_sample_ms", alpha_s * 1e3 / SAMPLES as f64)
+        .num("reps", n as f64);
+    c.pass = alpha_s.is_finite() && acc_sum.is_finite();
+    Ok((c, alpha_s))
+}
+
+/// One weight step of the supernet on `batch` along `path`: forward, loss, accuracy,
+/// backward, clip 5, SGD at lr 0.04; `probe` samples memory after the forward and the
+/// backward. Returns the stepped model and the loss.
+fn weight_step<B: AutodiffBackend>(
+    model: DartsSuperNet<B>,
+    optim: &mut Sgd<DartsSuperNet<B>, B>,
+    (images, labels): &(TensorData, TensorData),
+    path: &Path,
+    device: &B::Device,
+    probe: &mut dyn FnMut(),
+) -> Result<(DartsSuperNet<B>, f64)> {
+    let x = Tensor::<B, 4>::from_data(images.clone(), device);
+    let y = Tensor::<B, 1, Int>::from_data(labels.clone(), device);
+    let logits = model.forward_path(x, path)?;
+    let loss = CrossEntropyLossConfig::new()
+        .init(device)
+        .forward(logits.clone(), y.clone());
+    let value = loss.clone().into_scalar().elem::<f64>();
+    let _correct = count_correct(logits, y).into_scalar().elem::<f64>();
+    probe();
+    let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+    probe();
+    clip_grad_norm(&model, &mut grads, 5.0);
+    Ok((optim.step(0.04, model, grads), value))
+}
+
+/// The timing record of one stage's weight steps.
+fn step_check(stage: Stage, weighted: bool, sz: &Sizes, step_s: f64, n: usize, loss: f64) -> Check {
+    let mode = if weighted { "weighted" } else { "single-path" };
+    Check::new("step", format!("stage{} {mode}", stage.index))
+        .num("C", sz.bench_channels as f64)
+        .num("cells", stage.cells as f64)
+        .text("ops", format!("{}/{}", stage.normal_ops, stage.reduce_ops))
+        .num("batch", sz.bench_batch as f64)
+        .num("step_ms", step_s * 1e3)
+        .num("images_per_s", sz.bench_batch as f64 / step_s)
+        .num("timed_steps", n as f64)
+        .num("loss", loss)
 }
 
 fn memory_fields(c: Check, gpu: bool, in_use: u64, reserved: u64) -> Check {

@@ -4,6 +4,8 @@
 //! cargo run --release --example inspect -- params --genotype TEXT_OR_FILE --channels 36 --layers 20 --classes 10 [--auxiliary]
 //! cargo run --release --example inspect -- params --nb201 STRING --channels 16 --cells 5 --classes 10
 //! cargo run --release --example inspect -- macs --genotype TEXT_OR_FILE --input 32
+//! cargo run --release --example inspect -- params --mbconv e6_k3,e6_k3,... --classes 1000
+//! cargo run --release --example inspect -- macs --mbconv TEXT_OR_FILE --classes 1000 --input 224
 //! cargo run --release --example inspect -- dot --genotype TEXT_OR_FILE > cell.dot
 //! ```
 //!
@@ -16,15 +18,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use tnd_nas::Genotype;
-use tnd_nas::eval::{EvalNetworkConfig, Nb201NetworkConfig};
-use tnd_nas::space::{Nb201Genotype, SpaceError};
+use tnd_nas::eval::{EvalNetworkConfig, MbConvNetworkConfig, Nb201NetworkConfig};
+use tnd_nas::space::{MbConvSpace, Nb201Genotype, SpaceError};
 
 const USAGE: &str = "\
 inspect: parameter counts, MACs and Graphviz drawings of TND-NAS evaluation networks
 
 USAGE:
-    inspect params (--genotype TEXT_OR_FILE | --nb201 STRING_OR_FILE) [OPTIONS]
-    inspect macs   (--genotype TEXT_OR_FILE | --nb201 STRING_OR_FILE) [OPTIONS] [--input 32]
+    inspect params (--genotype TEXT_OR_FILE | --nb201 STRING_OR_FILE | --mbconv TEXT_OR_FILE) [OPTIONS]
+    inspect macs   (--genotype TEXT_OR_FILE | --nb201 STRING_OR_FILE | --mbconv TEXT_OR_FILE) [OPTIONS] [--input 32]
     inspect dot    (--genotype TEXT_OR_FILE | --nb201 STRING_OR_FILE)
     inspect --help
 
@@ -39,6 +41,10 @@ GENOTYPES:
                              TND notation `TndGenotype(...)`, or a file containing one
     --nb201 STRING_OR_FILE   a NAS-Bench-201 string `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`,
                              or a file containing one
+    --mbconv TEXT_OR_FILE    an MBConv chain on the MobileNetV2 backbone: 16 block choices
+                             comma-separated (e3_k3 e3_k5 e3_k7 e6_k3 e6_k5 e6_k7, or skip on
+                             blocks that do not open a stage), or a file containing them;
+                             all e6_k3 is MobileNetV2 (width 1)
 
 OPTIONS:
     --channels N      initial channels C (default 36 for --genotype, 16 for --nb201)
@@ -47,7 +53,7 @@ OPTIONS:
     --classes N       classes (default 10)
     --in-channels N   image channels (default 3)
     --auxiliary       include the auxiliary head in `params` (--genotype only)
-    --input N         input side in pixels for `macs` (default 32)
+    --input N         input side in pixels for `macs` (default 32; 224 for --mbconv)
     -h, --help        print this help
 
 `params` and `macs` print a summary, then the number alone on the last line of stdout.
@@ -89,6 +95,7 @@ struct Args {
     command: Option<Command>,
     genotype: Option<String>,
     nb201: Option<String>,
+    mbconv: Option<String>,
     channels: Option<usize>,
     layers: Option<usize>,
     cells: Option<usize>,
@@ -151,15 +158,16 @@ fn run(raw: &[String]) -> Result<String, Failure> {
     let command = args.command.ok_or_else(|| {
         Failure::Usage("no command given; expected `params`, `macs` or `dot`".into())
     })?;
-    match (&args.genotype, &args.nb201) {
-        (Some(_), Some(_)) => Err(Failure::Usage(
-            "give either --genotype or --nb201, not both".into(),
+    match (&args.genotype, &args.nb201, &args.mbconv) {
+        (Some(text), None, None) => darts(command, &args, text),
+        (None, Some(text), None) => nb201(command, &args, text),
+        (None, None, Some(text)) => mbconv(command, &args, text),
+        (None, None, None) => Err(Failure::Usage(
+            "missing --genotype TEXT_OR_FILE, --nb201 STRING or --mbconv TEXT".into(),
         )),
-        (None, None) => Err(Failure::Usage(
-            "missing --genotype TEXT_OR_FILE or --nb201 STRING".into(),
+        _ => Err(Failure::Usage(
+            "give one of --genotype, --nb201 and --mbconv".into(),
         )),
-        (Some(text), None) => darts(command, &args, text),
-        (None, Some(text)) => nb201(command, &args, text),
     }
 }
 
@@ -170,30 +178,7 @@ fn parse_args(raw: &[String]) -> Result<Args, Failure> {
         let arg = raw[i].as_str();
         i += 1;
         if !arg.starts_with('-') {
-            let command = match arg {
-                "params" => Command::Params,
-                "macs" => Command::Macs,
-                "dot" => Command::Dot,
-                "help" => {
-                    args.help = true;
-                    continue;
-                }
-                other => {
-                    return Err(Failure::Usage(if args.command.is_some() {
-                        format!("unexpected argument `{}`", snippet(other))
-                    } else {
-                        format!(
-                            "unknown command `{}`; expected `params`, `macs` or `dot`",
-                            snippet(other)
-                        )
-                    }));
-                }
-            };
-            if args.command.replace(command).is_some() {
-                return Err(Failure::Usage(format!(
-                    "unexpected argument `{arg}`: a command was already given"
-                )));
-            }
+            command_word(&mut args, arg)?;
             continue;
         }
         let (name, inline) = match arg.split_once('=') {
@@ -226,48 +211,77 @@ fn parse_args(raw: &[String]) -> Result<Args, Failure> {
                 _ => Err(Failure::Usage(format!("{name} needs a value"))),
             }
         };
-        match name {
-            "--genotype" => set(&mut args.genotype, name, value()?)?,
-            "--nb201" => set(&mut args.nb201, name, value()?)?,
-            "--channels" => set(
-                &mut args.channels,
-                name,
-                number(name, &value()?, 1, MAX_CHANNELS)?,
-            )?,
-            "--layers" => set(
-                &mut args.layers,
-                name,
-                number(name, &value()?, 1, MAX_LAYERS)?,
-            )?,
-            "--cells" => set(
-                &mut args.cells,
-                name,
-                number(name, &value()?, 1, MAX_LAYERS)?,
-            )?,
-            "--classes" => set(
-                &mut args.classes,
-                name,
-                number(name, &value()?, 1, MAX_CLASSES)?,
-            )?,
-            "--in-channels" => set(
-                &mut args.in_channels,
-                name,
-                number(name, &value()?, 1, MAX_CHANNELS)?,
-            )?,
-            "--input" => set(
-                &mut args.input,
-                name,
-                number(name, &value()?, 1, MAX_INPUT)?,
-            )?,
-            other => {
-                return Err(Failure::Usage(format!(
-                    "unknown option `{}`",
-                    snippet(other)
-                )));
-            }
+        if !VALUE_OPTIONS.contains(&name) {
+            return Err(Failure::Usage(format!(
+                "unknown option `{}`",
+                snippet(name)
+            )));
         }
+        set_option(&mut args, name, value()?)?;
     }
     Ok(args)
+}
+
+/// A command word (`params`, `macs`, `dot`, `help`).
+fn command_word(args: &mut Args, arg: &str) -> Result<(), Failure> {
+    let command = match arg {
+        "params" => Command::Params,
+        "macs" => Command::Macs,
+        "dot" => Command::Dot,
+        "help" => {
+            args.help = true;
+            return Ok(());
+        }
+        other => {
+            return Err(Failure::Usage(if args.command.is_some() {
+                format!("unexpected argument `{}`", snippet(other))
+            } else {
+                format!(
+                    "unknown command `{}`; expected `params`, `macs` or `dot`",
+                    snippet(other)
+                )
+            }));
+        }
+    };
+    if args.command.replace(command).is_some() {
+        return Err(Failure::Usage(format!(
+            "unexpected argument `{arg}`: a command was already given"
+        )));
+    }
+    Ok(())
+}
+
+/// The options that take a value.
+const VALUE_OPTIONS: [&str; 9] = [
+    "--genotype",
+    "--nb201",
+    "--mbconv",
+    "--channels",
+    "--layers",
+    "--cells",
+    "--classes",
+    "--in-channels",
+    "--input",
+];
+
+/// An option that takes a value (one of [`VALUE_OPTIONS`]).
+fn set_option(args: &mut Args, name: &str, value: String) -> Result<(), Failure> {
+    let size = |max: usize| number(name, &value, 1, max);
+    match name {
+        "--genotype" => set(&mut args.genotype, name, value),
+        "--nb201" => set(&mut args.nb201, name, value),
+        "--mbconv" => set(&mut args.mbconv, name, value),
+        "--channels" => set(&mut args.channels, name, size(MAX_CHANNELS)?),
+        "--layers" => set(&mut args.layers, name, size(MAX_LAYERS)?),
+        "--cells" => set(&mut args.cells, name, size(MAX_LAYERS)?),
+        "--classes" => set(&mut args.classes, name, size(MAX_CLASSES)?),
+        "--in-channels" => set(&mut args.in_channels, name, size(MAX_CHANNELS)?),
+        "--input" => set(&mut args.input, name, size(MAX_INPUT)?),
+        other => Err(Failure::Usage(format!(
+            "unknown option `{}`",
+            snippet(other)
+        ))),
+    }
 }
 
 /// Stores an option value, refusing a second one.
@@ -411,6 +425,54 @@ fn nb201(command: Command, args: &Args, value: &str) -> Result<String, Failure> 
                 &format!("{network}, {input}x{input} input"),
                 "multiply-accumulates",
                 cfg.macs(&genotype, input),
+            )
+        }
+    })
+}
+
+fn mbconv(command: Command, args: &Args, value: &str) -> Result<String, Failure> {
+    for (given, name) in [
+        (args.layers.is_some(), "--layers"),
+        (args.cells.is_some(), "--cells"),
+        (args.channels.is_some(), "--channels"),
+        (args.auxiliary, "--auxiliary"),
+    ] {
+        if given {
+            return Err(Failure::Usage(format!(
+                "{name} does not apply to --mbconv networks (the MobileNetV2 backbone fixes them)"
+            )));
+        }
+    }
+    if command == Command::Dot {
+        return Err(Failure::Usage(
+            "dot draws cells; an MBConv chain has none".into(),
+        ));
+    }
+    let (text, source) = read_text("--mbconv", value)?;
+    let space = MbConvSpace::mobilenet_v2();
+    let arch = space
+        .parse(text.trim())
+        .map_err(|e| Failure::Input(describe_error(&e, &source)))?;
+    let (classes, in_channels) = (args.classes.unwrap_or(10), args.in_channels.unwrap_or(3));
+    let cfg = MbConvNetworkConfig::new(classes).with_in_channels(in_channels);
+    let count =
+        |r: Result<u64, SpaceError>| r.map_err(|e| Failure::Input(describe_error(&e, &source)));
+    let network = format!(
+        "MBConv chain (MobileNetV2 backbone, width 1) {}: {classes} classes, {in_channels} input channels",
+        snippet(text.trim())
+    );
+    Ok(match command {
+        Command::Params => summary(
+            &network,
+            "trainable parameters",
+            count(cfg.param_count(&space, &arch))?,
+        ),
+        _ => {
+            let input = args.input.unwrap_or(224);
+            summary(
+                &format!("{network}, {input}x{input} input"),
+                "multiply-accumulates",
+                count(cfg.macs(&space, &arch, input))?,
             )
         }
     })

@@ -5,20 +5,22 @@
 //! ```text
 //! cargo run --release --example quickstart [-- --out DIR]
 //! ```
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
-use tnd_nas::data::{FashionMnistSample, Normalization};
+use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
 use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
-use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig};
+use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchResult};
 use tnd_nas::space::DartsSpaceConfig;
 
 type B = Autodiff<Flex>;
 
-fn main() -> anyhow::Result<()> {
+/// The output directory from `--out DIR` (default `quickstart-out`); `None` after `--help`.
+fn parse_out() -> anyhow::Result<Option<PathBuf>> {
     let mut args = std::env::args().skip(1);
-    let mut out = std::path::PathBuf::from("quickstart-out");
+    let mut out = PathBuf::from("quickstart-out");
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => {
@@ -29,11 +31,18 @@ fn main() -> anyhow::Result<()> {
             }
             "--help" | "-h" => {
                 println!("usage: quickstart [--out DIR]");
-                return Ok(());
+                return Ok(None);
             }
             other => anyhow::bail!("unknown argument `{other}` (try --help)"),
         }
     }
+    Ok(Some(out))
+}
+
+fn main() -> anyhow::Result<()> {
+    let Some(out) = parse_out()? else {
+        return Ok(());
+    };
     let started = Instant::now();
     // The bundled sample at half resolution (14x14) keeps the whole run within minutes
     // on two CPU cores.
@@ -57,9 +66,9 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let mut log = JsonlLog::append(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
-    let mut search = Search::new::<B>(
+    let mut search = Search::new::<B, _>(
         config,
-        space.into(),
+        space,
         objectives,
         Box::new(reward),
         search_part.clone(),
@@ -75,7 +84,23 @@ fn main() -> anyhow::Result<()> {
         result.wall_seconds
     );
 
-    // A short retrain of the genotype from scratch, tested on the held-out part.
+    retrain_found(&result, search_part, &holdout, &out)?;
+    println!(
+        "outputs in {} (finished after {:.0}s)",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A short retrain of the genotype found, from scratch, tested on the held-out part;
+/// writes `retrain.json`.
+fn retrain_found(
+    result: &SearchResult,
+    search_part: ImageDataset,
+    holdout: &ImageDataset,
+    out: &Path,
+) -> anyhow::Result<()> {
     let genotype = result
         .final_architecture
         .genotype
@@ -125,10 +150,5 @@ fn main() -> anyhow::Result<()> {
         report.params
     );
     std::fs::write(out.join("retrain.json"), serde_json::to_vec_pretty(report)?)?;
-    println!(
-        "outputs in {} (finished after {:.0}s)",
-        out.display(),
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }

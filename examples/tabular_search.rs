@@ -28,10 +28,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 use tnd_nas::SearchSpace;
-use tnd_nas::eval::Nb201NetworkConfig;
+use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
-    Direction, EvalNetworkSpec, Macs, Objective, ParamCount, Reward, Tabular, TabularTable,
-    WeightedSum, reward_from_spec,
+    Direction, Macs, Objective, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
+    reward_from_spec,
 };
 use tnd_nas::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
@@ -249,9 +249,7 @@ fn run() -> Result<()> {
     if let Some(m) = args.samples {
         cfg.updater = cfg.updater.with_samples(m);
     }
-    let network = EvalNetworkSpec::Nb201 {
-        network: Nb201NetworkConfig::new(16, 5, 10),
-    };
+    let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     let mut search = Search::table(cfg, space, objectives, reward)?.with_network(network);
     let result = search.run(&mut [])?;
     let text = serde_json::to_string_pretty(&to_json(&result, &args))?;

@@ -38,8 +38,8 @@
 //!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
 //! let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
 //! let space = DartsSpaceConfig::tnd().init()?;
-//! let mut search = Search::new::<Autodiff<NdArray>>(
-//!     SearchConfig::quick(), space.into(), objectives, Box::new(reward), data, Default::default())?;
+//! let mut search = Search::new::<Autodiff<NdArray>, _>(
+//!     SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
 //! let result = search.run(&mut [&mut ProgressBar::new()])?;
 //! println!("{}", result.final_architecture.text);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -67,17 +67,25 @@
 #![warn(missing_docs)]
 
 pub mod data;
+mod error;
 pub mod eval;
 pub mod evaluate;
+pub mod kernels;
 pub mod objective;
+pub mod observe;
 pub mod ops;
 pub mod policy;
+pub mod prelude;
 pub mod schedule;
 pub mod search;
 pub mod space;
 pub mod strategy;
 pub mod supernet;
+pub mod train;
 
+/// The burn this crate is built on (`=0.21.0`): use `tnd_nas::burn` in your crate, so
+/// that it needs no burn dependency of its own.
+pub use burn;
 pub use objective::{Direction, Objective, ObjectiveContext, ParetoArchive, Reward};
 pub use ops::OpKind;
 pub use policy::{ReinforceUpdater, UpdaterConfig};

@@ -37,7 +37,7 @@ fn pick(space: &dyn SearchSpace, picks: &[Index]) -> Architecture {
 fn darts_cell(nodes: usize) -> impl Strategy<Value = CellGenotype> {
     let node = |i: usize| {
         prop::collection::vec(
-            (prop::sample::select(OpKind::ALL.to_vec()), 0..i + 2)
+            (prop::sample::select(OpKind::CELL_OPS.to_vec()), 0..i + 2)
                 .prop_map(|(op, from)| GenotypeEdge::new(op, from)),
             2,
         )

@@ -486,3 +486,35 @@ fn bad_input_fails_cleanly() {
         fails(args);
     }
 }
+
+#[test]
+fn mbconv_counts_are_mobilenet_v2() {
+    let v2 = vec!["e6_k3"; 16].join(",");
+    assert_eq!(
+        last_number(&["params", "--mbconv", &v2, "--classes", "1000"]),
+        3_504_872
+    );
+    assert_eq!(
+        last_number(&[
+            "macs",
+            "--mbconv",
+            &v2,
+            "--classes",
+            "1000",
+            "--input",
+            "224"
+        ]),
+        300_774_272
+    );
+    let file = TempFile::new("mbconv.txt", &format!("{v2}\n"));
+    assert_eq!(
+        last_number(&["params", "--mbconv", file.arg(), "--classes=1000"]),
+        3_504_872
+    );
+    let mut bad = vec!["e6_k3"; 16];
+    bad[4] = "e6_k9";
+    let err = fails(&["params", "--mbconv", &bad.join(",")]);
+    assert!(err.contains("e6_k9"), "{err}");
+    let err = fails(&["params", "--mbconv", &v2, "--layers", "3"]);
+    assert!(err.contains("--layers"), "{err}");
+}

@@ -7,7 +7,7 @@ use common::{DARTS_V2, TestBackend};
 use tnd_nas::eval::{EvalNetworkConfig, Nb201NetworkConfig};
 use tnd_nas::ops::trainable_params;
 use tnd_nas::space::{DartsSpaceConfig, Nb201Genotype, Nb201Space};
-use tnd_nas::supernet::SuperNetConfig;
+use tnd_nas::supernet::DartsSuperNetConfig;
 use tnd_nas::{Genotype, SearchSpace};
 
 #[test]
@@ -47,20 +47,15 @@ fn darts_v2_evaluation_network_counts() {
 #[test]
 fn darts_search_supernet_count() {
     let space = DartsSpaceConfig::darts().init().unwrap();
-    let cfg = SuperNetConfig::darts(&space, 16, 8, 10);
+    let cfg = DartsSuperNetConfig::full(&space, 16, 8, 10);
     let alpha_entries: usize = cfg.active.iter().map(Vec::len).sum();
     assert_eq!(alpha_entries, 224);
     let net = cfg.init::<TestBackend>(&Default::default()).unwrap();
     assert_eq!(trainable_params(&net), 1_930_618);
-    match &net {
-        tnd_nas::supernet::SuperNet::Darts(d) => {
-            assert_eq!(
-                trainable_params(&d.stem) + trainable_params(&d.stem_bn),
-                1_392
-            );
-        }
-        other => panic!("expected a DARTS supernet, got {other:?}"),
-    }
+    assert_eq!(
+        trainable_params(&net.stem) + trainable_params(&net.stem_bn),
+        1_392
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use tnd_nas::eval::{
     EvalError, EvalNetworkConfig, RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome,
     evaluate_accuracy, load_model, retrain, save_model,
 };
-use tnd_nas::ops::{clip_grad_norm, grad_norm};
+use tnd_nas::train::{clip_grad_norm, grad_norm};
 
 type Inner = Flex;
 type B = Autodiff<Inner>;

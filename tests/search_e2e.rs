@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::StopAfterEpochs;
+
 use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, NdArray};
@@ -10,10 +12,7 @@ use tnd_nas::data::{Cifar10, FashionMnistSample, ImageDataset, Split};
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy, WeightedSum};
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
-use tnd_nas::search::{
-    CellSpace, Control, JsonlLog, Search, SearchConfig, SearchError, SearchEvent, SearchObserver,
-    TrainMode,
-};
+use tnd_nas::search::{JsonlLog, Search, SearchConfig, SearchError, TrainMode};
 use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
 
 type B = Autodiff<NdArray>;
@@ -70,9 +69,9 @@ fn objectives() -> Vec<Box<dyn Objective>> {
 fn search(config: SearchConfig, data: ImageDataset) -> Search {
     let space = DartsSpaceConfig::tnd().init().unwrap();
     let reward = MnasReward::new(vec![1.0], vec![-0.3]).unwrap();
-    Search::new::<B>(
+    Search::new::<B, _>(
         config,
-        space.into(),
+        space,
         objectives(),
         Box::new(reward),
         data,
@@ -215,9 +214,9 @@ fn nb201_search_on_synthetic_cifar_files() {
     config.train.max_steps_per_epoch = Some(2);
     let objectives: Vec<Box<dyn Objective>> = objectives();
     let reward = WeightedSum::new(vec![1.0, 10.0]).unwrap();
-    let mut s = Search::new::<B>(
+    let mut s = Search::new::<B, _>(
         config,
-        CellSpace::from(Nb201Space::new()),
+        Nb201Space::new(),
         objectives,
         Box::new(reward),
         data,
@@ -231,20 +230,6 @@ fn nb201_search_on_synthetic_cifar_files() {
     result.write_to(dir.join("out")).unwrap();
     assert!(dir.join("out/cells.dot").is_file());
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-struct StopAfterEpochs(usize);
-
-impl SearchObserver for StopAfterEpochs {
-    fn observe(&mut self, event: &SearchEvent) -> Control {
-        if let SearchEvent::EpochEnd { .. } = event {
-            self.0 -= 1;
-            if self.0 == 0 {
-                return Control::Stop;
-            }
-        }
-        Control::Continue
-    }
 }
 
 fn losses(records: &[serde_json::Value]) -> Vec<(u64, f64)> {
@@ -337,12 +322,12 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
         .unwrap_err();
     assert!(err.to_string().contains("configuration"), "{err}");
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let other = Search::new::<B>(
+    let other = Search::new::<B, _>(
         SearchConfig {
             schedule: ShrinkScheduleConfig::paper_darts(),
             ..config.clone()
         },
-        darts.into(),
+        darts,
         objectives(),
         Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
         data.clone(),
@@ -362,9 +347,9 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     assert_eq!(std::fs::read(ck.join("state.json")).unwrap(), state_before);
     // Drop counts that do not fit the DARTS op set: refused before any work.
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let err = Search::new::<B>(
+    let err = Search::new::<B, _>(
         config.clone(),
-        darts.into(),
+        darts,
         objectives(),
         Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
         data.clone(),
@@ -377,9 +362,9 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     );
     // A reward that does not fit the objectives.
     let space = DartsSpaceConfig::tnd().init().unwrap();
-    let err = Search::new::<B>(
+    let err = Search::new::<B, _>(
         config.clone(),
-        space.into(),
+        space,
         vec![Box::new(ValidationAccuracy::new())],
         Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
         data,

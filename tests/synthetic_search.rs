@@ -1,8 +1,10 @@
 //! Updater + schedule on synthetic objectives with a known optimum (DARTS space).
 
+use std::sync::Arc;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::EvalNetworkConfig;
+use tnd_nas::eval::{DartsNetworkSpec, EvalNetworkConfig};
 use tnd_nas::objective::{
     Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
     ParamCount, Reward, WeightedSum,
@@ -15,7 +17,7 @@ use tnd_nas::{Architecture, OpKind, SearchSpace};
 fn run(
     cfg: &TableSearchConfig,
     space: &DartsSpace,
-    network: Option<EvalNetworkSpec>,
+    network: Option<Arc<dyn EvalNetworkSpec>>,
     objectives: Vec<Box<dyn Objective>>,
     reward: impl Reward + 'static,
 ) -> SearchResult {
@@ -146,10 +148,10 @@ fn known_optimum_found_for_most_seeds() {
 #[test]
 fn strong_parameter_penalty_gives_smaller_darts_networks() {
     let space = DartsSpaceConfig::darts().init().unwrap();
-    let spec = EvalNetworkSpec::Darts {
-        space: space.clone(),
-        network: EvalNetworkConfig::new(16, 8, 10),
-    };
+    let spec: Arc<dyn EvalNetworkSpec> = Arc::new(DartsNetworkSpec::new(
+        space.clone(),
+        EvalNetworkConfig::new(16, 8, 10),
+    ));
     let cfg = TableSearchConfig::new(1500).with_schedule(ShrinkScheduleConfig::paper_darts());
     let objectives = || -> Vec<Box<dyn Objective>> {
         vec![

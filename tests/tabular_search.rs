@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::Nb201NetworkConfig;
+use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
     ParamCount, Reward, Tabular, TabularTable, WeightedSum,
@@ -16,7 +16,7 @@ use tnd_nas::{Architecture, OpKind, SearchSpace};
 
 fn try_run(
     cfg: &TableSearchConfig,
-    network: Option<EvalNetworkSpec>,
+    network: Option<Arc<dyn EvalNetworkSpec>>,
     objectives: Vec<Box<dyn Objective>>,
     reward: impl Reward + 'static,
 ) -> Result<SearchResult, SearchError> {
@@ -29,7 +29,7 @@ fn try_run(
 
 fn run(
     cfg: &TableSearchConfig,
-    network: Option<EvalNetworkSpec>,
+    network: Option<Arc<dyn EvalNetworkSpec>>,
     objectives: Vec<Box<dyn Objective>>,
     reward: impl Reward + 'static,
 ) -> SearchResult {
@@ -196,9 +196,8 @@ fn tnd_finds_the_planted_optimum_and_beats_random_search() {
 
 #[test]
 fn zero_exponent_is_accuracy_and_a_strong_penalty_shrinks_the_network() {
-    let spec = EvalNetworkSpec::Nb201 {
-        network: Nb201NetworkConfig::new(16, 5, 10),
-    };
+    let spec: Arc<dyn EvalNetworkSpec> =
+        Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     let (table, _) = table(2);
     let objectives = || -> Vec<Box<dyn Objective>> {
         vec![

@@ -3,15 +3,21 @@
 mod darts_config;
 mod darts_network;
 mod error;
-mod nb201;
-mod train;
+mod mbconv_network;
+mod nb201_network;
+mod network_spec;
+mod retrain;
 mod train_error;
 
 pub use darts_config::EvalNetworkConfig;
 pub use darts_network::{AuxiliaryHead, EvalCell, EvalNetwork};
 pub use error::EvalError;
-pub use nb201::{Nb201Cell, Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
-pub use train::{
+pub use mbconv_network::{MbConvNetwork, MbConvNetworkConfig, MbConvNetworkSpec};
+pub use nb201_network::{Nb201Cell, Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
+pub use network_spec::{
+    BuildNetwork, DartsNetworkSpec, EvalNetworkSpec, ImageClassifier, Nb201NetworkSpec,
+};
+pub use retrain::{
     EpochRecord, MODEL_FILE, RetrainConfig, RetrainEvent, RetrainOutcome, RetrainReport,
     evaluate_accuracy, load_model, retrain, save_model,
 };

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
+use crate::error::SearchError;
+use crate::observe::SearchObserver;
 use crate::schedule::StageConfig;
-use crate::search::{SearchError, SearchObserver};
 use crate::{Architecture, OpKind};
 
 /// The stage the executor opens.

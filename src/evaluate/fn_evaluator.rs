@@ -2,9 +2,10 @@
 //! or no measurement at all (benchmark tables).
 
 use super::{Advance, Clock, Evaluator, Progress, SampleBudget, StageStart};
+use crate::error::SearchError;
 use crate::objective::ObjectiveError;
+use crate::observe::SearchObserver;
 use crate::schedule::ShrinkScheduleConfig;
-use crate::search::{SearchError, SearchObserver};
 use crate::{Architecture, OpKind};
 
 /// What [`TableEvaluator`]'s function is: no measurement.

@@ -6,14 +6,19 @@
 mod evaluator;
 mod fn_evaluator;
 mod sample_budget;
-mod supernet;
+mod supernet_evaluator;
+mod supernet_space;
+mod supernet_weights;
 
 pub use evaluator::{Advance, Clock, Evaluator, Progress, StageStart};
 pub use fn_evaluator::{FnEvaluator, NoMeasurement, TableEvaluator};
 pub use sample_budget::SampleBudget;
-pub use supernet::SupernetEvaluator;
+pub use supernet_evaluator::{
+    DataFingerprint, SupernetEvaluator, SupernetPosition, SupernetSettings,
+};
+pub use supernet_space::{DataShape, SupernetSpace, TrainableSupernet};
 
-use crate::search::SearchError;
+use crate::error::SearchError;
 use crate::{Architecture, OpKind};
 
 /// The index of every op of `arch` in its edge's active list.

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Clock, Progress};
+use crate::error::SearchError;
 use crate::schedule::ShrinkScheduleConfig;
-use crate::search::SearchError;
 
 /// A budget of scored samples (repeats included), split over the stages of a schedule
 /// in proportion to each stage's epochs after warm-up; batches of the strategy's size,

@@ -65,90 +65,7 @@ impl CsvTable {
             column: format!("field {field}"),
             message,
         };
-        let mut records: Vec<CsvRecord> = Vec::new();
-        let mut chars = text.chars().peekable();
-        let mut line = 1usize;
-        while chars.peek().is_some() {
-            let start = line;
-            let mut fields = Vec::new();
-            let mut field = String::new();
-            let mut quoted = false;
-            loop {
-                let field_no = fields.len() + 1;
-                match chars.next() {
-                    None => {
-                        fields.push(finish(field, quoted));
-                        break;
-                    }
-                    Some('"') if field.trim().is_empty() && !quoted => {
-                        field.clear();
-                        quoted = true;
-                        let open = line;
-                        loop {
-                            match chars.next() {
-                                None => {
-                                    return Err(err(
-                                        open,
-                                        field_no,
-                                        "unterminated quoted field".into(),
-                                    ));
-                                }
-                                Some('"') if chars.peek() == Some(&'"') => {
-                                    chars.next();
-                                    field.push('"');
-                                }
-                                Some('"') => break,
-                                Some(c) => {
-                                    if c == '\n' {
-                                        line += 1;
-                                    }
-                                    field.push(c);
-                                }
-                            }
-                        }
-                        // Only spaces, then a separator or the end of the record, may follow.
-                        while chars.peek() == Some(&' ') || chars.peek() == Some(&'\t') {
-                            chars.next();
-                        }
-                        match chars.peek() {
-                            None | Some(',') | Some('\n') | Some('\r') => {}
-                            Some(c) => {
-                                return Err(err(
-                                    line,
-                                    field_no,
-                                    format!("unexpected `{c}` after a closing quote"),
-                                ));
-                            }
-                        }
-                    }
-                    Some('"') => {
-                        return Err(err(
-                            line,
-                            field_no,
-                            "quote inside an unquoted field (quote the whole field and double inner quotes)".into(),
-                        ));
-                    }
-                    Some(',') => {
-                        fields.push(finish(std::mem::take(&mut field), quoted));
-                        quoted = false;
-                    }
-                    Some('\r') if chars.peek() == Some(&'\n') => {}
-                    Some('\n') => {
-                        line += 1;
-                        fields.push(finish(field, quoted));
-                        break;
-                    }
-                    Some(c) => field.push(c),
-                }
-            }
-            let blank = fields.len() == 1 && fields[0].is_empty() && !quoted;
-            if !blank {
-                records.push(CsvRecord {
-                    line: start,
-                    fields,
-                });
-            }
-        }
+        let records = split_records(text, &err)?;
         let mut records = records.into_iter();
         let Some(header) = records.next() else {
             return Err(err(1, 1, "no header row".into()));
@@ -268,6 +185,100 @@ fn finish(field: String, quoted: bool) -> String {
         field
     } else {
         field.trim().to_string()
+    }
+}
+
+/// An error at `line`, field number `field`.
+type CsvErr<'a> = &'a dyn Fn(usize, usize, String) -> ObjectiveError;
+
+/// Splits CSV text into records (blank lines dropped), keeping each record's first line.
+fn split_records(text: &str, err: CsvErr<'_>) -> Result<Vec<CsvRecord>, ObjectiveError> {
+    let mut records: Vec<CsvRecord> = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1usize;
+    while chars.peek().is_some() {
+        let start = line;
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        loop {
+            let field_no = fields.len() + 1;
+            match chars.next() {
+                None => {
+                    fields.push(finish(field, quoted));
+                    break;
+                }
+                Some('"') if field.trim().is_empty() && !quoted => {
+                    field = read_quoted(&mut chars, &mut line, field_no, err)?;
+                    quoted = true;
+                }
+                Some('"') => {
+                    return Err(err(
+                        line,
+                        field_no,
+                        "quote inside an unquoted field (quote the whole field and double inner quotes)".into(),
+                    ));
+                }
+                Some(',') => {
+                    fields.push(finish(std::mem::take(&mut field), quoted));
+                    quoted = false;
+                }
+                Some('\r') if chars.peek() == Some(&'\n') => {}
+                Some('\n') => {
+                    line += 1;
+                    fields.push(finish(field, quoted));
+                    break;
+                }
+                Some(c) => field.push(c),
+            }
+        }
+        let blank = fields.len() == 1 && fields[0].is_empty() && !quoted;
+        if !blank {
+            records.push(CsvRecord {
+                line: start,
+                fields,
+            });
+        }
+    }
+    Ok(records)
+}
+
+/// Reads a quoted field after its opening quote: doubled quotes are one quote, line
+/// breaks count; only spaces, then a separator or the end of the record, may follow.
+fn read_quoted(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    line: &mut usize,
+    field_no: usize,
+    err: CsvErr<'_>,
+) -> Result<String, ObjectiveError> {
+    let mut field = String::new();
+    let open = *line;
+    loop {
+        match chars.next() {
+            None => return Err(err(open, field_no, "unterminated quoted field".into())),
+            Some('"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            Some('"') => break,
+            Some(c) => {
+                if c == '\n' {
+                    *line += 1;
+                }
+                field.push(c);
+            }
+        }
+    }
+    while chars.peek() == Some(&' ') || chars.peek() == Some(&'\t') {
+        chars.next();
+    }
+    match chars.peek() {
+        None | Some(',') | Some('\n') | Some('\r') => Ok(field),
+        Some(c) => Err(err(
+            *line,
+            field_no,
+            format!("unexpected `{c}` after a closing quote"),
+        )),
     }
 }
 

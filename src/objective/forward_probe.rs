@@ -4,57 +4,45 @@ use std::time::{Duration, Instant};
 
 use burn::prelude::*;
 
-use super::{EvalNetworkSpec, LatencyProbe, ObjectiveContext, ObjectiveError};
+use super::{LatencyProbe, ObjectiveContext, ObjectiveError};
 use crate::Architecture;
-use crate::eval::{EvalNetwork, Nb201Network};
-use crate::space::Nb201Space;
+use crate::eval::{BuildNetwork, ImageClassifier};
 
-enum Built<B: Backend> {
-    Darts(Box<EvalNetwork<B>>),
-    Nb201(Box<Nb201Network<B>>),
-}
-
-impl<B: Backend> Built<B> {
-    fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        match self {
-            Built::Darts(n) => n.forward(x),
-            Built::Nb201(n) => n.forward(x),
-        }
-    }
-}
-
-/// A [`LatencyProbe`] that builds the architecture's evaluation network (from
-/// [`ObjectiveContext::network`]) on backend `B` and `device`, and times one inference
-/// forward pass of a `batch x C x input x input` batch, synchronising the device after
-/// it. The last network built is kept, so repeated runs of one architecture build once.
+/// A [`LatencyProbe`] that builds the architecture's evaluation network (any
+/// [`BuildNetwork`]: DARTS, NAS-Bench-201, MBConv, or your own) on backend `B` and
+/// `device`, and times one inference forward pass of a `batch x C x input x input` batch,
+/// synchronising the device after it. The last network built is kept, so repeated runs
+/// of one architecture build once.
 ///
 /// Use a backend without autodiff (inference mode).
 ///
 /// ```
-/// use tnd_nas::eval::Nb201NetworkConfig;
-/// use tnd_nas::objective::{EvalNetworkSpec, ForwardProbe, LatencyConfig, Objective, ObjectiveContext};
+/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::objective::{ForwardProbe, LatencyConfig, Objective, ObjectiveContext};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// type B = burn::backend::Flex;
 /// let space = Nb201Space::new();
-/// let spec = EvalNetworkSpec::Nb201 { network: Nb201NetworkConfig::new(4, 1, 10) };
-/// let ctx = ObjectiveContext::new(&space).with_network(&spec);
-/// let probe = ForwardProbe::<B>::new(Default::default(), 2, 8)?;
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));
+/// let probe = ForwardProbe::<B, _>::new(spec, Default::default(), 2, 8)?;
 /// let mut latency = LatencyConfig::new().with_warmup(1).with_runs(3).init(probe)?;
+/// let ctx = ObjectiveContext::new(&space);
 /// let ms = latency.evaluate(&Architecture::new(vec![OpKind::NorConv3x3; 6]), &ctx)?;
 /// assert!(ms > 0.0);
 /// # Ok::<(), tnd_nas::objective::ObjectiveError>(())
 /// ```
-pub struct ForwardProbe<B: Backend> {
+pub struct ForwardProbe<B: Backend, N: BuildNetwork> {
+    network: N,
     device: B::Device,
     batch: usize,
     input: usize,
-    built: Option<(Architecture, Built<B>, Tensor<B, 4>)>,
+    built: Option<(Architecture, N::Network<B>, Tensor<B, 4>)>,
 }
 
-impl<B: Backend> std::fmt::Debug for ForwardProbe<B> {
+impl<B: Backend, N: BuildNetwork> std::fmt::Debug for ForwardProbe<B, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ForwardProbe")
+            .field("network", &self.network)
             .field("device", &self.device)
             .field("batch", &self.batch)
             .field("input", &self.input)
@@ -63,12 +51,17 @@ impl<B: Backend> std::fmt::Debug for ForwardProbe<B> {
     }
 }
 
-impl<B: Backend> ForwardProbe<B> {
-    /// Times batches of `batch` images of side `input` on `device`.
+impl<B: Backend, N: BuildNetwork> ForwardProbe<B, N> {
+    /// Times batches of `batch` images of side `input` through `network` on `device`.
     ///
     /// # Errors
     /// [`ObjectiveError::InvalidConfig`] for a zero batch or input size.
-    pub fn new(device: B::Device, batch: usize, input: usize) -> Result<Self, ObjectiveError> {
+    pub fn new(
+        network: N,
+        device: B::Device,
+        batch: usize,
+        input: usize,
+    ) -> Result<Self, ObjectiveError> {
         if batch == 0 || input == 0 {
             return Err(ObjectiveError::InvalidConfig {
                 what: "ForwardProbe".into(),
@@ -76,52 +69,39 @@ impl<B: Backend> ForwardProbe<B> {
             });
         }
         Ok(Self {
+            network,
             device,
             batch,
             input,
             built: None,
         })
     }
-
-    fn build(
-        &self,
-        arch: &Architecture,
-        spec: &EvalNetworkSpec,
-    ) -> Result<Built<B>, ObjectiveError> {
-        let probe = |e: crate::eval::EvalError| ObjectiveError::Probe(e.to_string());
-        Ok(match spec {
-            EvalNetworkSpec::Darts { space, network } => Built::Darts(
-                network
-                    .init::<B>(&space.genotype(arch)?, &self.device)
-                    .map(Box::new)
-                    .map_err(probe)?,
-            ),
-            EvalNetworkSpec::Nb201 { network } => Built::Nb201(
-                network
-                    .init::<B>(&Nb201Space::new().genotype(arch)?, &self.device)
-                    .map(Box::new)
-                    .map_err(probe)?,
-            ),
-        })
-    }
 }
 
-impl<B: Backend> LatencyProbe for ForwardProbe<B> {
+impl<B: Backend, N: BuildNetwork> LatencyProbe for ForwardProbe<B, N> {
     fn time_forward(
         &mut self,
         arch: &Architecture,
-        ctx: &ObjectiveContext<'_>,
+        _ctx: &ObjectiveContext<'_>,
     ) -> Result<Duration, ObjectiveError> {
-        let spec = ctx.network.ok_or_else(|| ObjectiveError::NoNetwork {
-            objective: "latency".into(),
-        })?;
         let sync =
             |device: &B::Device| B::sync(device).map_err(|e| ObjectiveError::Probe(e.to_string()));
         if self.built.as_ref().is_none_or(|(a, _, _)| a != arch) {
             self.built = None;
-            let net = self.build(arch, spec)?;
+            let net = self
+                .network
+                .build::<B>(arch, &self.device)
+                .map_err(|e| match e {
+                    crate::eval::EvalError::Genotype(e) => ObjectiveError::Space(e),
+                    e => ObjectiveError::Probe(e.to_string()),
+                })?;
             let x = Tensor::<B, 4>::ones(
-                [self.batch, spec.in_channels(), self.input, self.input],
+                [
+                    self.batch,
+                    self.network.in_channels(),
+                    self.input,
+                    self.input,
+                ],
                 &self.device,
             );
             self.built = Some((arch.clone(), net, x));
@@ -131,7 +111,7 @@ impl<B: Backend> LatencyProbe for ForwardProbe<B> {
         };
         sync(&self.device)?;
         let start = Instant::now();
-        let out = net.forward(x.clone());
+        let out = net.classify(x.clone());
         sync(&self.device)?;
         let elapsed = start.elapsed();
         drop(out);
@@ -142,7 +122,7 @@ impl<B: Backend> LatencyProbe for ForwardProbe<B> {
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use super::*;
-    use crate::eval::EvalNetworkConfig;
+    use crate::eval::{DartsNetworkSpec, EvalNetworkConfig};
     use crate::objective::{LatencyConfig, Objective};
     use crate::space::DartsSpaceConfig;
     use crate::{OpKind, SearchSpace};
@@ -152,12 +132,10 @@ mod tests {
     #[test]
     fn times_a_darts_network_and_keeps_it() {
         let space = DartsSpaceConfig::darts().init().unwrap();
-        let spec = EvalNetworkSpec::Darts {
-            space: space.clone(),
-            network: EvalNetworkConfig::new(4, 3, 10),
-        };
-        let ctx = ObjectiveContext::new(&space).with_network(&spec);
-        let mut probe = ForwardProbe::<TestBackend>::new(Default::default(), 1, 8).unwrap();
+        let spec = DartsNetworkSpec::new(space.clone(), EvalNetworkConfig::new(4, 3, 10));
+        let ctx = ObjectiveContext::new(&space);
+        let mut probe =
+            ForwardProbe::<TestBackend, _>::new(spec.clone(), Default::default(), 1, 8).unwrap();
         let arch = Architecture::new(vec![OpKind::SepConv3x3; space.edges().len()]);
         assert!(probe.time_forward(&arch, &ctx).unwrap() > Duration::ZERO);
         assert_eq!(probe.built.as_ref().map(|b| &b.0), Some(&arch));
@@ -168,12 +146,12 @@ mod tests {
             .unwrap();
         let ms = latency.evaluate(&arch, &ctx).unwrap();
         assert!(ms > 0.0 && latency.cached(&arch) == Some(ms));
-        // Without a network in the context the probe cannot build anything.
-        let other = Architecture::new(vec![OpKind::SkipConnect; space.edges().len()]);
+        // An architecture of another space is named, not built.
+        let short = Architecture::new(vec![OpKind::SkipConnect; 3]);
         assert!(matches!(
-            latency.evaluate(&other, &ObjectiveContext::new(&space)),
-            Err(ObjectiveError::NoNetwork { .. })
+            latency.evaluate(&short, &ctx),
+            Err(ObjectiveError::Space(_))
         ));
-        assert!(ForwardProbe::<TestBackend>::new(Default::default(), 0, 8).is_err());
+        assert!(ForwardProbe::<TestBackend, _>::new(spec, Default::default(), 0, 8).is_err());
     }
 }

@@ -9,12 +9,12 @@ use crate::Architecture;
 /// [`Macs::in_millions`].
 ///
 /// ```
-/// use tnd_nas::eval::Nb201NetworkConfig;
-/// use tnd_nas::objective::{EvalNetworkSpec, Macs, Objective, ObjectiveContext};
+/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::objective::{Macs, Objective, ObjectiveContext};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let space = Nb201Space::new();
-/// let spec = EvalNetworkSpec::Nb201 { network: Nb201NetworkConfig::new(16, 5, 10) };
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
 /// let ctx = ObjectiveContext::new(&space).with_network(&spec);
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// let mut macs = Macs::new(32);

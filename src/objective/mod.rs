@@ -12,7 +12,6 @@ mod latency;
 mod lookup_table;
 mod macs;
 mod mnas_reward;
-mod network_spec;
 #[allow(clippy::module_inception)]
 mod objective;
 mod param_count;
@@ -23,6 +22,7 @@ mod tabular;
 mod validation_accuracy;
 mod weighted_sum;
 
+pub use crate::eval::EvalNetworkSpec;
 pub use chebyshev::Chebyshev;
 pub use csv::{CsvRecord, CsvTable};
 pub use error::ObjectiveError;
@@ -34,7 +34,6 @@ pub use latency::{Latency, LatencyConfig, LatencyProbe};
 pub use lookup_table::LookupTable;
 pub use macs::Macs;
 pub use mnas_reward::MnasReward;
-pub use network_spec::EvalNetworkSpec;
 pub use objective::{Direction, Objective, ObjectiveContext, evaluate_all};
 pub use param_count::ParamCount;
 pub use pareto_archive::{ParetoArchive, ScoredSample};

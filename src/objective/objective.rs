@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{EvalNetworkSpec, ObjectiveError};
+use super::ObjectiveError;
+use crate::eval::EvalNetworkSpec;
 use crate::{Architecture, SearchSpace};
 
 /// Whether smaller or larger values of an objective are better.
@@ -78,7 +79,7 @@ pub struct ObjectiveContext<'a> {
     /// The space the architecture belongs to.
     pub space: &'a dyn SearchSpace,
     /// The evaluation network architectures are turned into, if known.
-    pub network: Option<&'a EvalNetworkSpec>,
+    pub network: Option<&'a dyn EvalNetworkSpec>,
     /// The supernet's validation accuracy (percent) of this sample, when a supernet scored it.
     pub accuracy: Option<f64>,
 }
@@ -94,7 +95,7 @@ impl<'a> ObjectiveContext<'a> {
     }
 
     /// Sets the evaluation network.
-    pub fn with_network(mut self, network: &'a EvalNetworkSpec) -> Self {
+    pub fn with_network(mut self, network: &'a dyn EvalNetworkSpec) -> Self {
         self.network = Some(network);
         self
     }

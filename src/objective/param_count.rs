@@ -8,12 +8,12 @@ use crate::Architecture;
 /// with [`ParamCount::in_millions`] (the unit the paper's targets use).
 ///
 /// ```
-/// use tnd_nas::eval::Nb201NetworkConfig;
-/// use tnd_nas::objective::{EvalNetworkSpec, Objective, ObjectiveContext, ParamCount};
+/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::objective::{Objective, ObjectiveContext, ParamCount};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let space = Nb201Space::new();
-/// let spec = EvalNetworkSpec::Nb201 { network: Nb201NetworkConfig::new(16, 5, 10) };
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
 /// let ctx = ObjectiveContext::new(&space).with_network(&spec);
 /// let big = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// let small = Architecture::new(vec![OpKind::SkipConnect; 6]);

@@ -4,7 +4,7 @@ use burn::config::Config;
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::batch_stats::normalize_batch_stats;
+use crate::kernels::{batch_moments, normalize_batch_stats};
 
 /// Configuration of a [`BatchNorm2d`].
 #[derive(Config, Debug)]
@@ -164,18 +164,4 @@ impl<B: Backend> BatchNorm2d<B> {
         }
         y.reshape([n, c, h, w])
     }
-}
-
-/// Per-channel mean `[c]`, the centred input and the biased variance `[c]` of `x`
-/// `[n, c, h * w]`, composed from burn ops.
-pub(crate) fn batch_moments<B: Backend>(
-    x: Tensor<B, 3>,
-) -> (Tensor<B, 1>, Tensor<B, 3>, Tensor<B, 1>) {
-    let [n, c, hw] = x.dims();
-    let count = (n * hw) as f64;
-    let per_channel_mean = |t: Tensor<B, 3>| t.sum_dim(2).sum_dim(0).div_scalar(count).reshape([c]);
-    let mean = per_channel_mean(x.clone());
-    let centered = x.sub(mean.clone().reshape([1, c, 1]).repeat_dim(0, n));
-    let var = per_channel_mean(centered.clone().square());
-    (mean, centered, var)
 }

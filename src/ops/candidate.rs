@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use super::conv::{
     ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_macs, factorized_reduce_specs,
 };
-use super::{BatchNorm2d, BatchNorm2dConfig, OpKind};
+use super::{BatchNorm2d, BatchNorm2dConfig, OpError, OpKind};
 
 /// Configuration of one candidate op on a cell edge (`C` channels in and out).
 ///
@@ -139,7 +139,31 @@ impl OpConfig {
         total
     }
 
-    /// Builds the op.
+    /// Checks that the op is a cell op this config can build.
+    ///
+    /// # Errors
+    /// [`OpError::NotBuildable`] for an MBConv block (see [`crate::ops::MbConvBlockConfig`])
+    /// or a user op (your own space builds it).
+    pub fn validate(&self) -> Result<(), OpError> {
+        if self.kind.is_mbconv() || self.kind.is_user() || self.channels == 0 || self.stride == 0 {
+            return Err(OpError::NotBuildable {
+                network: "cell op".into(),
+                op: self.kind.to_string(),
+                reason: if self.channels == 0 || self.stride == 0 {
+                    format!(
+                        "channels ({}) and stride ({}) must be positive",
+                        self.channels, self.stride
+                    )
+                } else {
+                    "only the DARTS and NAS-Bench-201 cell ops are built by OpConfig".into()
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Builds the op. An op [`OpConfig::validate`] refuses builds as a module without
+    /// convolutions; validate first where the kind comes from a user.
     pub fn init<B: Backend>(&self, device: &B::Device) -> Op<B> {
         let (c, s, affine) = (self.channels, self.stride, self.affine);
         let pool_bn = || {

@@ -5,8 +5,8 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::kernels::relu_conv2d;
 use super::{BatchNorm2d, BatchNorm2dConfig, conv2d};
+use crate::kernels::relu_conv2d;
 
 /// Shape arithmetic and weight count of one bias-free 2-D convolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

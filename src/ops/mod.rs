@@ -4,27 +4,25 @@
 //! a supernet step ([`conv2d`], [`max_pool2d`], [`avg_pool2d`]).
 
 mod batch_norm;
-mod batch_stats;
 mod candidate;
 mod conv;
-mod depthwise;
-mod grad_clip;
-mod kernels;
+mod error;
 mod kind;
-mod native;
-mod param_count;
-mod pool;
-mod simd;
-mod weighted_sum;
+mod mbconv_backbone;
+mod mbconv_block;
+mod trainable_params;
 
+pub use crate::kernels::conv2d;
+pub(crate) use crate::kernels::weighted_sum;
+pub use crate::kernels::{avg_pool2d, max_pool2d};
 pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig};
 pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero};
 #[allow(unused_imports)]
 pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs};
 pub use conv::{DwPwBn, FactorizedReduce, ReluConvBn};
-pub use grad_clip::{clip_grad_norm, grad_norm};
-pub use kernels::conv2d;
-pub use kind::OpKind;
-pub use param_count::{materialize, trainable_params};
-pub use pool::{avg_pool2d, max_pool2d};
-pub(crate) use weighted_sum::weighted_sum;
+pub use error::OpError;
+pub use kind::{OpKind, UserOp};
+pub(crate) use mbconv_backbone::MbConvEnds;
+pub use mbconv_backbone::{MbConvHead, MbConvStem};
+pub use mbconv_block::{MbConvBlock, MbConvBlockConfig};
+pub use trainable_params::{materialize, trainable_params};

@@ -123,6 +123,18 @@ impl ShrinkScheduleConfig {
         ])
     }
 
+    /// Three stages for the MBConv chain space ([`crate::space::MbConvSpace`]): blocks
+    /// that open a stage go 6 -> 4 -> 2 -> 1, the others (with `skip`) 7 -> 4 -> 2 -> 1;
+    /// width 0.25 (`channels` 8); 16 epochs, 8 of warm-up. The chain's depth is fixed, so
+    /// `cells` is 1.
+    pub fn mbconv() -> Self {
+        Self::new(vec![
+            StageConfig::new(1, vec![2, 3]).with_channels(8),
+            StageConfig::new(1, vec![2, 2]).with_channels(8),
+            StageConfig::new(1, vec![1, 1]).with_channels(8),
+        ])
+    }
+
     /// A tiny schedule for tests: three stages of 1, 2, 3 cells, 2 epochs (1 warm-up),
     /// 4 channels, dropping 2, 1, 1 ops per edge in every cell type (5 -> 3 -> 2 -> 1).
     pub fn quick() -> Self {

@@ -3,21 +3,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
-use burn::optim::Optimizer;
-use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
-use burn::tensor::backend::AutodiffBackend;
-
 use super::{SearchError, SearchState};
-use crate::supernet::SuperNet;
 
 const STATE: &str = "state.json";
-const MODEL: &str = "model";
-const OPTIM: &str = "optim";
-
-fn recorder() -> BinFileRecorder<FullPrecisionSettings> {
-    BinFileRecorder::<FullPrecisionSettings>::new()
-}
 
 fn ck_err(path: &Path, reason: impl std::fmt::Display) -> SearchError {
     SearchError::Checkpoint {
@@ -73,48 +61,4 @@ pub(crate) fn read_state(dir: &Path) -> Result<SearchState, SearchError> {
     let path = dir.join(STATE);
     let text = fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
     serde_json::from_slice(&text).map_err(|e| ck_err(&path, format!("unreadable state: {e}")))
-}
-
-/// Writes a supernet's weights and optimiser state into `dir`.
-pub(crate) fn write_weights<B, O>(
-    dir: &Path,
-    model: &SuperNet<B>,
-    optim: &O,
-) -> Result<(), SearchError>
-where
-    B: AutodiffBackend,
-    O: Optimizer<SuperNet<B>, B>,
-{
-    model
-        .clone()
-        .save_file(dir.join(MODEL), &recorder())
-        .map_err(|e| ck_err(&dir.join(MODEL), e))?;
-    recorder()
-        .record(optim.to_record(), dir.join(OPTIM))
-        .map_err(|e| ck_err(&dir.join(OPTIM), e))
-}
-
-/// Loads weights and optimiser state into freshly built ones.
-pub(crate) fn read_weights<B, O>(
-    dir: &Path,
-    model: SuperNet<B>,
-    optim: O,
-    device: &B::Device,
-) -> Result<(SuperNet<B>, O), SearchError>
-where
-    B: AutodiffBackend,
-    O: Optimizer<SuperNet<B>, B>,
-{
-    let model = model
-        .load_file(dir.join(MODEL), &recorder(), device)
-        .map_err(|e| {
-            ck_err(
-                &dir.join(MODEL),
-                format!("weights do not fit the supernet: {e}"),
-            )
-        })?;
-    let record = recorder()
-        .load(dir.join(OPTIM), device)
-        .map_err(|e| ck_err(&dir.join(OPTIM), format!("unreadable optimiser state: {e}")))?;
-    Ok((model, optim.load_record(record)))
 }

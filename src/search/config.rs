@@ -3,68 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::SearchError;
-use crate::data::AugmentConfig;
 use crate::policy::UpdaterConfig;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::strategy::StrategyConfig;
-
-/// How the supernet weights `w` are trained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TrainMode {
-    /// Every edge outputs the `softmax(alpha)`-weighted sum of its active ops (paper default).
-    Weighted,
-    /// Each step trains one architecture sampled from `softmax(alpha)` (memory-cheap).
-    SinglePath,
-}
-
-/// How `w` is trained: SGD with a per-stage cosine learning rate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    /// Batch size (64).
-    pub batch_size: usize,
-    /// Initial learning rate of every stage (0.04).
-    pub lr: f64,
-    /// Final learning rate of the cosine decay (0).
-    pub lr_min: f64,
-    /// SGD momentum (0.9).
-    pub momentum: f64,
-    /// Weight decay (3e-4).
-    pub weight_decay: f64,
-    /// Global gradient-norm clip (5); `None` disables it.
-    pub grad_clip: Option<f64>,
-    /// Weighted (default) or single-path training.
-    pub mode: TrainMode,
-    /// An alpha update every `alpha_every` weight steps after the warm-up (4).
-    pub alpha_every: usize,
-    /// Validation batches each sample is scored on (1).
-    pub score_batches: usize,
-    /// Augmentation of the weight-training half (crop + flip; no cutout during search).
-    pub augment: AugmentConfig,
-    /// Caps the steps of every epoch (for quick runs); `None` uses the whole half.
-    pub max_steps_per_epoch: Option<usize>,
-    /// Batch-preparation worker threads (1).
-    pub workers: usize,
-}
-
-impl Default for TrainConfig {
-    fn default() -> Self {
-        Self {
-            batch_size: 64,
-            lr: 0.04,
-            lr_min: 0.0,
-            momentum: 0.9,
-            weight_decay: 3e-4,
-            grad_clip: Some(5.0),
-            mode: TrainMode::Weighted,
-            alpha_every: 4,
-            score_batches: 1,
-            augment: AugmentConfig::default(),
-            max_steps_per_epoch: None,
-            workers: 1,
-        }
-    }
-}
+use crate::train::{TrainConfig, TrainMode};
 
 /// Everything a search needs besides the space, the objectives and the data.
 ///
@@ -204,67 +146,7 @@ impl SearchConfig {
     /// # Errors
     /// [`SearchError::InvalidConfig`] naming the field, or the updater's error.
     pub fn validate(&self) -> Result<(), SearchError> {
-        let t = &self.train;
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if t.batch_size == 0 {
-            return Err(SearchError::config(
-                "train.batch_size",
-                "must be at least 1",
-            ));
-        }
-        if !positive(t.lr) {
-            return Err(SearchError::config(
-                "train.lr",
-                format!("must be a positive number, got {}", t.lr),
-            ));
-        }
-        if !(t.lr_min.is_finite() && t.lr_min >= 0.0 && t.lr_min <= t.lr) {
-            return Err(SearchError::config(
-                "train.lr_min",
-                format!("must lie in [0, lr], got {}", t.lr_min),
-            ));
-        }
-        if !(0.0..1.0).contains(&t.momentum) {
-            return Err(SearchError::config(
-                "train.momentum",
-                format!("must lie in [0, 1), got {}", t.momentum),
-            ));
-        }
-        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
-            return Err(SearchError::config(
-                "train.weight_decay",
-                format!("must be >= 0, got {}", t.weight_decay),
-            ));
-        }
-        if let Some(c) = t.grad_clip
-            && !positive(c)
-        {
-            return Err(SearchError::config(
-                "train.grad_clip",
-                format!("must be positive, got {c}"),
-            ));
-        }
-        if t.alpha_every == 0 {
-            return Err(SearchError::config(
-                "train.alpha_every",
-                "must be at least 1",
-            ));
-        }
-        if t.score_batches == 0 {
-            return Err(SearchError::config(
-                "train.score_batches",
-                "must be at least 1",
-            ));
-        }
-        if t.workers == 0 {
-            return Err(SearchError::config("train.workers", "must be at least 1"));
-        }
-        if t.max_steps_per_epoch == Some(0) {
-            return Err(SearchError::config(
-                "train.max_steps_per_epoch",
-                "must be at least 1 when set",
-            ));
-        }
+        validate_train(&self.train)?;
         if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
             return Err(SearchError::config(
                 "train_fraction",
@@ -310,8 +192,84 @@ impl SearchConfig {
     /// The learning rate of `epoch` (0-based) of a stage of `epochs` epochs: cosine
     /// annealing from `lr` to `lr_min`.
     pub fn lr(&self, epoch: usize, epochs: usize) -> f64 {
-        let t = &self.train;
-        let progress = epoch as f64 / epochs.max(1) as f64;
-        t.lr_min + 0.5 * (t.lr - t.lr_min) * (1.0 + (std::f64::consts::PI * progress).cos())
+        crate::train::cosine_lr(self.train.lr, self.train.lr_min, epoch, epochs)
     }
+
+    /// What the supernet evaluator trains with.
+    pub fn supernet_settings(&self) -> crate::evaluate::SupernetSettings {
+        crate::evaluate::SupernetSettings {
+            train: self.train.clone(),
+            train_fraction: self.train_fraction,
+            seed: self.seed,
+            log_every: self.log_every,
+            stages: self.schedule.stages.clone(),
+        }
+    }
+}
+/// Checks every training setting (sizes, learning rates, momentum, decay, clipping).
+///
+/// # Errors
+/// [`SearchError::InvalidConfig`] naming the field (`train.lr`, ...).
+fn validate_train(t: &TrainConfig) -> Result<(), SearchError> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if t.batch_size == 0 {
+        return Err(SearchError::config(
+            "train.batch_size",
+            "must be at least 1",
+        ));
+    }
+    if !positive(t.lr) {
+        return Err(SearchError::config(
+            "train.lr",
+            format!("must be a positive number, got {}", t.lr),
+        ));
+    }
+    if !(t.lr_min.is_finite() && t.lr_min >= 0.0 && t.lr_min <= t.lr) {
+        return Err(SearchError::config(
+            "train.lr_min",
+            format!("must lie in [0, lr], got {}", t.lr_min),
+        ));
+    }
+    if !(0.0..1.0).contains(&t.momentum) {
+        return Err(SearchError::config(
+            "train.momentum",
+            format!("must lie in [0, 1), got {}", t.momentum),
+        ));
+    }
+    if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+        return Err(SearchError::config(
+            "train.weight_decay",
+            format!("must be >= 0, got {}", t.weight_decay),
+        ));
+    }
+    if let Some(c) = t.grad_clip
+        && !positive(c)
+    {
+        return Err(SearchError::config(
+            "train.grad_clip",
+            format!("must be positive, got {c}"),
+        ));
+    }
+    if t.alpha_every == 0 {
+        return Err(SearchError::config(
+            "train.alpha_every",
+            "must be at least 1",
+        ));
+    }
+    if t.score_batches == 0 {
+        return Err(SearchError::config(
+            "train.score_batches",
+            "must be at least 1",
+        ));
+    }
+    if t.workers == 0 {
+        return Err(SearchError::config("train.workers", "must be at least 1"));
+    }
+    if t.max_steps_per_epoch == Some(0) {
+        return Err(SearchError::config(
+            "train.max_steps_per_epoch",
+            "must be at least 1 when set",
+        ));
+    }
+    Ok(())
 }

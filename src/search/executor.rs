@@ -1,6 +1,7 @@
 //! The search loop: one executor for every strategy and evaluator.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -9,29 +10,22 @@ use super::checkpoint;
 use super::result::FinalOutcome;
 use super::state::STATE_VERSION;
 use super::{
-    AlphaRecord, AnySpace, CellSpace, Control, SearchConfig, SearchError, SearchEvent,
-    SearchObserver, SearchResult, SearchState, StageSummary, TableSearchConfig,
+    AlphaRecord, SearchConfig, SearchError, SearchEvent, SearchObserver, SearchResult, SearchState,
+    StageSummary, TableSearchConfig,
 };
-use crate::Architecture;
 use crate::data::ImageDataset;
 use crate::evaluate::{
-    Advance, Evaluator, Progress, StageStart, SupernetEvaluator, TableEvaluator,
+    Advance, Evaluator, Progress, StageStart, SupernetEvaluator, SupernetSpace, TableEvaluator,
+    TrainableSupernet,
 };
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, Reward, ScoredSample,
     evaluate_all,
 };
+use crate::observe::emit;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::strategy::Strategy;
-
-/// Sends `event` to every observer; true when one of them asks to stop.
-pub(crate) fn emit(observers: &mut [&mut dyn SearchObserver], event: &SearchEvent) -> bool {
-    let mut stop = false;
-    for o in observers.iter_mut() {
-        stop |= o.observe(event) == Control::Stop;
-    }
-    stop
-}
+use crate::{Architecture, SearchSpace};
 
 /// A search: one executor for every [`Strategy`] (what to try next) and every
 /// [`Evaluator`] (how a batch is scored). It owns the loop over stages and batches,
@@ -68,15 +62,15 @@ pub(crate) fn emit(observers: &mut [&mut dyn SearchObserver], event: &SearchEven
 /// let objectives: Vec<Box<dyn tnd_nas::objective::Objective>> =
 ///     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
 /// let reward = MnasReward::new(vec![0.5], vec![-0.3])?;
-/// let mut search = Search::new::<Autodiff<Flex>>(
-///     SearchConfig::quick(), space.into(), objectives, Box::new(reward), train, Default::default())?;
+/// let mut search = Search::new::<Autodiff<Flex>, _>(
+///     SearchConfig::quick(), space, objectives, Box::new(reward), train, Default::default())?;
 /// let result = search.run(&mut [&mut ProgressBar::new()])?;
 /// println!("{}", result.final_architecture.text);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Search {
-    space: AnySpace,
-    network: Option<EvalNetworkSpec>,
+    space: Arc<dyn SearchSpace>,
+    network: Option<Arc<dyn EvalNetworkSpec>>,
     objectives: Vec<Box<dyn Objective>>,
     reward: Box<dyn Reward>,
     stages: Vec<StageConfig>,
@@ -132,16 +126,21 @@ impl Search {
     ///
     /// # Errors
     /// Any invalid setting, named, before any work.
-    pub fn new<B: AutodiffBackend>(
+    pub fn new<B, S>(
         config: SearchConfig,
-        space: CellSpace,
+        space: S,
         objectives: Vec<Box<dyn Objective>>,
         reward: Box<dyn Reward>,
         data: ImageDataset,
         device: B::Device,
-    ) -> Result<Self, SearchError> {
+    ) -> Result<Self, SearchError>
+    where
+        B: AutodiffBackend,
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+    {
         config.validate()?;
-        let schedule = config.schedule.init(space.as_space())?;
+        let schedule = config.schedule.init(&space)?;
         if config.strategy.shrinks() && !schedule.plan().ends_with_single_ops() {
             return Err(SearchError::config(
                 "schedule.stages",
@@ -152,18 +151,20 @@ impl Search {
             ));
         }
         let archive = archive_for(&objectives, reward.as_ref())?;
-        let strategy = config.strategy.init(
-            space.as_space(),
-            &config.updater,
-            &config.schedule,
-            config.seed,
+        let strategy =
+            config
+                .strategy
+                .init(&space, &config.updater, &config.schedule, config.seed)?;
+        let evaluator = SupernetEvaluator::<B, S>::new(
+            &config.supernet_settings(),
+            space.clone(),
+            data,
+            device,
         )?;
-        let evaluator = SupernetEvaluator::<B>::new(&config, space.clone(), data, device)?;
-        let (classes, in_channels) = evaluator.data_shape();
-        let network = space.default_network(classes, in_channels);
+        let network = space.network(&evaluator.data_shape());
         let identity = identity("config", &config)?;
         Ok(Self::assemble(
-            space.into(),
+            Arc::new(space),
             config.schedule.stages.clone(),
             config.checkpoint_every,
             strategy,
@@ -207,17 +208,17 @@ impl Search {
     /// fit the objectives; all before any sample is scored.
     pub fn table(
         config: TableSearchConfig,
-        space: impl Into<AnySpace>,
+        space: impl SearchSpace + 'static,
         objectives: Vec<Box<dyn Objective>>,
         reward: Box<dyn Reward>,
     ) -> Result<Self, SearchError> {
-        let space = space.into();
+        let space: Arc<dyn SearchSpace> = Arc::new(space);
         if config.budget == 0 {
             return Err(SearchError::config("budget", "must be at least one sample"));
         }
         config.updater.validate()?;
         let strategy = config.strategy.init(
-            space.as_space(),
+            space.as_ref(),
             &config.updater,
             &config.schedule,
             config.seed,
@@ -241,7 +242,7 @@ impl Search {
     /// # Errors
     /// A schedule that does not fit the space, a reward that does not fit the objectives.
     pub fn from_parts(
-        space: impl Into<AnySpace>,
+        space: impl SearchSpace + 'static,
         schedule: &ShrinkScheduleConfig,
         strategy: Box<dyn Strategy>,
         evaluator: Box<dyn Evaluator>,
@@ -250,7 +251,7 @@ impl Search {
     ) -> Result<Self, SearchError> {
         let identity = identity("schedule", schedule)?;
         Self::from_parts_with(
-            space.into(),
+            Arc::new(space),
             schedule,
             strategy,
             evaluator,
@@ -261,7 +262,7 @@ impl Search {
     }
 
     fn from_parts_with(
-        space: AnySpace,
+        space: Arc<dyn SearchSpace>,
         schedule: &ShrinkScheduleConfig,
         strategy: Box<dyn Strategy>,
         evaluator: Box<dyn Evaluator>,
@@ -269,7 +270,7 @@ impl Search {
         reward: Box<dyn Reward>,
         identity: serde_json::Value,
     ) -> Result<Self, SearchError> {
-        schedule.init(space.as_space())?;
+        schedule.init(space.as_ref())?;
         let archive = archive_for(&objectives, reward.as_ref())?;
         Ok(Self::assemble(
             space,
@@ -286,7 +287,7 @@ impl Search {
 
     #[allow(clippy::too_many_arguments)]
     fn assemble(
-        space: AnySpace,
+        space: Arc<dyn SearchSpace>,
         stages: Vec<StageConfig>,
         checkpoint_every: usize,
         strategy: Box<dyn Strategy>,
@@ -298,7 +299,7 @@ impl Search {
     ) -> Self {
         let state = SearchState {
             version: STATE_VERSION,
-            space_id: space.as_space().id(),
+            space_id: space.id(),
             strategy_name: strategy.name().to_string(),
             evaluator_name: evaluator.name().to_string(),
             config,
@@ -327,7 +328,7 @@ impl Search {
 
     /// Sets the evaluation network the objectives measure (supernet default: DARTS
     /// C=36, 20 cells; NAS-Bench-201 C=16, 5 cells; table searches: none).
-    pub fn with_network(mut self, network: EvalNetworkSpec) -> Self {
+    pub fn with_network(mut self, network: Arc<dyn EvalNetworkSpec>) -> Self {
         self.network = Some(network);
         self
     }
@@ -435,8 +436,8 @@ impl Search {
     }
 
     /// The space.
-    pub fn space(&self) -> &AnySpace {
-        &self.space
+    pub fn space(&self) -> &dyn SearchSpace {
+        self.space.as_ref()
     }
 
     fn save_checkpoint(
@@ -490,9 +491,9 @@ impl Search {
         let directions = self.state.archive.directions().to_vec();
         let mut rewards = Vec::with_capacity(batch.len());
         for (arch, &accuracy) in batch.iter().zip(&measured) {
-            let mut ctx = ObjectiveContext::new(self.space.as_space()).with_accuracy(accuracy);
+            let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
             if let Some(network) = &self.network {
-                ctx = ctx.with_network(network);
+                ctx = ctx.with_network(network.as_ref());
             }
             let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
             rewards.push(self.reward.reward(&values, &directions, stage)?);
@@ -736,9 +737,9 @@ impl Search {
             Some(o) => o,
             None => (self.final_architecture()?, None),
         };
-        let mut ctx = ObjectiveContext::new(self.space.as_space()).with_accuracy(final_acc);
+        let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(final_acc);
         if let Some(network) = &self.network {
-            ctx = ctx.with_network(network);
+            ctx = ctx.with_network(network.as_ref());
         }
         let final_values: Vec<Option<f64>> = self
             .objectives
@@ -780,7 +781,7 @@ impl Search {
                 best,
             },
             &self.state,
-            &self.space,
+            self.space.as_ref(),
         ))
     }
 }

@@ -5,9 +5,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnySpace, FinalArchitecture, SearchError, SearchState, StageSummary, svg};
+use super::{SearchError, SearchState, StageSummary, svg};
+use crate::SearchSpace;
 use crate::objective::Direction;
 use crate::policy::UpdateStats;
+use crate::space::FinalArchitecture;
 
 /// One scored sample, with its architecture as text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,10 +84,10 @@ pub(crate) struct FinalOutcome {
 }
 
 impl SearchResult {
-    pub(crate) fn new(outcome: FinalOutcome, state: &SearchState, space: &AnySpace) -> Self {
+    pub(crate) fn new(outcome: FinalOutcome, state: &SearchState, space: &dyn SearchSpace) -> Self {
         let archive = &state.archive;
         let record = |s: &crate::objective::ScoredSample| SampleRecord {
-            arch: space.as_space().describe(&s.arch),
+            arch: space.describe(&s.arch),
             objectives: s.values.clone(),
             stage: s.stage,
             step: s.step,

@@ -36,7 +36,10 @@ fn label(v: f64) -> String {
 
 /// Objective 0 (x) against objective 1 (y; objective 0 against the sample index when
 /// there is only one objective): every sample in grey, the front in red.
-pub(crate) fn scatter(result: &SearchResult) -> String {
+/// The sample and front points and the axis names of a result.
+type PlotData = (Vec<(f64, f64)>, Vec<(f64, f64)>, String, String);
+
+fn plot_data(result: &SearchResult) -> PlotData {
     let pick = |values: &[f64], i: usize| -> (f64, f64) {
         match values.len() {
             0 => (i as f64, 0.0),
@@ -44,13 +47,13 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
             _ => (values[0], values[1]),
         }
     };
-    let points: Vec<(f64, f64)> = result
+    let points = result
         .samples
         .iter()
         .enumerate()
         .map(|(i, s)| pick(&s.objectives, i))
         .collect();
-    let front: Vec<(f64, f64)> = result
+    let front = result
         .front
         .iter()
         .map(|f| {
@@ -63,36 +66,52 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         1 => ("sample".to_string(), result.objectives[0].clone()),
         _ => (result.objectives[0].clone(), result.objectives[1].clone()),
     };
-    let finite = points.iter().filter(|p| p.0.is_finite() && p.1.is_finite());
-    let (mut x0, mut x1, mut y0, mut y1) = (
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-    );
-    for &(x, y) in finite {
-        (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
-    }
-    if !x0.is_finite() {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    let pad = |lo: f64, hi: f64| {
-        let d = if hi > lo {
-            (hi - lo) * 0.05
-        } else {
-            lo.abs().max(1.0) * 0.05
+    (points, front, xname, yname)
+}
+
+/// The data range of the plot, padded by 5%.
+struct Frame {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+}
+
+impl Frame {
+    fn around(points: &[(f64, f64)]) -> Self {
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for &(x, y) in points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
+            (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
+        }
+        if !x0.is_finite() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        }
+        let pad = |lo: f64, hi: f64| {
+            let d = if hi > lo {
+                (hi - lo) * 0.05
+            } else {
+                lo.abs().max(1.0) * 0.05
+            };
+            (lo - d, hi + d)
         };
-        (lo - d, hi + d)
-    };
-    let ((x0, x1), (y0, y1)) = (pad(x0, x1), pad(y0, y1));
-    let sx = |x: f64| M + (x - x0) / (x1 - x0) * (W - 2.0 * M);
-    let sy = |y: f64| H - M - (y - y0) / (y1 - y0) * (H - 2.0 * M);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+        let ((x0, x1), (y0, y1)) = (pad(x0, x1), pad(y0, y1));
+        Self { x0, x1, y0, y1 }
+    }
+    fn sx(&self, x: f64) -> f64 {
+        M + (x - self.x0) / (self.x1 - self.x0) * (W - 2.0 * M)
+    }
+    fn sy(&self, y: f64) -> f64 {
+        H - M - (y - self.y0) / (self.y1 - self.y0) * (H - 2.0 * M)
+    }
+}
+
+/// Axes, ticks and axis names.
+fn axes(s: &mut String, f: &Frame, xname: &str, yname: &str) {
     let _ = writeln!(
         s,
         r#"<line x1="{M}" y1="{}" x2="{}" y2="{}" stroke="black"/>"#,
@@ -105,26 +124,26 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         r#"<line x1="{M}" y1="{M}" x2="{M}" y2="{}" stroke="black"/>"#,
         H - M
     );
-    for t in ticks(x0, x1) {
+    for t in ticks(f.x0, f.x1) {
         let _ = writeln!(
             s,
             r#"<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="black"/><text x="{0}" y="{3}" text-anchor="middle">{4}</text>"#,
-            sx(t),
+            f.sx(t),
             H - M,
             H - M + 5.0,
             H - M + 18.0,
             label(t)
         );
     }
-    for t in ticks(y0, y1) {
+    for t in ticks(f.y0, f.y1) {
         let _ = writeln!(
             s,
             r#"<line x1="{0}" y1="{1}" x2="{2}" y2="{1}" stroke="black"/><text x="{3}" y="{4}" text-anchor="end">{5}</text>"#,
             M - 5.0,
-            sy(t),
+            f.sy(t),
             M,
             M - 8.0,
-            sy(t) + 4.0,
+            f.sy(t) + 4.0,
             label(t)
         );
     }
@@ -133,28 +152,25 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
         W / 2.0,
         H - 15.0,
-        escape(&xname)
+        escape(xname)
     );
     let _ = writeln!(
         s,
         r#"<text x="15" y="{}" text-anchor="middle" transform="rotate(-90 15 {})">{}</text>"#,
         H / 2.0,
         H / 2.0,
-        escape(&yname)
+        escape(yname)
     );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="25" text-anchor="middle" font-size="14">{} samples, {} on the Pareto front</text>"#,
-        W / 2.0,
-        points.len(),
-        front.len()
-    );
+}
+
+/// The samples in grey, the front as a red line with red points.
+fn marks(s: &mut String, f: &Frame, points: &[(f64, f64)], front: Vec<(f64, f64)>) {
     for &(x, y) in points.iter().filter(|p| p.0.is_finite() && p.1.is_finite()) {
         let _ = writeln!(
             s,
             r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#999" fill-opacity="0.5"/>"##,
-            sx(x),
-            sy(y)
+            f.sx(x),
+            f.sy(y)
         );
     }
     let mut sorted: Vec<_> = front
@@ -165,7 +181,7 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
     if sorted.len() > 1 {
         let pts: Vec<String> = sorted
             .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+            .map(|&(x, y)| format!("{:.1},{:.1}", f.sx(x), f.sy(y)))
             .collect();
         let _ = writeln!(
             s,
@@ -177,10 +193,30 @@ pub(crate) fn scatter(result: &SearchResult) -> String {
         let _ = writeln!(
             s,
             r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#d62728"/>"##,
-            sx(x),
-            sy(y)
+            f.sx(x),
+            f.sy(y)
         );
     }
+}
+
+pub(crate) fn scatter(result: &SearchResult) -> String {
+    let (points, front, xname, yname) = plot_data(result);
+    let frame = Frame::around(&points);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
+    axes(&mut s, &frame, &xname, &yname);
+    let _ = writeln!(
+        s,
+        r#"<text x="{}" y="25" text-anchor="middle" font-size="14">{} samples, {} on the Pareto front</text>"#,
+        W / 2.0,
+        points.len(),
+        front.len()
+    );
+    marks(&mut s, &frame, &points, front);
     s.push_str("</svg>\n");
     s
 }

@@ -58,7 +58,7 @@ impl DartsSpaceConfig {
     ///
     /// # Errors
     /// [`SpaceError::InvalidConfig`] for zero nodes or an op set containing
-    /// NAS-Bench-201-only ops.
+    /// NAS-Bench-201-only ops, MBConv blocks or user ops.
     pub fn init(&self) -> Result<DartsSpace, SpaceError> {
         if self.nodes == 0 {
             return Err(SpaceError::InvalidConfig(
@@ -73,6 +73,11 @@ impl DartsSpaceConfig {
             {
                 return Err(SpaceError::InvalidConfig(format!(
                     "`{op}` is a NAS-Bench-201 op and cannot be used in the DARTS {cell} cell (use conv_1x1 / conv_3x3)"
+                )));
+            }
+            if let Some(op) = set.ops().iter().find(|op| op.is_mbconv() || op.is_user()) {
+                return Err(SpaceError::InvalidConfig(format!(
+                    "`{op}` cannot be built in a DARTS {cell} cell (MBConv blocks belong to the MBConv space, user ops to a space of your own)"
                 )));
             }
         }
@@ -263,6 +268,16 @@ impl SearchSpace for DartsSpace {
         match self.genotype(arch) {
             Ok(g) => g.to_tnd_string(),
             Err(e) => format!("<invalid architecture: {e}>"),
+        }
+    }
+
+    fn finalize(&self, architecture: Architecture) -> super::FinalArchitecture {
+        let genotype = self.genotype(&architecture).ok();
+        super::FinalArchitecture {
+            text: self.describe(&architecture),
+            darts_text: genotype.as_ref().and_then(|g| g.to_darts_string().ok()),
+            genotype,
+            architecture,
         }
     }
 }

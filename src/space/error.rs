@@ -6,9 +6,9 @@ use thiserror::Error;
 #[non_exhaustive]
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SpaceError {
-    /// An op name that no [`crate::OpKind`] carries.
-    #[error("unknown op name `{0}`")]
-    UnknownOp(String),
+    /// An op name that no [`crate::OpKind`] carries, or a bad user-op name.
+    #[error(transparent)]
+    Op(#[from] crate::ops::OpError),
     /// Genotype or architecture text that could not be parsed.
     #[error("cannot parse {notation} at byte {position}: {message}")]
     Parse {

@@ -247,33 +247,7 @@ impl FromStr for Nb201Genotype {
                 ));
             }
             for (i, (entry_pos, entry)) in entries.into_iter().enumerate() {
-                let Some((name, index)) = entry.split_once('~') else {
-                    return Err(err(
-                        entry_pos,
-                        format!(
-                            "expected `op~{i}`, found {} (missing `~`)",
-                            describe_text(entry)
-                        ),
-                    ));
-                };
-                let op = nb201_op(name).map_err(|m| err(entry_pos, m))?;
-                let index_pos = entry_pos + name.len() + 1;
-                let from = if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) {
-                    index.parse::<usize>().ok()
-                } else {
-                    None
-                };
-                if from != Some(i) {
-                    return Err(err(
-                        index_pos,
-                        format!(
-                            "entry {} of node group {want} must read from node {i} (`~{i}`), \
-                             found {}",
-                            i + 1,
-                            describe_text(index)
-                        ),
-                    ));
-                }
+                let op = nb201_entry(entry, entry_pos, i, want).map_err(|(at, m)| err(at, m))?;
                 if let Some(o) = ops.get_mut(slot) {
                     *o = op;
                 }
@@ -289,6 +263,43 @@ impl FromStr for Nb201Genotype {
         }
         Ok(Self { ops })
     }
+}
+
+/// The op of entry `i` (`op~i`) of node group `want`, starting at byte `entry_pos`; or
+/// the byte position and message of the problem.
+fn nb201_entry(
+    entry: &str,
+    entry_pos: usize,
+    i: usize,
+    want: usize,
+) -> Result<OpKind, (usize, String)> {
+    let Some((name, index)) = entry.split_once('~') else {
+        return Err((
+            entry_pos,
+            format!(
+                "expected `op~{i}`, found {} (missing `~`)",
+                describe_text(entry)
+            ),
+        ));
+    };
+    let op = nb201_op(name).map_err(|m| (entry_pos, m))?;
+    let index_pos = entry_pos + name.len() + 1;
+    let from = if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) {
+        index.parse::<usize>().ok()
+    } else {
+        None
+    };
+    if from != Some(i) {
+        return Err((
+            index_pos,
+            format!(
+                "entry {} of node group {want} must read from node {i} (`~{i}`), found {}",
+                i + 1,
+                describe_text(index)
+            ),
+        ));
+    }
+    Ok(op)
 }
 
 /// The NAS-Bench-201 op called `name`, or a message saying why there is none.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Architecture, SpaceError};
+use super::{Architecture, FinalArchitecture, SpaceError};
 use crate::OpKind;
 
 /// One decision point of a space: an edge `from -> to` inside a cell of type `cell`.
@@ -125,5 +125,51 @@ pub trait SearchSpace: std::fmt::Debug + Send + Sync {
             .map(|o| o.name())
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// The final architecture of a search in every notation the space has (the DARTS
+    /// space adds its genotype and the DARTS text); by default just
+    /// [`SearchSpace::describe`].
+    fn finalize(&self, architecture: Architecture) -> FinalArchitecture {
+        FinalArchitecture {
+            text: self.describe(&architecture),
+            darts_text: None,
+            genotype: None,
+            architecture,
+        }
+    }
+}
+
+/// A shared space is a space: a search can hold an `Arc<dyn SearchSpace>`.
+impl<S: SearchSpace + ?Sized> SearchSpace for std::sync::Arc<S> {
+    fn id(&self) -> String {
+        (**self).id()
+    }
+    fn cell_types(&self) -> Vec<String> {
+        (**self).cell_types()
+    }
+    fn edges(&self) -> &[Edge] {
+        (**self).edges()
+    }
+    fn candidates(&self, edge: usize) -> &[OpKind] {
+        (**self).candidates(edge)
+    }
+    fn all_candidates(&self) -> Vec<Vec<OpKind>> {
+        (**self).all_candidates()
+    }
+    fn validate(&self, arch: &Architecture) -> Result<(), SpaceError> {
+        (**self).validate(arch)
+    }
+    fn num_architectures(&self) -> Option<u128> {
+        (**self).num_architectures()
+    }
+    fn log10_size(&self) -> f64 {
+        (**self).log10_size()
+    }
+    fn describe(&self, arch: &Architecture) -> String {
+        (**self).describe(arch)
+    }
+    fn finalize(&self, architecture: Architecture) -> FinalArchitecture {
+        (**self).finalize(architecture)
     }
 }

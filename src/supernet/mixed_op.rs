@@ -8,7 +8,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use super::SuperNetError;
 use super::path::EdgeChoice;
 use crate::OpKind;
-use crate::ops::{Op, OpConfig, weighted_sum};
+use crate::ops::{Op, OpConfig};
 
 /// Configuration of a [`MixedOp`].
 #[derive(Config, Debug)]
@@ -105,25 +105,7 @@ impl<B: Backend> MixedOp<B> {
         x: Tensor<B, 4>,
         weights: &[f32],
     ) -> Result<Tensor<B, 4>, SuperNetError> {
-        if weights.len() != self.ops.len() {
-            return Err(SuperNetError::PathMismatch(format!(
-                "{} weights for {} active ops ({})",
-                weights.len(),
-                self.ops.len(),
-                self.kinds
-                    .iter()
-                    .map(|k| k.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let terms = weights
-            .iter()
-            .enumerate()
-            .filter(|&(i, &w)| w != 0.0 && self.kinds[i] != OpKind::None)
-            .map(|(i, &w)| (self.run(i, x.clone()), w))
-            .collect();
-        Ok(weighted_sum(terms).unwrap_or_else(|| self.zeros(&x)))
+        self.forward_choice(x, EdgeChoice::Weighted(weights))
     }
 
     /// Runs only active op `index`.
@@ -135,24 +117,33 @@ impl<B: Backend> MixedOp<B> {
         x: Tensor<B, 4>,
         index: usize,
     ) -> Result<Tensor<B, 4>, SuperNetError> {
-        if index >= self.ops.len() {
-            return Err(SuperNetError::PathMismatch(format!(
-                "op index {index} but the edge has {} active ops",
-                self.ops.len()
-            )));
-        }
-        Ok(self.run(index, x))
+        self.forward_choice(x, EdgeChoice::Single(index))
     }
 
-    pub(crate) fn forward_choice(
+    /// Runs the edge as `choice` says ([`EdgeChoice::mix`] over the active ops).
+    ///
+    /// # Errors
+    /// [`SuperNetError::PathMismatch`] naming the active ops if the choice does not fit.
+    pub fn forward_choice(
         &self,
         x: Tensor<B, 4>,
         choice: EdgeChoice<'_>,
     ) -> Result<Tensor<B, 4>, SuperNetError> {
-        match choice {
-            EdgeChoice::Weighted(w) => self.forward_weighted(x, w),
-            EdgeChoice::Single(i) => self.forward_single(x, i),
-        }
+        let out = choice
+            .mix(self.ops.len(), |i| {
+                (self.kinds[i] != OpKind::None).then(|| self.run(i, x.clone()))
+            })
+            .map_err(|e| {
+                SuperNetError::PathMismatch(format!(
+                    "{e} ({})",
+                    self.kinds
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        Ok(out.unwrap_or_else(|| self.zeros(&x)))
     }
 
     fn zeros(&self, x: &Tensor<B, 4>) -> Tensor<B, 4> {

@@ -1,7 +1,9 @@
-//! The weight-sharing supernet: [`MixedOp`] per edge, search cells, [`SuperNet`].
+//! The weight-sharing supernets: [`MixedOp`] per edge, search cells, the DARTS, NAS-Bench-201
+//! and MBConv supernets, and the [`SupernetForward`] trait every supernet implements.
 
 mod cell;
 mod error;
+mod mbconv_supernet;
 mod mixed_op;
 mod network;
 mod path;
@@ -9,9 +11,11 @@ mod path;
 pub use cell::{DartsSearchCell, Nb201SearchCell, Preprocess, ResidualBlock};
 pub(crate) use cell::{residual_param_count, residual_specs};
 pub use error::SuperNetError;
+pub use mbconv_supernet::{MbConvEdge, MbConvSuperNet, MbConvSuperNetConfig};
 pub use mixed_op::{MixedOp, MixedOpConfig};
 pub(crate) use network::is_reduction;
 pub use network::{
-    DartsSuperNet, Nb201Block, Nb201SuperNet, SuperNet, SuperNetConfig, SuperNetKind,
+    DartsSuperNet, DartsSuperNetConfig, Nb201Block, Nb201SuperNet, Nb201SuperNetConfig,
+    SupernetForward, check_path,
 };
-pub use path::Path;
+pub use path::{EdgeChoice, Path};

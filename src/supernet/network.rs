@@ -5,7 +5,6 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
-use serde::{Deserialize, Serialize};
 
 use super::SuperNetError;
 use super::cell::{DartsCellSpec, DartsSearchCell, Nb201SearchCell, ResidualBlock};
@@ -14,42 +13,32 @@ use crate::OpKind;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec};
 use crate::space::{DartsSpace, Nb201Space, SearchSpace};
 
-/// Which cell structure the supernet is made of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SuperNetKind {
-    /// DARTS cells: reductions at 1/3 and 2/3 of the depth, `nodes` intermediate nodes.
-    Darts {
-        /// Intermediate nodes per cell.
-        nodes: usize,
-    },
-    /// NAS-Bench-201: three stages of `cells` cells joined by residual blocks.
-    Nb201,
-}
-
-/// Configuration of a [`SuperNet`].
+/// Configuration of a [`DartsSuperNet`]: a DARTS-space supernet, reductions at 1/3 and
+/// 2/3 of the depth.
 ///
 /// ```
 /// use tnd_nas::space::DartsSpaceConfig;
-/// use tnd_nas::supernet::SuperNetConfig;
+/// use tnd_nas::supernet::DartsSuperNetConfig;
 /// use tnd_nas::ops::trainable_params;
 /// use burn::backend::NdArray;
 ///
 /// let space = DartsSpaceConfig::darts().init()?;
-/// let net = SuperNetConfig::darts(&space, 16, 8, 10).init::<NdArray>(&Default::default())?;
+/// let net = DartsSuperNetConfig::full(&space, 16, 8, 10).init::<NdArray>(&Default::default())?;
 /// assert_eq!(trainable_params(&net), 1_930_618);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Config, Debug)]
-pub struct SuperNetConfig {
-    /// Cell structure.
-    pub kind: SuperNetKind,
+pub struct DartsSuperNetConfig {
+    /// Intermediate nodes per cell.
+    pub nodes: usize,
     /// Initial channels `C`.
     pub channels: usize,
-    /// DARTS: number of cells; NAS-Bench-201: cells per stage.
+    /// Number of cells.
     pub cells: usize,
     /// Number of classes.
     pub classes: usize,
-    /// The active ops of every edge of the space, in space edge order.
+    /// The active ops of every edge of the space, in space edge order (normal-cell edges,
+    /// then reduction-cell edges).
     pub active: Vec<Vec<OpKind>>,
     /// Image channels (3 for CIFAR, 1 for Fashion-MNIST).
     #[config(default = 3)]
@@ -62,36 +51,71 @@ pub struct SuperNetConfig {
     pub skip_dropout: f64,
 }
 
-impl SuperNetConfig {
-    /// A DARTS-space supernet over all candidate ops of `space`.
-    pub fn darts(space: &DartsSpace, channels: usize, cells: usize, classes: usize) -> Self {
+/// Configuration of an [`Nb201SuperNet`]: three stages of `cells` search cells joined by
+/// residual blocks.
+#[derive(Config, Debug)]
+pub struct Nb201SuperNetConfig {
+    /// Channels of the first stage.
+    pub channels: usize,
+    /// Cells per stage.
+    pub cells: usize,
+    /// Number of classes.
+    pub classes: usize,
+    /// The active ops of the six edges.
+    pub active: Vec<Vec<OpKind>>,
+    /// Image channels.
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Dropout on `skip_connect` outputs; 0 disables it.
+    #[config(default = 0.0)]
+    pub skip_dropout: f64,
+}
+
+/// The checks both cell supernets share.
+fn check_shape(
+    sizes: &[(&str, usize)],
+    active: &[Vec<OpKind>],
+    edges: usize,
+    skip_dropout: f64,
+) -> Result<(), SuperNetError> {
+    let bad = |m: String| Err(SuperNetError::InvalidConfig(m));
+    if let Some((name, _)) = sizes.iter().find(|(_, v)| *v == 0) {
+        return bad(format!("{name} must be positive"));
+    }
+    if active.len() != edges {
+        return bad(format!(
+            "{} active-op lists for {edges} edges",
+            active.len()
+        ));
+    }
+    if let Some(e) = active.iter().position(Vec::is_empty) {
+        return bad(format!("edge {e} has no active op"));
+    }
+    if let Some(op) = active
+        .iter()
+        .flatten()
+        .find(|op| op.is_mbconv() || op.is_user())
+    {
+        return bad(format!(
+            "op `{op}` cannot be built in a cell supernet (MBConv blocks and user ops are built by their own spaces)"
+        ));
+    }
+    if !(0.0..1.0).contains(&skip_dropout) {
+        return bad(format!("skip_dropout {skip_dropout} is not in [0, 1)"));
+    }
+    Ok(())
+}
+
+impl DartsSuperNetConfig {
+    /// A supernet over all candidate ops of `space`.
+    pub fn full(space: &DartsSpace, channels: usize, cells: usize, classes: usize) -> Self {
         Self::new(
-            SuperNetKind::Darts {
-                nodes: space.nodes(),
-            },
+            space.nodes(),
             channels,
             cells,
             classes,
             space.all_candidates(),
         )
-    }
-
-    /// A NAS-Bench-201 supernet over all candidate ops.
-    pub fn nb201(space: &Nb201Space, channels: usize, cells: usize, classes: usize) -> Self {
-        Self::new(
-            SuperNetKind::Nb201,
-            channels,
-            cells,
-            classes,
-            space.all_candidates(),
-        )
-    }
-
-    fn edges_expected(&self) -> usize {
-        match self.kind {
-            SuperNetKind::Darts { nodes } => 2 * (nodes * (nodes + 3) / 2),
-            SuperNetKind::Nb201 => 6,
-        }
     }
 
     /// Checks the configuration.
@@ -99,47 +123,67 @@ impl SuperNetConfig {
     /// # Errors
     /// [`SuperNetError::InvalidConfig`] naming the offending value.
     pub fn validate(&self) -> Result<(), SuperNetError> {
-        let bad = |m: String| Err(SuperNetError::InvalidConfig(m));
-        if self.channels == 0 || self.cells == 0 || self.classes == 0 || self.in_channels == 0 {
-            return bad(format!(
-                "channels ({}), cells ({}), classes ({}) and in_channels ({}) must be positive",
-                self.channels, self.cells, self.classes, self.in_channels
-            ));
-        }
-        if let SuperNetKind::Darts { nodes: 0 } = self.kind {
-            return bad("a DARTS supernet needs at least one node".into());
-        }
-        if self.active.len() != self.edges_expected() {
-            return bad(format!(
-                "{} active-op lists for {} edges",
-                self.active.len(),
-                self.edges_expected()
-            ));
-        }
-        if let Some(e) = self.active.iter().position(Vec::is_empty) {
-            return bad(format!("edge {e} has no active op"));
-        }
-        if !(0.0..1.0).contains(&self.skip_dropout) {
-            return bad(format!(
-                "skip_dropout {} is not in [0, 1)",
-                self.skip_dropout
-            ));
-        }
-        Ok(())
+        let n = self.nodes;
+        check_shape(
+            &[
+                ("nodes", n),
+                ("channels", self.channels),
+                ("cells", self.cells),
+                ("classes", self.classes),
+                ("in_channels", self.in_channels),
+                ("stem_multiplier", self.stem_multiplier),
+            ],
+            &self.active,
+            2 * (n * (n + 3) / 2),
+            self.skip_dropout,
+        )
     }
 
     /// Builds the supernet.
     ///
     /// # Errors
-    /// Whatever [`SuperNetConfig::validate`] reports.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<SuperNet<B>, SuperNetError> {
+    /// Whatever [`DartsSuperNetConfig::validate`] reports.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<DartsSuperNet<B>, SuperNetError> {
         self.validate()?;
-        Ok(match self.kind {
-            SuperNetKind::Darts { nodes } => SuperNet::Darts(self.init_darts(nodes, device)),
-            SuperNetKind::Nb201 => SuperNet::Nb201(self.init_nb201(device)),
-        })
+        Ok(self.init_darts(self.nodes, device))
+    }
+}
+
+impl Nb201SuperNetConfig {
+    /// A supernet over all candidate ops of `space`.
+    pub fn full(space: &Nb201Space, channels: usize, cells: usize, classes: usize) -> Self {
+        Self::new(channels, cells, classes, space.all_candidates())
     }
 
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`SuperNetError::InvalidConfig`] naming the offending value.
+    pub fn validate(&self) -> Result<(), SuperNetError> {
+        check_shape(
+            &[
+                ("channels", self.channels),
+                ("cells", self.cells),
+                ("classes", self.classes),
+                ("in_channels", self.in_channels),
+            ],
+            &self.active,
+            6,
+            self.skip_dropout,
+        )
+    }
+
+    /// Builds the supernet.
+    ///
+    /// # Errors
+    /// Whatever [`Nb201SuperNetConfig::validate`] reports.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Nb201SuperNet<B>, SuperNetError> {
+        self.validate()?;
+        Ok(self.init_nb201(device))
+    }
+}
+
+impl DartsSuperNetConfig {
     fn init_darts<B: Backend>(&self, nodes: usize, device: &B::Device) -> DartsSuperNet<B> {
         let c = self.channels;
         let c_stem = self.stem_multiplier * c;
@@ -182,7 +226,9 @@ impl SuperNetConfig {
             edges_per_cell: per_cell,
         }
     }
+}
 
+impl Nb201SuperNetConfig {
     fn init_nb201<B: Backend>(&self, device: &B::Device) -> Nb201SuperNet<B> {
         let c = self.channels;
         let mut blocks = Vec::new();
@@ -259,95 +305,107 @@ pub struct Nb201SuperNet<B: Backend> {
     pub classifier: Linear<B>,
 }
 
-/// A weight-sharing supernet holding every active op on every edge.
+/// A supernet a search trains: classifies a batch along a [`Path`] through its mixed ops.
+/// [`DartsSuperNet`], [`Nb201SuperNet`] and [`super::MbConvSuperNet`] implement it; so does
+/// the supernet of a space of your own ([`crate::evaluate::SupernetSpace`]).
 ///
 /// # Shapes
 /// - input `[n, in_channels, h, w]`, output logits `[n, classes]`
-#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
-#[derive(Module, Debug)]
-pub enum SuperNet<B: Backend> {
-    /// DARTS cells.
-    Darts(DartsSuperNet<B>),
-    /// NAS-Bench-201 cells.
-    Nb201(Nb201SuperNet<B>),
-}
+pub trait SupernetForward<B: Backend> {
+    /// Number of edges a [`Path`] must cover (the space's edges).
+    fn num_edges(&self) -> usize;
 
-impl<B: Backend> SuperNet<B> {
-    /// Number of edges a [`Path`] must cover.
-    pub fn num_edges(&self) -> usize {
-        match self {
-            SuperNet::Darts(n) => 2 * n.edges_per_cell,
-            SuperNet::Nb201(_) => 6,
-        }
-    }
-
-    /// The active ops of every edge (taken from the first cell of each type).
-    pub fn active_ops(&self) -> Vec<Vec<OpKind>> {
-        match self {
-            SuperNet::Darts(n) => {
-                let normal = n.cells.iter().find(|c| !c.reduction);
-                let reduce = n.cells.iter().find(|c| c.reduction);
-                let kinds = |c: Option<&DartsSearchCell<B>>| -> Vec<Vec<OpKind>> {
-                    match c {
-                        Some(c) => c.edges.iter().map(|m| m.kinds().to_vec()).collect(),
-                        None => Vec::new(),
-                    }
-                };
-                let mut all = kinds(normal);
-                all.extend(kinds(reduce));
-                all
-            }
-            SuperNet::Nb201(n) => n
-                .blocks
-                .iter()
-                .find_map(|b| match b {
-                    Nb201Block::Cell(c) => {
-                        Some(c.edges.iter().map(|m| m.kinds().to_vec()).collect())
-                    }
-                    Nb201Block::Residual(_) => None,
-                })
-                .unwrap_or_default(),
-        }
-    }
+    /// The active ops of every edge.
+    fn active_ops(&self) -> Vec<Vec<OpKind>>;
 
     /// Classifies a batch along `path`.
     ///
     /// # Errors
     /// [`SuperNetError::PathMismatch`] if the path does not fit the edges.
-    pub fn forward(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 2>, SuperNetError> {
-        if path.len() != self.num_edges() {
-            return Err(SuperNetError::PathMismatch(format!(
-                "path covers {} edges, the supernet has {}",
-                path.len(),
-                self.num_edges()
-            )));
-        }
-        let features = match self {
-            SuperNet::Darts(n) => {
-                let s = n.stem_bn.forward(n.stem.forward(x));
-                let (mut s0, mut s1) = (s.clone(), s);
-                for cell in &n.cells {
-                    let offset = if cell.reduction { n.edges_per_cell } else { 0 };
-                    let out = cell.forward(s0, s1.clone(), path, offset)?;
-                    (s0, s1) = (s1, out);
-                }
-                s1
-            }
-            SuperNet::Nb201(n) => {
-                let mut x = n.stem_bn.forward(n.stem.forward(x));
-                for block in &n.blocks {
-                    x = match block {
-                        Nb201Block::Cell(c) => c.forward(x, path)?,
-                        Nb201Block::Residual(r) => r.forward(x),
-                    };
-                }
-                burn::tensor::activation::relu(n.last_bn.forward(x))
-            }
+    fn forward_path(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 2>, SuperNetError>;
+}
+
+/// Checks that `path` covers the `edges` of a supernet.
+///
+/// # Errors
+/// [`SuperNetError::PathMismatch`] naming both lengths.
+pub fn check_path(path: &Path, edges: usize) -> Result<(), SuperNetError> {
+    if path.len() != edges {
+        return Err(SuperNetError::PathMismatch(format!(
+            "path covers {} edges, the supernet has {edges}",
+            path.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Global average pool of `[n, c, h, w]` features to `[n, c]`.
+fn global_pool<B: Backend>(features: Tensor<B, 4>) -> Tensor<B, 2> {
+    features.mean_dim(3).mean_dim(2).flatten::<2>(1, 3)
+}
+
+impl<B: Backend> SupernetForward<B> for DartsSuperNet<B> {
+    fn num_edges(&self) -> usize {
+        2 * self.edges_per_cell
+    }
+
+    /// Taken from the first cell of each type.
+    fn active_ops(&self) -> Vec<Vec<OpKind>> {
+        let kinds = |reduction: bool| -> Vec<Vec<OpKind>> {
+            self.cells
+                .iter()
+                .find(|c| c.reduction == reduction)
+                .map(|c| c.edges.iter().map(|m| m.kinds().to_vec()).collect())
+                .unwrap_or_default()
         };
-        let pooled = features.mean_dim(3).mean_dim(2).flatten::<2>(1, 3);
-        Ok(match self {
-            SuperNet::Darts(n) => n.classifier.forward(pooled),
-            SuperNet::Nb201(n) => n.classifier.forward(pooled),
-        })
+        let mut all = kinds(false);
+        all.extend(kinds(true));
+        all
+    }
+
+    fn forward_path(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 2>, SuperNetError> {
+        check_path(path, self.num_edges())?;
+        let s = self.stem_bn.forward(self.stem.forward(x));
+        let (mut s0, mut s1) = (s.clone(), s);
+        for cell in &self.cells {
+            let offset = if cell.reduction {
+                self.edges_per_cell
+            } else {
+                0
+            };
+            let out = cell.forward(s0, s1.clone(), path, offset)?;
+            (s0, s1) = (s1, out);
+        }
+        Ok(self.classifier.forward(global_pool(s1)))
+    }
+}
+
+impl<B: Backend> SupernetForward<B> for Nb201SuperNet<B> {
+    fn num_edges(&self) -> usize {
+        6
+    }
+
+    /// Taken from the first cell.
+    fn active_ops(&self) -> Vec<Vec<OpKind>> {
+        self.blocks
+            .iter()
+            .find_map(|b| match b {
+                Nb201Block::Cell(c) => Some(c.edges.iter().map(|m| m.kinds().to_vec()).collect()),
+                Nb201Block::Residual(_) => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn forward_path(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 2>, SuperNetError> {
+        check_path(path, 6)?;
+        let mut x = self.stem_bn.forward(self.stem.forward(x));
+        for block in &self.blocks {
+            x = match block {
+                Nb201Block::Cell(c) => c.forward(x, path)?,
+                Nb201Block::Residual(r) => r.forward(x),
+            };
+        }
+        let features = burn::tensor::activation::relu(self.last_bn.forward(x));
+        Ok(self.classifier.forward(global_pool(features)))
     }
 }

@@ -4,6 +4,7 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor};
+use tnd_nas::search::{Control, SearchEvent, SearchObserver};
 
 /// The CPU backend the tests run on.
 pub type TestBackend = burn::backend::Flex;
@@ -52,5 +53,20 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for GradSum<'_, B> {
             self.with_grad += 1;
             self.abs_sum += g.abs().sum().into_scalar().elem::<f64>();
         }
+    }
+}
+
+/// Asks the search to stop after the given number of epochs.
+pub struct StopAfterEpochs(pub usize);
+
+impl SearchObserver for StopAfterEpochs {
+    fn observe(&mut self, event: &SearchEvent) -> Control {
+        if let SearchEvent::EpochEnd { .. } = event {
+            self.0 -= 1;
+            if self.0 == 0 {
+                return Control::Stop;
+            }
+        }
+        Control::Continue
     }
 }

@@ -19,7 +19,6 @@ use burn::tensor::ops::FloatTensor;
 use burn::tensor::{DType, Tensor, backend::Backend};
 use rayon::prelude::*;
 
-use super::batch_norm::batch_moments;
 use super::native::{self, NativeCpu, NativeOp, float, unary_tracked};
 use super::simd::{avx2_or_baseline, lane_sum};
 
@@ -248,12 +247,26 @@ impl NativeOp for BatchStats {
     }
 }
 
+/// Per-channel mean `[c]`, the centred input and the biased variance `[c]` of `x`
+/// `[n, c, h * w]`, composed from burn ops.
+pub(crate) fn batch_moments<B: Backend>(
+    x: Tensor<B, 3>,
+) -> (Tensor<B, 1>, Tensor<B, 3>, Tensor<B, 1>) {
+    let [n, c, hw] = x.dims();
+    let count = (n * hw) as f64;
+    let per_channel_mean = |t: Tensor<B, 3>| t.sum_dim(2).sum_dim(0).div_scalar(count).reshape([c]);
+    let mean = per_channel_mean(x.clone());
+    let centered = x.sub(mean.clone().reshape([1, c, 1]).repeat_dim(0, n));
+    let var = per_channel_mean(centered.clone().square());
+    (mean, centered, var)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn values(len: usize, seed: u32, offset: f32) -> Vec<f32> {
-        crate::ops::depthwise::tests::values(len, seed)
+        crate::kernels::depthwise::tests::values(len, seed)
             .into_iter()
             .map(|v| 2.0 * v + offset)
             .collect()

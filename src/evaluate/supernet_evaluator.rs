@@ -6,31 +6,29 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, Optimizer, Sgd, SgdConfig};
-use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Int, Tensor};
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Int, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Advance, Clock, Evaluator, Progress, StageStart, active_indices};
+use super::supernet_weights::{read_weights, write_weights};
+use super::{
+    Advance, Clock, DataShape, Evaluator, Progress, StageStart, SupernetSpace, TrainableSupernet,
+    active_indices,
+};
 use crate::data::{
     AugmentConfig, BatchLoader, BatchLoaderConfig, EpochBatches, ImageDataset, Normalization,
 };
-use crate::ops::{clip_grad_norm, materialize, trainable_params};
+use crate::error::SearchError;
+use crate::observe::{SearchEvent, SearchObserver, StepRecord, emit};
+use crate::ops::{materialize, trainable_params};
 use crate::policy::sample_from;
 use crate::schedule::StageConfig;
-use crate::search::{
-    CellSpace, SearchConfig, SearchError, SearchEvent, SearchObserver, StepRecord, TrainMode, emit,
-    read_weights, write_weights,
-};
-use crate::supernet::{Path as NetPath, SuperNet};
+use crate::supernet::{Path as NetPath, SupernetForward};
+use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step};
+use crate::train::{TrainConfig, TrainMode, cosine_lr};
 use crate::{Architecture, OpKind};
-
-type Optim<B> = OptimizerAdaptor<Sgd<<B as AutodiffBackend>::InnerBackend>, SuperNet<B>, B>;
 
 /// What identifies the training data a search runs on (checked on resume).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +41,30 @@ pub struct DataFingerprint {
     pub shape: [usize; 3],
     /// Number of classes.
     pub classes: usize,
+}
+
+/// What a [`SupernetEvaluator`] trains with: the weight-training settings, the split of
+/// the data, the seed, the logging period and the stages (see
+/// [`crate::search::SearchConfig::supernet_settings`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupernetSettings {
+    /// Weight training.
+    pub train: TrainConfig,
+    /// Fraction of the data that trains `w` (the rest scores samples).
+    pub train_fraction: f64,
+    /// Seed of the split, the loaders, the paths and the weights.
+    pub seed: u64,
+    /// A step record every `log_every` steps.
+    pub log_every: usize,
+    /// The stages (epochs, warm-up, depth, width).
+    pub stages: Vec<StageConfig>,
+}
+
+impl SupernetSettings {
+    /// The learning rate of `epoch` of a stage of `epochs` epochs (cosine annealing).
+    pub fn lr(&self, epoch: usize, epochs: usize) -> f64 {
+        cosine_lr(self.train.lr, self.train.lr_min, epoch, epochs)
+    }
 }
 
 /// The serialisable position of a [`SupernetEvaluator`].
@@ -73,26 +95,31 @@ pub struct SupernetPosition {
 /// step), with a warm-up of weight-only epochs; each asked architecture is scored
 /// one-hot on the next validation batches (accuracy in percent).
 ///
-/// Built by [`crate::search::Search::new`]; the settings are [`SearchConfig::train`],
-/// `train_fraction`, the schedule's stages and the seed.
-pub struct SupernetEvaluator<B: AutodiffBackend> {
-    space: CellSpace,
-    config: SearchConfig,
+/// Built by [`crate::search::Search::new`] for any [`SupernetSpace`] `S`; the settings
+/// are the [`SupernetSettings`].
+pub struct SupernetEvaluator<B: AutodiffBackend, S: SupernetSpace>
+where
+    S::Supernet<B>: TrainableSupernet<B>,
+{
+    space: S,
+    config: SupernetSettings,
     train: BatchLoader,
     valid: BatchLoader,
-    classes: usize,
-    in_channels: usize,
+    data: DataShape,
     device: B::Device,
     pos: SupernetPosition,
     stage: usize,
     stage_cfg: Option<StageConfig>,
-    model: Option<SuperNet<B>>,
-    optim: Option<Optim<B>>,
+    model: Option<S::Supernet<B>>,
+    optim: Option<Sgd<S::Supernet<B>, B>>,
     pending_weights: Option<PathBuf>,
     batches: Option<(EpochBatches, usize, Instant)>,
 }
 
-impl<B: AutodiffBackend> std::fmt::Debug for SupernetEvaluator<B> {
+impl<B: AutodiffBackend, S: SupernetSpace> std::fmt::Debug for SupernetEvaluator<B, S>
+where
+    S::Supernet<B>: TrainableSupernet<B>,
+{
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SupernetEvaluator")
             .field("space", &self.space)
@@ -101,15 +128,18 @@ impl<B: AutodiffBackend> std::fmt::Debug for SupernetEvaluator<B> {
     }
 }
 
-impl<B: AutodiffBackend> SupernetEvaluator<B> {
+impl<B: AutodiffBackend, S: SupernetSpace> SupernetEvaluator<B, S>
+where
+    S::Supernet<B>: TrainableSupernet<B>,
+{
     /// Splits `data` into the half that trains `w` and the half that scores samples,
     /// and prepares both loaders. Nothing is trained yet.
     ///
     /// # Errors
     /// A data split or batch size that does not fit the data, named.
     pub fn new(
-        config: &SearchConfig,
-        space: CellSpace,
+        config: &SupernetSettings,
+        space: S,
         data: ImageDataset,
         device: B::Device,
     ) -> Result<Self, SearchError> {
@@ -119,7 +149,12 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             shape: [data.channels(), data.height(), data.width()],
             classes: data.num_classes(),
         };
-        let (classes, in_channels) = (data.num_classes(), data.channels());
+        let shape = DataShape {
+            classes: data.num_classes(),
+            channels: data.channels(),
+            height: data.height(),
+            width: data.width(),
+        };
         let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
         let normalization = match &config.train.augment.normalization {
             Some(n) => n.clone(),
@@ -156,8 +191,7 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             config: config.clone(),
             train,
             valid,
-            classes,
-            in_channels,
+            data: shape,
             device,
             pos: SupernetPosition {
                 data: fingerprint,
@@ -178,9 +212,9 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
         })
     }
 
-    /// Classes and input channels of the data.
-    pub fn data_shape(&self) -> (usize, usize) {
-        (self.classes, self.in_channels)
+    /// The shape of the data.
+    pub fn data_shape(&self) -> DataShape {
+        self.data
     }
 
     /// The position.
@@ -189,12 +223,12 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
     }
 
     /// The supernet of the current stage, if built.
-    pub fn supernet(&self) -> Option<&SuperNet<B>> {
+    pub fn supernet(&self) -> Option<&S::Supernet<B>> {
         self.model.as_ref()
     }
 
     fn global_epoch(&self) -> u64 {
-        let before: usize = self.config.schedule.stages[..self.stage]
+        let before: usize = self.config.stages[..self.stage]
             .iter()
             .map(|st| st.epochs)
             .sum();
@@ -214,24 +248,16 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
         stage: &StageConfig,
         active: &[Vec<OpKind>],
     ) -> Result<(), SearchError> {
-        let cfg =
-            self.space
-                .supernet_config(stage, active.to_vec(), self.classes, self.in_channels);
         B::seed(
             &self.device,
             self.config.seed.wrapping_add(1000 * self.stage as u64),
         );
-        let model = cfg.init::<B>(&self.device)?;
+        let model = self
+            .space
+            .supernet::<B>(stage, active, &self.data, &self.device)?;
         materialize(&model);
         let t = &self.config.train;
-        let mut sgd = SgdConfig::new();
-        if t.momentum > 0.0 {
-            sgd = sgd.with_momentum(Some(MomentumConfig::new().with_momentum(t.momentum)));
-        }
-        if t.weight_decay > 0.0 {
-            sgd = sgd.with_weight_decay(Some(WeightDecayConfig::new(t.weight_decay as f32)));
-        }
-        let optim = sgd.init::<B, SuperNet<B>>();
+        let optim = SgdSetup::new(t.momentum, t.weight_decay).init::<B, S::Supernet<B>>();
         let (model, optim) = match self.pending_weights.take() {
             Some(dir) => read_weights(&dir, model, optim, &self.device)?,
             None => (model, optim),
@@ -282,7 +308,7 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
             return Err(no_supernet());
         };
         let n = labels.dims()[0];
-        let logits = match model.forward(images, &path) {
+        let logits = match model.forward_path(images, &path) {
             Ok(l) => l,
             Err(e) => {
                 self.model = Some(model);
@@ -292,17 +318,20 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
         let loss = CrossEntropyLossConfig::new()
             .init(&self.device)
             .forward(logits.clone(), labels.clone());
-        let loss_value = loss.clone().into_scalar().elem::<f64>();
+        let read = loss_and_hits(loss.clone().inner(), logits.inner(), labels.inner());
+        let (loss_value, correct) = match read {
+            Ok(v) => v,
+            Err(reason) => {
+                self.model = Some(model);
+                return Err(SearchError::config("supernet", reason));
+            }
+        };
         if !loss_value.is_finite() {
             self.model = Some(model);
             return Ok(Err(loss_value));
         }
-        let correct = count_correct(logits, labels);
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        if let Some(clip) = self.config.train.grad_clip {
-            clip_grad_norm(&model, &mut grads, clip);
-        }
-        self.model = Some(optim.step(lr, model, grads));
+        let (model, _) = sgd_step(model, optim, loss, lr, self.config.train.grad_clip);
+        self.model = Some(model);
         Ok(Ok((loss_value, 100.0 * correct / n as f64)))
     }
 
@@ -329,13 +358,38 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
         for path in paths {
             let (mut correct, mut total) = (0.0, 0.0);
             for (x, y) in &tensors {
-                let logits = model.forward(x.clone(), path)?;
-                correct += count_correct(logits, y.clone());
+                let logits = model.forward_path(x.clone(), path)?;
+                correct += hits_value(logits, y.clone());
                 total += y.dims()[0] as f64;
             }
             accs.push(100.0 * correct / total.max(1.0));
         }
         Ok(accs)
+    }
+
+    /// Starts (or continues) the current epoch's training batches.
+    fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), SearchError> {
+        let global_epoch = self.global_epoch();
+        B::seed(
+            &self.device,
+            self.config.seed ^ (global_epoch << 20 | self.pos.step_in_epoch as u64),
+        );
+        let batches = self
+            .train
+            .epoch_from(global_epoch, self.pos.step_in_epoch)?;
+        let left = steps_per_epoch.saturating_sub(self.pos.step_in_epoch);
+        self.batches = Some((batches, left, Instant::now()));
+        Ok(())
+    }
+
+    /// Sends a step record; true (and the epoch's batches closed) when an observer
+    /// asks to stop.
+    fn log_step(&mut self, observers: &mut [&mut dyn SearchObserver], record: StepRecord) -> bool {
+        let stop = emit(observers, &SearchEvent::Step(record));
+        if stop {
+            self.batches = None;
+        }
+        stop
     }
 
     /// The end of an epoch: its record, and whether the stage is done.
@@ -369,23 +423,14 @@ impl<B: AutodiffBackend> SupernetEvaluator<B> {
     }
 }
 
-/// How many rows of `logits` have their largest value at the label.
-fn count_correct<B: Backend>(logits: Tensor<B, 2>, labels: Tensor<B, 1, Int>) -> f64 {
-    logits
-        .argmax(1)
-        .flatten::<1>(0, 1)
-        .equal(labels)
-        .int()
-        .sum()
-        .into_scalar()
-        .elem::<f64>()
-}
-
 fn no_supernet() -> SearchError {
     SearchError::config("supernet", "no supernet is built (internal order error)")
 }
 
-impl<B: AutodiffBackend> Evaluator for SupernetEvaluator<B> {
+impl<B: AutodiffBackend, S: SupernetSpace> Evaluator for SupernetEvaluator<B, S>
+where
+    S::Supernet<B>: TrainableSupernet<B>,
+{
     fn name(&self) -> &str {
         "supernet"
     }
@@ -430,16 +475,7 @@ impl<B: AutodiffBackend> Evaluator for SupernetEvaluator<B> {
         let mut last = Instant::now();
         loop {
             if self.batches.is_none() {
-                let global_epoch = self.global_epoch();
-                B::seed(
-                    &self.device,
-                    self.config.seed ^ (global_epoch << 20 | self.pos.step_in_epoch as u64),
-                );
-                let batches = self
-                    .train
-                    .epoch_from(global_epoch, self.pos.step_in_epoch)?;
-                let left = steps_per_epoch.saturating_sub(self.pos.step_in_epoch);
-                self.batches = Some((batches, left, Instant::now()));
+                self.open_epoch(steps_per_epoch)?;
                 last = Instant::now();
             }
             let Some((batches, left, epoch_started)) = self.batches.as_mut() else {
@@ -494,8 +530,7 @@ impl<B: AutodiffBackend> Evaluator for SupernetEvaluator<B> {
                     step_ms: step_s * 1e3,
                     images_per_sec: n as f64 / step_s.max(1e-9),
                 };
-                if emit(cx.observers, &SearchEvent::Step(record)) {
-                    self.batches = None;
+                if self.log_step(cx.observers, record) {
                     return Ok(Progress::Stop);
                 }
             }

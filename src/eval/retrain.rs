@@ -8,10 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module, ModuleVisitor, Param};
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::record::{FullPrecisionSettings, NamedMpkFileRecorder};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
@@ -19,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
-use crate::ops::clip_grad_norm;
 use crate::space::Genotype;
+use crate::train::{Sgd, SgdSetup, count_correct, loss_and_hits, sgd_step};
 
 /// File name of the weights written by [`save_model`] (burn's named MessagePack format).
 pub const MODEL_FILE: &str = "model.mpk";
@@ -246,8 +243,7 @@ impl RetrainConfig {
     /// Learning rate of 0-based epoch `epoch`: cosine annealing from `lr` to `lr_min`
     /// over `epochs` (PyTorch `CosineAnnealingLR` with `T_max = epochs`, stepped per epoch).
     pub fn lr_at(&self, epoch: usize) -> f64 {
-        let t = epoch as f64 / self.epochs.max(1) as f64;
-        self.lr_min + (self.lr - self.lr_min) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+        crate::train::cosine_lr(self.lr, self.lr_min, epoch, self.epochs)
     }
 
     /// Drop-path probability of 0-based epoch `epoch`: `drop_path * epoch / epochs`.
@@ -456,20 +452,7 @@ pub fn retrain<B: AutodiffBackend>(
     observer: &mut dyn FnMut(RetrainEvent),
 ) -> Result<RetrainOutcome<B>, EvalError> {
     let start = Instant::now();
-    config.validate()?;
-    if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
-        return Err(data_error(format!(
-            "`{}` has {:?} images of {} classes but `{}` has {:?} images of {} classes",
-            train.name(),
-            train.shape(),
-            train.num_classes(),
-            test.name(),
-            test.shape(),
-            test.num_classes()
-        )));
-    }
-    let network = config.network(train.num_classes(), train.channels());
-    network.validate(genotype)?;
+    let run = RetrainRun::<B>::prepare(config, genotype, &train, &test, device)?;
     let (train_name, test_name) = (train.name().to_owned(), test.name().to_owned());
     let loader = BatchLoaderConfig::new(config.batch_size)
         .with_seed(config.seed)
@@ -480,11 +463,13 @@ pub fn retrain<B: AutodiffBackend>(
     let test = Arc::new(test);
     // Checks the test set (non-empty, normalisation channels) before training.
     eval_loader(Arc::clone(&test), normalization, config.batch_size, 1).map_err(data_error)?;
-
     B::seed(device, config.seed);
-    let mut model: EvalNetwork<B> = network.init(genotype, device)?;
-    let params = network.clone().with_auxiliary(false).param_count(genotype);
-    let params_with_auxiliary = network.param_count(genotype);
+    let mut model: EvalNetwork<B> = run.network.init(genotype, device)?;
+    let params = run
+        .network
+        .clone()
+        .with_auxiliary(false)
+        .param_count(genotype);
     let steps_per_epoch = config
         .max_steps_per_epoch
         .map_or(loader.batches_per_epoch(), |m| {
@@ -495,54 +480,114 @@ pub fn retrain<B: AutodiffBackend>(
         epochs: config.epochs,
         steps_per_epoch,
     });
-
-    let mut optim = SgdConfig::new()
-        .with_momentum((config.momentum > 0.0).then(|| {
-            MomentumConfig::new()
-                .with_momentum(config.momentum)
-                .with_dampening(0.0)
-        }))
-        .with_weight_decay(
-            (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32)),
-        )
-        .init::<B, EvalNetwork<B>>();
-    let loss_fn = CrossEntropyLossConfig::new().init::<B>(device);
+    let mut optim = SgdSetup::new(config.momentum, config.weight_decay).init::<B, EvalNetwork<B>>();
     let mut history = Vec::with_capacity(config.epochs);
-    let mut total_steps = 0;
     for epoch in 0..config.epochs {
+        let (next, mut record) =
+            run.train_epoch(model, &mut optim, &loader, epoch, steps_per_epoch, observer)?;
+        model = next;
+        let last = epoch + 1 == config.epochs;
+        if last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0) {
+            let eval_start = Instant::now();
+            record.test_accuracy = Some(accuracy(
+                &model.valid(),
+                &test,
+                normalization,
+                config,
+                device,
+            )?);
+            record.eval_seconds = eval_start.elapsed().as_secs_f64();
+        }
+        observer(RetrainEvent::Epoch(record.clone()));
+        history.push(record);
+    }
+    let last = history.last();
+    let report = RetrainReport {
+        genotype: genotype.to_tnd_string(),
+        train_dataset: train_name,
+        test_dataset: test_name,
+        params_with_auxiliary: run.network.param_count(genotype),
+        network: run.network,
+        config: config.clone(),
+        test_accuracy: last.and_then(|e| e.test_accuracy).unwrap_or(0.0),
+        train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
+        train_loss: last.map_or(0.0, |e| e.loss),
+        params,
+        epochs: config.epochs,
+        steps: history.iter().map(|e| e.steps).sum(),
+        wall_seconds: start.elapsed().as_secs_f64(),
+        history,
+    };
+    Ok(RetrainOutcome { model, report })
+}
+
+/// What one retraining run trains with, checked before any work.
+struct RetrainRun<'a, B: AutodiffBackend> {
+    config: &'a RetrainConfig,
+    network: EvalNetworkConfig,
+    loss: CrossEntropyLoss<B>,
+    device: &'a B::Device,
+}
+
+impl<'a, B: AutodiffBackend> RetrainRun<'a, B> {
+    fn prepare(
+        config: &'a RetrainConfig,
+        genotype: &Genotype,
+        train: &ImageDataset,
+        test: &ImageDataset,
+        device: &'a B::Device,
+    ) -> Result<Self, EvalError> {
+        config.validate()?;
+        if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
+            return Err(data_error(format!(
+                "`{}` has {:?} images of {} classes but `{}` has {:?} images of {} classes",
+                train.name(),
+                train.shape(),
+                train.num_classes(),
+                test.name(),
+                test.shape(),
+                test.num_classes()
+            )));
+        }
+        let network = config.network(train.num_classes(), train.channels());
+        network.validate(genotype)?;
+        Ok(Self {
+            config,
+            network,
+            loss: CrossEntropyLossConfig::new().init::<B>(device),
+            device,
+        })
+    }
+
+    /// Trains one epoch; the record has no test accuracy yet.
+    fn train_epoch(
+        &self,
+        mut model: EvalNetwork<B>,
+        optim: &mut Sgd<EvalNetwork<B>, B>,
+        loader: &BatchLoader,
+        epoch: usize,
+        steps_per_epoch: usize,
+        observer: &mut dyn FnMut(RetrainEvent),
+    ) -> Result<(EvalNetwork<B>, EpochRecord), EvalError> {
+        let config = self.config;
         let (lr, drop_prob) = (config.lr_at(epoch), config.drop_path_at(epoch));
         let epoch_start = Instant::now();
         let (mut loss_sum, mut correct, mut images, mut steps) = (0.0, 0.0, 0, 0);
         let batches = loader.epoch(epoch as u64).map_err(data_error)?;
         for (step, batch) in batches.take(steps_per_epoch).enumerate() {
             let n = batch.len();
-            let (x, y) = batch.into_tensors::<B>(device);
+            let (x, y) = batch.into_tensors::<B>(self.device);
             let (logits, aux) = model.forward_train(x, drop_prob);
-            let mut loss = loss_fn.forward(logits.clone(), y.clone());
+            let mut loss = self.loss.forward(logits.clone(), y.clone());
             if let Some(aux) = aux
                 && config.auxiliary_weight > 0.0
             {
-                loss = loss.add(
-                    loss_fn
-                        .forward(aux, y.clone())
-                        .mul_scalar(config.auxiliary_weight),
-                );
+                let aux_loss = self.loss.forward(aux, y.clone());
+                loss = loss.add(aux_loss.mul_scalar(config.auxiliary_weight));
             }
-            let hits = logits
-                .inner()
-                .argmax(1)
-                .flatten::<1>(0, 1)
-                .equal(y.inner())
-                .int()
-                .sum()
-                .float();
-            // One device read for both numbers.
-            let stats = Tensor::cat(vec![loss.clone().inner(), hits], 0)
-                .into_data()
-                .convert::<f64>()
-                .to_vec::<f64>()
-                .map_err(|e| data_error(format!("reading the loss: {e:?}")))?;
-            let (step_loss, step_hits) = (stats[0], stats[1]);
+            let (step_loss, step_hits) =
+                loss_and_hits(loss.clone().inner(), logits.inner(), y.inner())
+                    .map_err(data_error)?;
             if !step_loss.is_finite() {
                 return Err(RetrainError::NonFiniteLoss {
                     epoch,
@@ -551,11 +596,8 @@ pub fn retrain<B: AutodiffBackend>(
                 }
                 .into());
             }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-            let grad_norm = config
-                .grad_clip
-                .map(|clip| clip_grad_norm(&model, &mut grads, clip));
-            model = optim.step(lr, model, grads);
+            let (next, grad_norm) = sgd_step(model, optim, loss, lr, config.grad_clip);
+            model = next;
             loss_sum += step_loss;
             correct += step_hits;
             images += n;
@@ -568,29 +610,14 @@ pub fn retrain<B: AutodiffBackend>(
                 grad_norm,
             });
         }
-        total_steps += steps;
         let seconds = epoch_start.elapsed().as_secs_f64();
-        let last = epoch + 1 == config.epochs;
-        let evaluate = last || (config.eval_every > 0 && (epoch + 1) % config.eval_every == 0);
-        let eval_start = Instant::now();
-        let test_accuracy = if evaluate {
-            Some(accuracy(
-                &model.valid(),
-                &test,
-                normalization,
-                config,
-                device,
-            )?)
-        } else {
-            None
-        };
         let record = EpochRecord {
             epoch,
             lr,
             drop_path: drop_prob,
             loss: loss_sum / steps.max(1) as f64,
             train_accuracy: 100.0 * correct / images.max(1) as f64,
-            test_accuracy,
+            test_accuracy: None,
             steps,
             images,
             seconds,
@@ -599,33 +626,10 @@ pub fn retrain<B: AutodiffBackend>(
             } else {
                 0.0
             },
-            eval_seconds: if evaluate {
-                eval_start.elapsed().as_secs_f64()
-            } else {
-                0.0
-            },
+            eval_seconds: 0.0,
         };
-        observer(RetrainEvent::Epoch(record.clone()));
-        history.push(record);
+        Ok((model, record))
     }
-    let last = history.last();
-    let report = RetrainReport {
-        genotype: genotype.to_tnd_string(),
-        train_dataset: train_name,
-        test_dataset: test_name,
-        network,
-        config: config.clone(),
-        test_accuracy: last.and_then(|e| e.test_accuracy).unwrap_or(0.0),
-        train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
-        train_loss: last.map_or(0.0, |e| e.loss),
-        params,
-        params_with_auxiliary,
-        epochs: config.epochs,
-        steps: total_steps,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        history,
-    };
-    Ok(RetrainOutcome { model, report })
 }
 
 fn eval_loader(
@@ -658,16 +662,9 @@ fn accuracy<B: Backend>(
     let mut correct = 0i64;
     for batch in loader.epoch(0).map_err(data_error)? {
         let (x, y) = batch.into_tensors::<B>(device);
-        let hits = model
-            .forward(x)
-            .argmax(1)
-            .flatten::<1>(0, 1)
-            .equal(y)
-            .int()
-            .sum()
+        correct += count_correct(model.forward(x), y)
             .into_scalar()
             .elem::<i64>();
-        correct += hits;
     }
     Ok(100.0 * correct as f64 / test.len().max(1) as f64)
 }

@@ -428,7 +428,7 @@ impl NativeOp for Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::depthwise::tests::{square, values};
+    use crate::kernels::depthwise::tests::{square, values};
 
     fn geometries() -> Vec<DwGeometry> {
         let mut out = vec![];

@@ -5,7 +5,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{Control, SearchError, SearchEvent};
+use super::{Control, SearchEvent, StepRecord};
+use crate::error::SearchError;
 
 /// Watches a search. The library never prints; observers do.
 ///
@@ -124,6 +125,38 @@ impl ProgressBar {
     }
 }
 
+impl ProgressBar {
+    /// Redraws the progress line (at most five times a second).
+    fn draw_step(&mut self, s: &StepRecord) {
+        self.steps_done = s.epoch * self.steps_per_epoch + s.step + 1;
+        let now = Instant::now();
+        if self
+            .last_draw
+            .is_some_and(|t| now.duration_since(t).as_millis() < 200)
+        {
+            return;
+        }
+        self.last_draw = Some(now);
+        let total = self.epochs * self.steps_per_epoch;
+        let done = self.steps_done.saturating_sub(self.steps_at_start).max(1);
+        let left = total.saturating_sub(self.steps_done);
+        let eta = self.stage_started.elapsed().as_secs_f64() / done as f64 * left as f64;
+        eprint!(
+            "\r  stage {}/{} epoch {}/{} step {}/{} | loss {:.3} acc {:5.1}% | {:.0} img/s | ETA {:.0}s   ",
+            self.stage + 1,
+            self.stages,
+            s.epoch + 1,
+            self.epochs,
+            s.step + 1,
+            self.steps_per_epoch,
+            s.loss,
+            s.train_acc,
+            s.images_per_sec,
+            eta
+        );
+    }
+}
+
 impl SearchObserver for ProgressBar {
     fn observe(&mut self, event: &SearchEvent) -> Control {
         match event {
@@ -150,34 +183,7 @@ impl SearchObserver for ProgressBar {
                     *supernet_params as f64 / 1e6
                 );
             }
-            SearchEvent::Step(s) => {
-                self.steps_done = s.epoch * self.steps_per_epoch + s.step + 1;
-                let now = Instant::now();
-                if self
-                    .last_draw
-                    .is_some_and(|t| now.duration_since(t).as_millis() < 200)
-                {
-                    return Control::Continue;
-                }
-                self.last_draw = Some(now);
-                let total = self.epochs * self.steps_per_epoch;
-                let done = self.steps_done.saturating_sub(self.steps_at_start).max(1);
-                let left = total.saturating_sub(self.steps_done);
-                let eta = self.stage_started.elapsed().as_secs_f64() / done as f64 * left as f64;
-                eprint!(
-                    "\r  stage {}/{} epoch {}/{} step {}/{} | loss {:.3} acc {:5.1}% | {:.0} img/s | ETA {:.0}s   ",
-                    self.stage + 1,
-                    self.stages,
-                    s.epoch + 1,
-                    self.epochs,
-                    s.step + 1,
-                    self.steps_per_epoch,
-                    s.loss,
-                    s.train_acc,
-                    s.images_per_sec,
-                    eta
-                );
-            }
+            SearchEvent::Step(s) => self.draw_step(s),
             SearchEvent::EpochEnd {
                 epoch,
                 loss,

@@ -1,0 +1,228 @@
+//! The MBConv chain network of an architecture of the MBConv space.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::{Tensor, backend::Backend};
+
+use super::{BuildNetwork, EvalError, EvalNetworkSpec, ImageClassifier};
+use crate::Architecture;
+use crate::SearchSpace;
+use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
+use crate::space::{MbConvPlan, MbConvSpace, SpaceError};
+
+/// Configuration of an [`MbConvNetwork`]: the MobileNetV2 backbone at width multiplier
+/// `width` with the searched blocks (counted as torchvision counts MobileNetV2).
+///
+/// ```
+/// use tnd_nas::eval::MbConvNetworkConfig;
+/// use tnd_nas::space::MbConvSpace;
+/// let space = MbConvSpace::mobilenet_v2();
+/// let v2 = space.parse(&vec!["e6_k3"; 16].join(","))?;
+/// let cfg = MbConvNetworkConfig::new(1000);
+/// assert_eq!(cfg.param_count(&space, &v2)?, 3_504_872);
+/// assert_eq!(cfg.macs(&space, &v2, 224)?, 300_774_272);
+/// # Ok::<(), tnd_nas::space::SpaceError>(())
+/// ```
+#[derive(Config, Debug, PartialEq)]
+pub struct MbConvNetworkConfig {
+    /// Number of classes.
+    pub classes: usize,
+    /// Image channels.
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Width multiplier (channels rounded to multiples of 8, as MobileNetV2 does).
+    #[config(default = 1.0)]
+    pub width: f64,
+    /// Dropout before the classifier.
+    #[config(default = 0.2)]
+    pub dropout: f64,
+    /// BN with batch statistics always (the supernet), not running statistics.
+    #[config(default = false)]
+    pub batch_stats: bool,
+}
+
+impl MbConvNetworkConfig {
+    /// The channel plan and the fixed ends.
+    pub(crate) fn ends(&self, space: &MbConvSpace) -> (MbConvPlan, MbConvEnds) {
+        let plan = space.plan(self.width);
+        let ends = MbConvEnds {
+            in_channels: self.in_channels,
+            stem: plan.stem,
+            first: plan.first,
+            last_in: plan.blocks.last().map_or(plan.first, |b| b.c_out),
+            last: plan.last,
+            classes: self.classes,
+            dropout: self.dropout,
+            batch_stats: self.batch_stats,
+        };
+        (plan, ends)
+    }
+
+    /// The block config of every searchable block (`None` for `skip`).
+    fn blocks(
+        &self,
+        space: &MbConvSpace,
+        arch: &Architecture,
+    ) -> Result<Vec<Option<MbConvBlockConfig>>, SpaceError> {
+        space.validate(arch)?;
+        let (plan, _) = self.ends(space);
+        Ok(plan
+            .blocks
+            .iter()
+            .zip(arch.ops())
+            .map(|(slot, &op)| {
+                MbConvBlockConfig::for_choice(op, slot.c_in, slot.c_out, slot.stride)
+                    .map(|b| b.with_batch_stats(self.batch_stats))
+            })
+            .collect())
+    }
+
+    /// Trainable parameters of the network of `arch`.
+    ///
+    /// # Errors
+    /// [`SpaceError`] if `arch` is not an architecture of `space`.
+    pub fn param_count(&self, space: &MbConvSpace, arch: &Architecture) -> Result<u64, SpaceError> {
+        let (_, ends) = self.ends(space);
+        let blocks = self.blocks(space, arch)?;
+        Ok(ends.param_count()
+            + blocks
+                .iter()
+                .flatten()
+                .map(MbConvBlockConfig::param_count)
+                .sum::<u64>())
+    }
+
+    /// Multiply-accumulates (convolutions and classifier) on one `input x input` image.
+    ///
+    /// # Errors
+    /// [`SpaceError`] if `arch` is not an architecture of `space`.
+    pub fn macs(
+        &self,
+        space: &MbConvSpace,
+        arch: &Architecture,
+        input: usize,
+    ) -> Result<u64, SpaceError> {
+        let (_, ends) = self.ends(space);
+        let (mut total, mut side) = ends.stem_macs(input);
+        for block in self.blocks(space, arch)?.iter().flatten() {
+            let (m, s) = block.macs(side);
+            total += m;
+            side = s;
+        }
+        Ok(total + ends.head_macs(side))
+    }
+
+    /// Builds the network of `arch`.
+    ///
+    /// # Errors
+    /// [`EvalError::Genotype`] if `arch` is not an architecture of `space`;
+    /// [`EvalError::InvalidConfig`] for zero classes or channels or a width that is not
+    /// positive.
+    pub fn init<B: Backend>(
+        &self,
+        space: &MbConvSpace,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<MbConvNetwork<B>, EvalError> {
+        if self.classes == 0
+            || self.in_channels == 0
+            || !(self.width > 0.0 && self.width.is_finite())
+        {
+            return Err(EvalError::InvalidConfig(format!(
+                "classes ({}) and in_channels ({}) must be positive, width ({}) positive and finite",
+                self.classes, self.in_channels, self.width
+            )));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(EvalError::InvalidConfig(format!(
+                "dropout {} is not in [0, 1)",
+                self.dropout
+            )));
+        }
+        let (_, ends) = self.ends(space);
+        let blocks = self.blocks(space, arch)?;
+        let net = MbConvNetwork {
+            stem: ends.init_stem(device),
+            blocks: blocks
+                .iter()
+                .map(|b| b.as_ref().map(|b| b.init(device)))
+                .collect(),
+            head: ends.init_head(device),
+        };
+        // Initialise the lazy parameters now: forward passes clone modules, and a clone
+        // of an uninitialised parameter draws its own values.
+        crate::ops::materialize(&net);
+        Ok(net)
+    }
+}
+
+/// The network of one MBConv-space architecture.
+///
+/// # Shapes
+/// - input `[n, in_channels, h, w]`, output logits `[n, classes]`
+#[derive(Module, Debug)]
+pub struct MbConvNetwork<B: Backend> {
+    /// Stem and fixed first block.
+    pub stem: MbConvStem<B>,
+    /// The searched blocks (`None` for `skip`).
+    pub blocks: Vec<Option<MbConvBlock<B>>>,
+    /// Last conv, pool, classifier.
+    pub head: MbConvHead<B>,
+}
+
+impl<B: Backend> MbConvNetwork<B> {
+    /// Classifies a batch.
+    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        let x = self
+            .blocks
+            .iter()
+            .flatten()
+            .fold(self.stem.forward(x), |x, b| b.forward(x));
+        self.head.forward(x)
+    }
+}
+
+impl<B: Backend> ImageClassifier<B> for MbConvNetwork<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+}
+
+/// The MBConv chain network of architectures of an [`MbConvSpace`].
+#[derive(Debug, Clone)]
+pub struct MbConvNetworkSpec {
+    /// The space.
+    pub space: MbConvSpace,
+    /// The network.
+    pub network: MbConvNetworkConfig,
+}
+
+impl MbConvNetworkSpec {
+    /// The network `network` of architectures of `space`.
+    pub fn new(space: MbConvSpace, network: MbConvNetworkConfig) -> Self {
+        Self { space, network }
+    }
+}
+
+impl EvalNetworkSpec for MbConvNetworkSpec {
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
+        self.network.param_count(&self.space, arch)
+    }
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
+        self.network.macs(&self.space, arch, input)
+    }
+    fn in_channels(&self) -> usize {
+        self.network.in_channels
+    }
+}
+
+impl BuildNetwork for MbConvNetworkSpec {
+    type Network<B: Backend> = MbConvNetwork<B>;
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<MbConvNetwork<B>, EvalError> {
+        self.network.init(&self.space, arch, device)
+    }
+}

@@ -1,0 +1,160 @@
+//! What an architecture stands for: an evaluation network that can be counted and built.
+
+use burn::module::Module;
+use burn::tensor::{Tensor, backend::Backend};
+
+use super::{EvalError, EvalNetwork, EvalNetworkConfig, Nb201Network, Nb201NetworkConfig};
+use crate::Architecture;
+use crate::space::{DartsSpace, Nb201Space, SpaceError};
+
+/// The evaluation network an architecture stands for, as far as the objectives need it:
+/// its trainable parameters and MACs, counted without tensors. Put one in the
+/// [`crate::objective::ObjectiveContext`]; a [`crate::evaluate::SupernetSpace`] names its
+/// default one.
+///
+/// Implement it for a space of your own (see `docs/writing-a-search-space.md`); the
+/// built-in ones are [`DartsNetworkSpec`], [`Nb201NetworkSpec`] and
+/// [`super::MbConvNetworkSpec`].
+///
+/// ```
+/// use tnd_nas::eval::{EvalNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::space::Nb201Space;
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
+/// let arch = Nb201Space::new().parse(
+///     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")?;
+/// assert_eq!(spec.param_count(&arch)?, 802_426);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait EvalNetworkSpec: std::fmt::Debug + Send + Sync {
+    /// Trainable parameters of the network of `arch`.
+    ///
+    /// # Errors
+    /// [`SpaceError`] if `arch` does not belong to the space.
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError>;
+
+    /// Multiply-accumulates of one forward pass of one `input x input` image.
+    ///
+    /// # Errors
+    /// [`SpaceError`] if `arch` does not belong to the space.
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError>;
+
+    /// Image channels the network takes.
+    fn in_channels(&self) -> usize;
+}
+
+/// A network that classifies a batch of images.
+///
+/// # Shapes
+/// - input `[n, channels, h, w]`, output logits `[n, classes]`
+pub trait ImageClassifier<B: Backend> {
+    /// The logits of a batch.
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+}
+
+/// An [`EvalNetworkSpec`] that can also build its network as a burn module (used by
+/// [`crate::objective::ForwardProbe`] to time it, and by retraining).
+pub trait BuildNetwork: EvalNetworkSpec {
+    /// The module built.
+    type Network<B: Backend>: Module<B> + ImageClassifier<B>;
+
+    /// Builds the network of `arch` on `device`.
+    ///
+    /// # Errors
+    /// [`EvalError`] for an architecture of another space or a configuration that cannot
+    /// be built.
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<Self::Network<B>, EvalError>;
+}
+
+/// The DARTS `NetworkCIFAR` of architectures of a DARTS space (the space turns an
+/// architecture into a genotype, the config builds it).
+#[derive(Debug, Clone)]
+pub struct DartsNetworkSpec {
+    /// The space the architectures come from.
+    pub space: DartsSpace,
+    /// The network built from the genotype.
+    pub network: EvalNetworkConfig,
+}
+
+impl DartsNetworkSpec {
+    /// The network `network` of architectures of `space`.
+    pub fn new(space: DartsSpace, network: EvalNetworkConfig) -> Self {
+        Self { space, network }
+    }
+}
+
+impl EvalNetworkSpec for DartsNetworkSpec {
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
+        Ok(self.network.param_count(&self.space.genotype(arch)?))
+    }
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
+        Ok(self.network.macs(&self.space.genotype(arch)?, input))
+    }
+    fn in_channels(&self) -> usize {
+        self.network.in_channels
+    }
+}
+
+impl BuildNetwork for DartsNetworkSpec {
+    type Network<B: Backend> = EvalNetwork<B>;
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<EvalNetwork<B>, EvalError> {
+        self.network.init(&self.space.genotype(arch)?, device)
+    }
+}
+
+/// The NAS-Bench-201 network of NAS-Bench-201 architectures.
+#[derive(Debug, Clone)]
+pub struct Nb201NetworkSpec {
+    /// The network built from the cell.
+    pub network: Nb201NetworkConfig,
+}
+
+impl Nb201NetworkSpec {
+    /// The network `network`.
+    pub fn new(network: Nb201NetworkConfig) -> Self {
+        Self { network }
+    }
+}
+
+impl EvalNetworkSpec for Nb201NetworkSpec {
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
+        Ok(self.network.param_count(&Nb201Space::new().genotype(arch)?))
+    }
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
+        Ok(self.network.macs(&Nb201Space::new().genotype(arch)?, input))
+    }
+    fn in_channels(&self) -> usize {
+        self.network.in_channels
+    }
+}
+
+impl BuildNetwork for Nb201NetworkSpec {
+    type Network<B: Backend> = Nb201Network<B>;
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<Nb201Network<B>, EvalError> {
+        self.network
+            .init(&Nb201Space::new().genotype(arch)?, device)
+    }
+}
+
+impl<B: Backend> ImageClassifier<B> for EvalNetwork<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+}
+
+impl<B: Backend> ImageClassifier<B> for Nb201Network<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+}

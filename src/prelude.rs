@@ -1,0 +1,36 @@
+//! The names most searches use, in one import: `use tnd_nas::prelude::*;`.
+//!
+//! ```
+//! use tnd_nas::prelude::*;
+//! let space = DartsSpaceConfig::tnd().init()?;
+//! let objectives: Vec<Box<dyn Objective>> =
+//!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
+//! let reward = MnasReward::new(vec![1.0], vec![-0.3])?;
+//! let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
+//! let search = Search::new::<Autodiff<Flex>, _>(
+//!     SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
+//! assert_eq!(search.space().edges().len(), 28);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub use crate::data::{FashionMnistSample, ImageDataset, Normalization};
+pub use crate::eval::{EvalNetworkSpec, RetrainConfig, retrain};
+pub use crate::evaluate::{DataShape, Evaluator, SupernetSpace};
+pub use crate::objective::{
+    Chebyshev, Direction, Latency, LatencyConfig, LookupTable, Macs, MnasReward, Objective,
+    ParamCount, Reward, ValidationAccuracy, WeightedSum,
+};
+pub use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+pub use crate::search::{
+    JsonlLog, ProgressBar, Search, SearchConfig, SearchObserver, SearchResult, TableSearchConfig,
+};
+pub use crate::space::{DartsSpace, DartsSpaceConfig, MbConvSpace, Nb201Space};
+pub use crate::strategy::{Strategy, StrategyConfig};
+pub use crate::{Architecture, Genotype, OpKind, SearchSpace};
+pub use burn::backend::Autodiff;
+#[cfg(feature = "cuda")]
+pub use burn::backend::Cuda;
+#[cfg(feature = "flex")]
+pub use burn::backend::Flex;
+#[cfg(feature = "ndarray")]
+pub use burn::backend::NdArray;

@@ -1,0 +1,19 @@
+//! The one training loop's pieces, shared by the supernet evaluator and by retraining:
+//! SGD with PyTorch semantics ([`SgdSetup`]), the cosine schedule ([`cosine_lr`]), the
+//! step with global gradient-norm clipping ([`sgd_step`]), and accuracy counting
+//! ([`count_correct`], [`loss_and_hits`]).
+
+mod accuracy;
+mod cosine;
+mod grad_clip;
+mod sgd_setup;
+mod step;
+mod train_config;
+
+pub(crate) use accuracy::hits_value;
+pub use accuracy::{count_correct, loss_and_hits};
+pub use cosine::cosine_lr;
+pub use grad_clip::{clip_grad_norm, grad_norm};
+pub use sgd_setup::{Sgd, SgdSetup};
+pub use step::sgd_step;
+pub use train_config::{TrainConfig, TrainMode};
