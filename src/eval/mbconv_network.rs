@@ -9,6 +9,7 @@ use crate::Architecture;
 use crate::SearchSpace;
 use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
 use crate::space::{MbConvPlan, MbConvSpace, SpaceError};
+use crate::supernet::mbconv_ends;
 
 /// Configuration of an [`MbConvNetwork`]: the MobileNetV2 backbone at width multiplier
 /// `width` with the searched blocks (counted as torchvision counts MobileNetV2).
@@ -36,25 +37,13 @@ pub struct MbConvNetworkConfig {
     /// Dropout before the classifier.
     #[config(default = 0.2)]
     pub dropout: f64,
-    /// BN with batch statistics always (the supernet), not running statistics.
-    #[config(default = false)]
-    pub batch_stats: bool,
 }
 
 impl MbConvNetworkConfig {
     /// The channel plan and the fixed ends.
     pub(crate) fn ends(&self, space: &MbConvSpace) -> (MbConvPlan, MbConvEnds) {
         let plan = space.plan(self.width);
-        let ends = MbConvEnds {
-            in_channels: self.in_channels,
-            stem: plan.stem,
-            first: plan.first,
-            last_in: plan.blocks.last().map_or(plan.first, |b| b.c_out),
-            last: plan.last,
-            classes: self.classes,
-            dropout: self.dropout,
-            batch_stats: self.batch_stats,
-        };
+        let ends = mbconv_ends(&plan, self.in_channels, self.classes, self.dropout, false);
         (plan, ends)
     }
 
@@ -72,7 +61,6 @@ impl MbConvNetworkConfig {
             .zip(arch.ops())
             .map(|(slot, &op)| {
                 MbConvBlockConfig::for_choice(op, slot.c_in, slot.c_out, slot.stride)
-                    .map(|b| b.with_batch_stats(self.batch_stats))
             })
             .collect())
     }

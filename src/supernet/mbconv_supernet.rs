@@ -7,7 +7,7 @@ use burn::tensor::{Tensor, backend::Backend};
 use super::{Path, SuperNetError, SupernetForward, check_path};
 use crate::OpKind;
 use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
-use crate::space::MbConvSpace;
+use crate::space::{MbConvPlan, MbConvSpace};
 
 /// Configuration of an [`MbConvSuperNet`] over the `active` choices of every block of
 /// an MBConv space, at width multiplier `width`. As in DARTS supernets, BNs have no affine
@@ -84,16 +84,7 @@ impl MbConvSuperNetConfig {
                 kinds: ops.clone(),
             });
         }
-        let ends = MbConvEnds {
-            in_channels: self.in_channels,
-            stem: plan.stem,
-            first: plan.first,
-            last_in: plan.blocks.last().map_or(plan.first, |b| b.c_out),
-            last: plan.last,
-            classes: self.classes,
-            dropout: 0.0,
-            batch_stats: true,
-        };
+        let ends = mbconv_ends(&plan, self.in_channels, self.classes, 0.0, true);
         let net = MbConvSuperNet {
             stem: ends.init_stem(device),
             edges,
@@ -102,6 +93,27 @@ impl MbConvSuperNetConfig {
         // Lazy parameters would draw new values in every clone: initialise them now.
         crate::ops::materialize(&net);
         Ok(net)
+    }
+}
+
+/// The fixed ends (stem + first block, head) of the chain of `plan`, shared by the
+/// supernet and the evaluation network.
+pub(crate) fn mbconv_ends(
+    plan: &MbConvPlan,
+    in_channels: usize,
+    classes: usize,
+    dropout: f64,
+    batch_stats: bool,
+) -> MbConvEnds {
+    MbConvEnds {
+        in_channels,
+        stem: plan.stem,
+        first: plan.first,
+        last_in: plan.blocks.last().map_or(plan.first, |b| b.c_out),
+        last: plan.last,
+        classes,
+        dropout,
+        batch_stats,
     }
 }
 

@@ -11,6 +11,7 @@ mod path;
 pub use cell::{DartsSearchCell, Nb201SearchCell, Preprocess, ResidualBlock};
 pub(crate) use cell::{residual_param_count, residual_specs};
 pub use error::SuperNetError;
+pub(crate) use mbconv_supernet::mbconv_ends;
 pub use mbconv_supernet::{MbConvEdge, MbConvSuperNet, MbConvSuperNetConfig};
 pub use mixed_op::{MixedOp, MixedOpConfig};
 pub(crate) use network::is_reduction;
