@@ -2,12 +2,16 @@
 //! table.
 //!
 //! ```text
-//! cargo run --release --example tabular_search -- --table FILE.csv --arch-column NAME \
-//!     --objective table:COLUMN:max [--objective params:min] [--objective macs:min] \
+//! cargo run --release --example tabular_search -- [--table FILE.csv --arch-column NAME] \
+//!     [--objective table:COLUMN:max] [--objective params:min] [--objective macs:min] \
 //!     [--reward mnas:target=T,exponent=W | --reward sum:W1,W2 | --reward chebyshev:W1,W2 | --reward hard:limit=L] \
-//!     [--strategy tnd|random|rea] [--lr LR] [--samples M] --budget N --seed S --out result.json
+//!     [--strategy tnd|random|rea] [--updater default|paper] [--schedule one|nb201] \
+//!     [--lr LR] [--spread D] [--samples M] --budget N --seed S --out result.json
 //! ```
 //!
+//! - Without `--table`, the NAS-Bench-201 CIFAR-10 table bundled with the crate
+//!   (`TabularTable::nb201_cifar10`, arch column `arch`) is searched, and the objective
+//!   defaults to its accuracy, `table:cifar10_test_acc_200ep:max`.
 //! - `table:COLUMN:max|min`: a numeric column of the table.
 //! - `params:min` / `macs:min`: trainable parameters / MACs (32x32 input) of the NB201
 //!   network (C = 16, 5 cells per stage, 10 classes), in millions.
@@ -17,7 +21,14 @@
 //!   Chebyshev scalarisation whose ideal point is the table's best value for table
 //!   columns and 0 for parameters and MACs; `hard:limit=L`: accuracy while cost <= L.
 //! - With one objective the reward defaults to that objective.
-//! - `--budget` counts scored samples, repeats included.
+//! - `--budget` counts distinct architectures scored: a table lookup is exact, so a
+//!   repeat is rewarded with its first score and costs nothing (for every strategy).
+//! - `--updater`: `default` (rank advantages, a step size tied to the stage's planned
+//!   updates) or `paper` (the paper's REINFORCE: moving baseline, Adam lr 1e-2).
+//!   `--lr` sets a fixed Adam learning rate (no stage spread); `--spread D` sets the
+//!   stage spread (alpha moves about D logits per stage).
+//! - `--schedule`: `one` (default: one stage, all but one op dropped at its end) or
+//!   `nb201` (three stages dropping 2, 1, 1 ops per edge).
 //! - `--strategy`: `tnd` (default), `random`, or `rea` (regularised evolution, P = 10,
 //!   S = 3; `rea:population=P,tournament=S`). Random search and evolution return their
 //!   best-rewarded sample; all three report it as `best`.
@@ -30,20 +41,25 @@ use serde_json::{Value, json};
 use tnd_nas::SearchSpace;
 use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
-    Direction, Macs, Objective, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
-    reward_from_spec,
+    Direction, Macs, NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY, Objective, ParamCount, Reward,
+    Tabular, TabularTable, WeightedSum, reward_from_spec,
 };
+use tnd_nas::policy::UpdaterConfig;
+use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
 use tnd_nas::space::Nb201Space;
 use tnd_nas::strategy::StrategyConfig;
 
 struct Args {
-    table: String,
+    table: Option<String>,
     arch_column: String,
     objectives: Vec<String>,
     reward: Option<String>,
     strategy: StrategyConfig,
+    updater: UpdaterConfig,
+    schedule: Option<ShrinkScheduleConfig>,
     lr: Option<f64>,
+    spread: Option<f64>,
     samples: Option<usize>,
     budget: usize,
     seed: u64,
@@ -56,7 +72,10 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
     let mut objectives = Vec::new();
     let mut reward = None;
     let mut strategy = StrategyConfig::Tnd;
+    let mut updater = UpdaterConfig::new();
+    let mut schedule = None;
     let mut lr = None;
+    let mut spread = None;
     let mut samples = None;
     let mut budget = None;
     let mut seed = None;
@@ -69,7 +88,22 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             "--objective" => objectives.push(value()?),
             "--reward" => reward = Some(value()?),
             "--strategy" => strategy = value()?.parse()?,
+            "--updater" => {
+                updater = match value()?.as_str() {
+                    "default" => UpdaterConfig::new(),
+                    "paper" => UpdaterConfig::paper(),
+                    other => bail!("unknown updater `{other}` (expected default or paper)"),
+                }
+            }
+            "--schedule" => {
+                schedule = match value()?.as_str() {
+                    "one" => None,
+                    "nb201" => Some(ShrinkScheduleConfig::nb201()),
+                    other => bail!("unknown schedule `{other}` (expected one or nb201)"),
+                }
+            }
             "--lr" => lr = Some(value()?.parse().context("`--lr` needs a number")?),
+            "--spread" => spread = Some(value()?.parse().context("`--spread` needs a number")?),
             "--samples" => {
                 samples = Some(
                     value()?
@@ -89,17 +123,31 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args> {
             other => bail!("unknown argument `{other}` (see the example's header for usage)"),
         }
     }
+    if table.is_none() && objectives.is_empty() {
+        objectives.push(format!("table:{NB201_CIFAR10_ACCURACY}:max"));
+    }
     ensure!(
         !objectives.is_empty(),
         "at least one `--objective` is needed"
     );
+    ensure!(
+        table.is_some() || arch_column.is_none(),
+        "`--arch-column` needs `--table` (the bundled table's column is `{NB201_ARCH_COLUMN}`)"
+    );
     Ok(Args {
-        table: table.ok_or_else(|| anyhow!("`--table FILE.csv` is required"))?,
-        arch_column: arch_column.ok_or_else(|| anyhow!("`--arch-column NAME` is required"))?,
+        arch_column: match (&table, arch_column) {
+            (_, Some(c)) => c,
+            (None, None) => NB201_ARCH_COLUMN.to_string(),
+            (Some(_), None) => bail!("`--arch-column NAME` is required with `--table`"),
+        },
+        table,
         objectives,
         reward,
         strategy,
+        updater,
+        schedule,
         lr,
+        spread,
         samples,
         budget: budget.ok_or_else(|| anyhow!("`--budget N` is required"))?,
         seed: seed.ok_or_else(|| anyhow!("`--seed S` is required"))?,
@@ -229,7 +277,10 @@ fn to_json(result: &SearchResult, args: &Args) -> Value {
 fn run() -> Result<()> {
     let args = parse_args(std::env::args().skip(1))?;
     let space = Nb201Space::new();
-    let table = Arc::new(TabularTable::from_path(&args.table, &args.arch_column)?);
+    let table = Arc::new(match &args.table {
+        Some(path) => TabularTable::from_path(path, &args.arch_column)?,
+        None => TabularTable::nb201_cifar10()?,
+    });
     check_arch_strings(&table, &space)?;
     let mut objectives = Vec::new();
     let mut ideal = Vec::new();
@@ -242,9 +293,14 @@ fn run() -> Result<()> {
     let reward = reward(args.reward.as_deref(), &directions, ideal)?;
     let mut cfg = TableSearchConfig::new(args.budget)
         .with_strategy(args.strategy.clone())
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_updater(args.updater.clone());
+    cfg.schedule = args.schedule.clone();
     if let Some(lr) = args.lr {
-        cfg.updater = cfg.updater.with_lr(lr);
+        cfg.updater = cfg.updater.with_lr(lr).with_stage_spread(None);
+    }
+    if let Some(spread) = args.spread {
+        cfg.updater = cfg.updater.with_stage_spread(Some(spread));
     }
     if let Some(m) = args.samples {
         cfg.updater = cfg.updater.with_samples(m);

@@ -2,14 +2,19 @@
 # Best architecture found by TND, random search and regularised evolution on a
 # NAS-Bench-201 accuracy table, at several budgets over 20 seeds: mean +- sd of the
 # final architecture's table accuracy, and of the best-rewarded sample's (the two agree
-# for random search and evolution).
+# for random search and evolution). Without a table, the bundled CIFAR-10 table.
 #
+#   bash scripts/strategy-table.sh [BUDGETS...]                     # bundled table
 #   bash scripts/strategy-table.sh TABLE.csv COLUMN [BUDGETS...]
-#   bash scripts/strategy-table.sh ../shared/data/nb201-cifar10.csv cifar10_test_acc_200ep 100 300 1000
+#   bash scripts/strategy-table.sh 100 300 1000
 set -euo pipefail
-table=${1:?usage: strategy-table.sh TABLE.csv COLUMN [BUDGETS...]}
-column=${2:?usage: strategy-table.sh TABLE.csv COLUMN [BUDGETS...]}
-shift 2
+table_args=()
+column=cifar10_test_acc_200ep
+if [[ "${1:-}" == *.csv ]]; then
+  column=${2:?usage: strategy-table.sh [TABLE.csv COLUMN] [BUDGETS...]}
+  table_args=(--table "$1" --arch-column arch)
+  shift 2
+fi
 budgets=("${@:-100 300 1000}")
 read -r -a budgets <<< "${budgets[*]}"
 bin=target/release/examples/tabular_search
@@ -19,7 +24,7 @@ trap 'rm -rf "$out"' EXIT
 for budget in "${budgets[@]}"; do
   for strategy in tnd random rea; do
     for seed in $(seq 0 19); do
-      "$bin" --table "$table" --arch-column arch --objective "table:$column:max" \
+      "$bin" "${table_args[@]}" --objective "table:$column:max" \
         --budget "$budget" --seed "$seed" --strategy "$strategy" \
         --out "$out/$strategy-$budget-$seed.json" > /dev/null
     done

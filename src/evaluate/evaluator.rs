@@ -131,6 +131,28 @@ pub trait Evaluator {
         observers: &mut [&mut dyn SearchObserver],
     ) -> Result<usize, SearchError>;
 
+    /// How many batches of `batch_size` the open stage will score, where the evaluator
+    /// knows in advance (a supernet: search steps / `alpha_every`; a sample budget: the
+    /// stage's share / `batch_size`). Default: unknown.
+    fn planned_batches(&self, batch_size: usize) -> Option<u64> {
+        let _ = batch_size;
+        None
+    }
+
+    /// Whether scoring the same architecture twice gives the same value (a benchmark
+    /// table, a deterministic function). The executor then scores every architecture
+    /// once: a repeat is rewarded with its first score, is not scored again, and does not
+    /// count against the budget ([`Evaluator::refund`]). Default: `false`.
+    fn exact(&self) -> bool {
+        false
+    }
+
+    /// Gives back `n` architectures of the batch just asked for that were not scored
+    /// (repeats under [`Evaluator::exact`]). Default: nothing to give back.
+    fn refund(&mut self, n: usize) {
+        let _ = n;
+    }
+
     /// Moves on until a batch is due or an epoch ends (a supernet trains there).
     ///
     /// # Errors

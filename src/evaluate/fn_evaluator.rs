@@ -44,6 +44,7 @@ pub type TableEvaluator = FnEvaluator<NoMeasurement>;
 pub struct FnEvaluator<F> {
     name: &'static str,
     budget: SampleBudget,
+    exact: bool,
     score: F,
 }
 
@@ -52,6 +53,7 @@ impl<F> std::fmt::Debug for FnEvaluator<F> {
         f.debug_struct("FnEvaluator")
             .field("name", &self.name)
             .field("budget", &self.budget)
+            .field("exact", &self.exact)
             .finish_non_exhaustive()
     }
 }
@@ -65,8 +67,17 @@ where
         Self {
             name: "fn",
             budget: SampleBudget::new(budget, schedule),
+            exact: false,
             score,
         }
+    }
+
+    /// Declares the function deterministic (see [`Evaluator::exact`]): every
+    /// architecture is then scored once and repeats cost no budget. Off by default (a
+    /// training run is noisy).
+    pub fn with_exact(mut self, exact: bool) -> Self {
+        self.exact = exact;
+        self
     }
 
     /// The budget and its position.
@@ -76,11 +87,13 @@ where
 }
 
 impl TableEvaluator {
-    /// `budget` scored samples over `schedule`'s stages, measured by the objectives alone.
+    /// `budget` distinct architectures over `schedule`'s stages, measured by the
+    /// objectives alone; exact (repeats are not scored again and cost nothing).
     pub fn table(budget: usize, schedule: &ShrinkScheduleConfig) -> Self {
         Self {
             name: "table",
             budget: SampleBudget::new(budget, schedule),
+            exact: true,
             score: |_| Ok(None),
         }
     }
@@ -101,6 +114,18 @@ where
     ) -> Result<usize, SearchError> {
         self.budget.begin_stage(start.stage);
         Ok(0)
+    }
+
+    fn planned_batches(&self, batch_size: usize) -> Option<u64> {
+        Some(self.budget.planned(batch_size))
+    }
+
+    fn exact(&self) -> bool {
+        self.exact
+    }
+
+    fn refund(&mut self, n: usize) {
+        self.budget.refund(n);
     }
 
     fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {

@@ -6,11 +6,15 @@ use super::{Clock, Progress};
 use crate::error::SearchError;
 use crate::schedule::ShrinkScheduleConfig;
 
-/// A budget of scored samples (repeats included), split over the stages of a schedule
-/// in proportion to each stage's epochs after warm-up; batches of the strategy's size,
-/// the last batch of a stage possibly smaller. The pacing of [`super::TableEvaluator`]
-/// and [`super::FnEvaluator`], and of any evaluator of your own that has no training
-/// loop.
+/// A budget of scored samples, split over the stages of a schedule in proportion to
+/// each stage's epochs after warm-up; batches of the strategy's size, the last batch of
+/// a stage possibly smaller. The pacing of [`super::TableEvaluator`] and
+/// [`super::FnEvaluator`], and of any evaluator of your own that has no training loop.
+///
+/// Samples given back with [`SampleBudget::refund`] (repeats that an exact evaluator
+/// does not score again) can be asked for anew; a stage also ends after
+/// [`SampleBudget::MAX_BATCHES_PER_PLANNED`] times its planned batches, so a strategy
+/// that proposes only repeats cannot loop forever.
 ///
 /// ```
 /// use tnd_nas::evaluate::{Progress, SampleBudget};
@@ -29,6 +33,9 @@ pub struct SampleBudget {
     left: usize,
     batches: u64,
     pending: bool,
+    /// Batches asked for in the current stage.
+    #[serde(default)]
+    stage_batches: u64,
 }
 
 impl SampleBudget {
@@ -50,8 +57,12 @@ impl SampleBudget {
             left: 0,
             batches: 0,
             pending: false,
+            stage_batches: 0,
         }
     }
+
+    /// A stage ends after this many times its planned batches, even with samples left.
+    pub const MAX_BATCHES_PER_PLANNED: u64 = 10;
 
     /// The samples of every stage.
     pub fn parts(&self) -> &[usize] {
@@ -68,7 +79,20 @@ impl SampleBudget {
         if self.stage != Some(stage) {
             self.stage = Some(stage);
             self.left = self.parts.get(stage).copied().unwrap_or(0);
+            self.stage_batches = 0;
         }
+    }
+
+    /// The batches of at most `batch_size` the current stage is planned to take.
+    pub fn planned(&self, batch_size: usize) -> u64 {
+        let part = self.stage.and_then(|s| self.parts.get(s)).copied();
+        part.unwrap_or(0).div_ceil(batch_size.max(1)) as u64
+    }
+
+    /// Gives back `n` samples of the batch just asked for that were not scored.
+    pub fn refund(&mut self, n: usize) {
+        let part = self.stage.and_then(|s| self.parts.get(s)).copied();
+        self.left = (self.left + n).min(part.unwrap_or(0));
     }
 
     /// The next batch of at most `batch_size`, or the end of the stage.
@@ -76,7 +100,8 @@ impl SampleBudget {
         if std::mem::take(&mut self.pending) {
             self.batches += 1;
         }
-        if self.left == 0 {
+        let cap = Self::MAX_BATCHES_PER_PLANNED.saturating_mul(self.planned(batch_size));
+        if self.left == 0 || self.stage_batches >= cap {
             return Progress::EpochEnd {
                 epoch: 1,
                 last: true,
@@ -86,6 +111,7 @@ impl SampleBudget {
         let n = self.left.min(batch_size.max(1));
         self.left -= n;
         self.pending = true;
+        self.stage_batches += 1;
         Progress::Ask(n)
     }
 
@@ -193,5 +219,31 @@ mod tests {
                 .restore(b.save().unwrap())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn refunds_are_asked_again_and_a_stage_of_repeats_ends() {
+        let mut b = SampleBudget::with_parts(vec![4]);
+        b.begin_stage(0);
+        assert_eq!(b.planned(2), 2);
+        assert_eq!(b.next(2), Progress::Ask(2));
+        b.refund(1); // one of the two was a repeat
+        assert_eq!(b.next(2), Progress::Ask(2));
+        assert_eq!(b.next(2), Progress::Ask(1));
+        assert!(matches!(b.next(2), Progress::EpochEnd { last: true, .. }));
+        // Only repeats: the stage still ends, after 10 x its 2 planned batches.
+        let mut b = SampleBudget::with_parts(vec![4]);
+        b.begin_stage(0);
+        let mut asks = 0;
+        while let Progress::Ask(n) = b.next(2) {
+            b.refund(n);
+            asks += 1;
+        }
+        assert_eq!(asks, 20);
+        // A refund never gives more than the stage had.
+        let mut b = SampleBudget::with_parts(vec![3]);
+        b.begin_stage(0);
+        b.refund(5);
+        assert_eq!(b.next(10), Progress::Ask(3));
     }
 }

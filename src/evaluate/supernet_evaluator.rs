@@ -467,6 +467,13 @@ where
         Ok(supernet_params)
     }
 
+    fn planned_batches(&self, _batch_size: usize) -> Option<u64> {
+        let cfg = self.stage_cfg.as_ref()?;
+        let search_steps =
+            (cfg.epochs.saturating_sub(cfg.warmup_epochs) * self.steps_per_epoch()) as u64;
+        Some(search_steps / self.config.train.alpha_every.max(1) as u64)
+    }
+
     fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
         let Some(stage_cfg) = self.stage_cfg.clone() else {
             return Err(no_supernet());

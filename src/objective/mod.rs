@@ -12,6 +12,7 @@ mod latency;
 mod lookup_table;
 mod macs;
 mod mnas_reward;
+mod nb201_cifar10;
 #[allow(clippy::module_inception)]
 mod objective;
 mod param_count;
@@ -34,6 +35,7 @@ pub use latency::{Latency, LatencyConfig, LatencyProbe};
 pub use lookup_table::LookupTable;
 pub use macs::Macs;
 pub use mnas_reward::MnasReward;
+pub use nb201_cifar10::{NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY};
 pub use objective::{Direction, Objective, ObjectiveContext, evaluate_all};
 pub use param_count::ParamCount;
 pub use pareto_archive::{ParetoArchive, ScoredSample};

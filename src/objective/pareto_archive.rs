@@ -19,7 +19,7 @@ pub struct ScoredSample {
     pub step: u64,
 }
 
-/// Keeps every scored sample (repeats included) and maintains the non-dominated front,
+/// Keeps every scored sample (repeats included, unless the evaluator is exact) and maintains the non-dominated front,
 /// judged by each objective's direction. An architecture already on the front with the
 /// same values is not added to the front twice.
 ///

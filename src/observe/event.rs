@@ -52,6 +52,10 @@ pub struct AlphaRecord {
     pub sample_acc_mean: Option<f64>,
     /// Wall time of the update (scoring included), milliseconds.
     pub update_ms: f64,
+    /// Samples of the batch that repeated an architecture scored before and were not
+    /// scored again (exact evaluators only).
+    #[serde(default)]
+    pub repeats: usize,
     /// `softmax(alpha)` of every edge after the update.
     pub probabilities: Vec<Vec<f64>>,
 }

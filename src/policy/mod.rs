@@ -15,4 +15,4 @@ pub(crate) use categorical::sample_from;
 pub use error::PolicyError;
 pub use reinforce::ReinforceUpdater;
 pub use update_stats::UpdateStats;
-pub use updater_config::UpdaterConfig;
+pub use updater_config::{Advantage, UpdaterConfig};

@@ -7,15 +7,85 @@ use serde::{Deserialize, Serialize};
 use super::{PolicyError, ReinforceUpdater};
 use crate::OpKind;
 
-/// Every constant of the REINFORCE update of `alpha`, with the paper's defaults.
+/// How the rewards of a batch weigh its samples' score-function terms
+/// `grad log p(a_m)` in the REINFORCE gradient.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Advantage {
+    /// `R_m - b`, with the moving baseline `b` (the paper).
+    Baseline,
+    /// `(R_m - mean) / sd` over the batch (0 when every reward is equal).
+    Standardised,
+    /// The centred rank of `R_m` in its batch, from -1/2 (worst) to +1/2 (best); equal
+    /// rewards share their mean rank. Invariant to the reward's scale and offset, so one
+    /// step size fits accuracies, penalised accuracies and Chebyshev scores alike
+    /// (default).
+    #[default]
+    Rank,
+}
+
+impl Advantage {
+    /// The advantage of every reward of a batch; `baseline` is the paper's moving
+    /// baseline after this batch moved it (used by [`Advantage::Baseline`] only).
+    pub fn of(self, rewards: &[f64], baseline: f64) -> Vec<f64> {
+        let m = rewards.len() as f64;
+        match self {
+            Advantage::Baseline => rewards.iter().map(|r| r - baseline).collect(),
+            Advantage::Standardised => {
+                let mean = rewards.iter().sum::<f64>() / m;
+                let var = rewards.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / m;
+                let sd = var.sqrt();
+                rewards
+                    .iter()
+                    .map(|r| if sd > 0.0 { (r - mean) / sd } else { 0.0 })
+                    .collect()
+            }
+            Advantage::Rank => {
+                if rewards.len() < 2 {
+                    return vec![0.0; rewards.len()];
+                }
+                let mut order: Vec<usize> = (0..rewards.len()).collect();
+                order.sort_by(|&a, &b| rewards[a].total_cmp(&rewards[b]));
+                let mut ranks = vec![0.0; rewards.len()];
+                let mut i = 0;
+                while i < order.len() {
+                    let mut j = i;
+                    while j + 1 < order.len() && rewards[order[j + 1]] == rewards[order[i]] {
+                        j += 1;
+                    }
+                    let mean_rank = (i + j) as f64 / 2.0;
+                    for &k in &order[i..=j] {
+                        ranks[k] = mean_rank / (m - 1.0) - 0.5;
+                    }
+                    i = j + 1;
+                }
+                ranks
+            }
+        }
+    }
+}
+
+/// Every constant of the REINFORCE update of `alpha`.
+///
+/// Two presets: [`UpdaterConfig::paper`] keeps the paper's values (moving-baseline
+/// advantages, a fixed Adam learning rate of 1e-2); [`UpdaterConfig::new`] (the default)
+/// differs in two settings that make the search learn within the budget it is given:
+/// rank advantages ([`Advantage::Rank`]) and a step size tied to the stage's length
+/// (`stage_spread` 8: the learning rate of a stage is `8 / planned updates`, so alpha can
+/// move about 8 logits by the stage's end and the policy is decided when the stage
+/// drops ops). Where the executor cannot tell how many updates a stage gets, `lr` is
+/// used.
 ///
 /// ```
-/// use tnd_nas::policy::UpdaterConfig;
+/// use tnd_nas::policy::{Advantage, UpdaterConfig};
 /// use tnd_nas::OpKind;
 /// let cfg = UpdaterConfig::new().with_samples(16).with_lr(0.05);
 /// let updater = cfg.init(vec![vec![OpKind::None, OpKind::SkipConnect]; 3], 42)?;
 /// assert_eq!(updater.config().samples, 16);
 /// assert!(UpdaterConfig::new().with_baseline_decay(1.5).validate().is_err());
+/// let paper = UpdaterConfig::paper();
+/// assert_eq!((paper.advantage, paper.stage_spread), (Advantage::Baseline, None));
 /// # Ok::<(), tnd_nas::policy::PolicyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,10 +110,43 @@ pub struct UpdaterConfig {
     pub entropy_weight: f64,
     /// Scale of the initial logits, `init_scale * N(0, 1)` (default 1e-3).
     pub init_scale: f64,
+    /// How rewards become advantages (default [`Advantage::Rank`]; the paper:
+    /// [`Advantage::Baseline`]).
+    #[serde(default = "paper_advantage")]
+    pub advantage: Advantage,
+    /// When set, a stage with `U` planned updates uses the learning rate
+    /// `stage_spread / U` instead of `lr`: alpha moves by about `stage_spread` logits
+    /// over the stage, whatever its length (default 8; the paper: `None`).
+    #[serde(default)]
+    pub stage_spread: Option<f64>,
+}
+
+/// What a configuration written before the setting existed meant.
+fn paper_advantage() -> Advantage {
+    Advantage::Baseline
 }
 
 impl Default for UpdaterConfig {
     fn default() -> Self {
+        Self {
+            advantage: Advantage::Rank,
+            stage_spread: Some(8.0),
+            ..Self::paper()
+        }
+    }
+}
+
+impl UpdaterConfig {
+    /// The defaults: [`UpdaterConfig::paper`] with rank advantages and a stage spread
+    /// of 8.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The paper's values: M = 10, moving baseline (beta 0.95), Adam lr 1e-2, betas
+    /// (0.5, 0.999), weight decay 1e-3, clip 5, no entropy bonus, init scale 1e-3, a fixed
+    /// learning rate.
+    pub fn paper() -> Self {
         Self {
             samples: 10,
             baseline_decay: 0.95,
@@ -55,14 +158,9 @@ impl Default for UpdaterConfig {
             grad_clip: Some(5.0),
             entropy_weight: 0.0,
             init_scale: 1e-3,
+            advantage: Advantage::Baseline,
+            stage_spread: None,
         }
-    }
-}
-
-impl UpdaterConfig {
-    /// The paper's defaults.
-    pub fn new() -> Self {
-        Self::default()
     }
 
     /// Sets M, the samples per update.
@@ -114,6 +212,18 @@ impl UpdaterConfig {
         self
     }
 
+    /// Sets how rewards become advantages.
+    pub fn with_advantage(mut self, advantage: Advantage) -> Self {
+        self.advantage = advantage;
+        self
+    }
+
+    /// Sets (or disables, with `None`) the step size tied to the stage's length.
+    pub fn with_stage_spread(mut self, spread: Option<f64>) -> Self {
+        self.stage_spread = spread;
+        self
+    }
+
     /// Sets the scale of the initial logits.
     pub fn with_init_scale(mut self, scale: f64) -> Self {
         self.init_scale = scale;
@@ -126,7 +236,7 @@ impl UpdaterConfig {
     /// [`PolicyError::InvalidConfig`] naming the first bad setting: `samples` 0; `lr`,
     /// `eps` or `grad_clip` not positive and finite; `baseline_decay` outside (0, 1];
     /// a beta outside [0, 1); `weight_decay`, `entropy_weight` or `init_scale` negative or
-    /// not finite.
+    /// not finite; `stage_spread` not positive and finite.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let bad = |setting: &'static str, value: f64, reason: &'static str| {
             Err(PolicyError::InvalidConfig {
@@ -172,6 +282,15 @@ impl UpdaterConfig {
         }
         if !non_negative(self.init_scale) {
             return bad("init_scale", self.init_scale, "must be >= 0 and finite");
+        }
+        if let Some(spread) = self.stage_spread
+            && !positive(spread)
+        {
+            return bad(
+                "stage_spread",
+                spread,
+                "must be positive and finite (or None)",
+            );
         }
         Ok(())
     }

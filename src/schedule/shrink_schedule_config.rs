@@ -123,6 +123,34 @@ impl ShrinkScheduleConfig {
         ])
     }
 
+    /// One stage that drops all but one op per edge at its end: the default of table
+    /// searches ([`crate::search::TableSearchConfig`]), where nothing deepens between
+    /// stages and an early drop only commits before the policy has seen enough. On the
+    /// NAS-Bench-201 CIFAR-10 table (20 seeds, best found) TND reached 94.30 / 94.37 at
+    /// budgets 100 / 300 with it and 94.24 / 94.31 with the three stages of
+    /// [`ShrinkScheduleConfig::nb201`] (`tests/nb201_strategies.rs`); on a synthetic
+    /// landscape over the DARTS space the three stages did better at large budgets, and
+    /// a supernet needs them to deepen, so supernet searches keep them. 5 cells and 16 epochs (8 of warm-up), as [`ShrinkScheduleConfig::nb201`];
+    /// every cell type drops all but one of the candidates of its widest edge.
+    ///
+    /// ```
+    /// use tnd_nas::schedule::ShrinkScheduleConfig;
+    /// use tnd_nas::space::Nb201Space;
+    /// let one = ShrinkScheduleConfig::one_stage(&Nb201Space::new());
+    /// assert_eq!(one.stages.len(), 1);
+    /// assert_eq!(one.stages[0].drops, [4]);
+    /// ```
+    pub fn one_stage(space: &dyn SearchSpace) -> Self {
+        let mut widest = vec![0; space.cell_types().len()];
+        for (e, edge) in space.edges().iter().enumerate() {
+            if let Some(w) = widest.get_mut(edge.cell) {
+                *w = (*w).max(space.candidates(e).len());
+            }
+        }
+        let drops = widest.into_iter().map(|w| w.saturating_sub(1)).collect();
+        Self::new(vec![StageConfig::new(5, drops)])
+    }
+
     /// Three stages for the MBConv chain space ([`crate::space::MbConvSpace`]): blocks
     /// that open a stage go 6 -> 4 -> 2 -> 1, the others (with `skip`) 7 -> 4 -> 2 -> 1;
     /// width 0.25 (`channels` 8); 16 epochs, 8 of warm-up. The chain's depth is fixed, so

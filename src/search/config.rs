@@ -43,12 +43,13 @@ pub struct SearchConfig {
 
 impl SearchConfig {
     /// The paper's settings: 3 stages of 5/11/17 cells, 16 epochs (8 warm-up), the TND
-    /// drop counts, M = 10 samples every 4 steps, SGD lr 0.04.
+    /// drop counts, M = 10 samples every 4 steps, SGD lr 0.04, the paper's REINFORCE
+    /// ([`UpdaterConfig::paper`]).
     pub fn paper() -> Self {
         Self {
             schedule: ShrinkScheduleConfig::paper_tnd(),
             strategy: StrategyConfig::Tnd,
-            updater: UpdaterConfig::new(),
+            updater: UpdaterConfig::paper(),
             train: TrainConfig::default(),
             train_fraction: 0.5,
             seed: 0,
@@ -67,7 +68,8 @@ impl SearchConfig {
 
     /// A small search that runs in minutes on a CPU: the paper's three stages and drop
     /// counts on 2/3/4 cells of 8 channels, 2 epochs each (1 warm-up), 12 steps per
-    /// epoch of batch 32, M = 4 samples every 2 steps.
+    /// epoch of batch 32, M = 4 samples every 2 steps, the default updater
+    /// ([`UpdaterConfig::new`]: rank advantages, the step tied to the stage's 6 updates).
     pub fn quick() -> Self {
         let stages = ShrinkScheduleConfig::paper_tnd()
             .stages
@@ -81,7 +83,7 @@ impl SearchConfig {
             .collect();
         Self {
             schedule: ShrinkScheduleConfig::new(stages),
-            updater: UpdaterConfig::new().with_samples(4).with_lr(0.05),
+            updater: UpdaterConfig::new().with_samples(4),
             train: TrainConfig {
                 batch_size: 32,
                 lr: 0.05,

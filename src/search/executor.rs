@@ -1,5 +1,6 @@
 //! The search loop: one executor for every strategy and evaluator.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -79,6 +80,18 @@ pub struct Search {
     evaluator: Box<dyn Evaluator>,
     state: SearchState,
     checkpoint_dir: Option<PathBuf>,
+    /// Archive index of every architecture scored so far (exact evaluators only; rebuilt
+    /// from the archive when it falls behind, e.g. after a resume).
+    scored: HashMap<Architecture, usize>,
+}
+
+/// The index of the first sample of every architecture.
+fn index_samples(samples: &[ScoredSample]) -> HashMap<Architecture, usize> {
+    let mut index = HashMap::with_capacity(samples.len());
+    for (i, s) in samples.iter().enumerate() {
+        index.entry(s.arch.clone()).or_insert(i);
+    }
+    index
 }
 
 impl std::fmt::Debug for Search {
@@ -178,8 +191,9 @@ impl Search {
     }
 
     /// Prepares a search scored by the objectives alone ([`TableEvaluator`]): table
-    /// lookups, analytic counts. No network is trained; `config.budget` samples are
-    /// split over the schedule's stages.
+    /// lookups, analytic counts. No network is trained; `config.budget` distinct
+    /// architectures are split over the schedule's stages (repeats are rewarded with
+    /// their first score and cost nothing).
     ///
     /// ```
     /// use tnd_nas::objective::{Direction, LookupTable, Objective, WeightedSum};
@@ -198,7 +212,7 @@ impl Search {
     ///     TableSearchConfig::new(600).with_seed(1), Nb201Space::new(), objectives,
     ///     Box::new(WeightedSum::new(vec![1.0])?))?;
     /// let result = search.run(&mut [])?;
-    /// assert_eq!(result.sample_count, 600);
+    /// assert!(result.sample_count <= 600); // distinct architectures scored
     /// assert_eq!(result.final_architecture.architecture.ops(), [OpKind::NorConv3x3; 6]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -217,17 +231,16 @@ impl Search {
             return Err(SearchError::config("budget", "must be at least one sample"));
         }
         config.updater.validate()?;
-        let strategy = config.strategy.init(
-            space.as_ref(),
-            &config.updater,
-            &config.schedule,
-            config.seed,
-        )?;
-        let evaluator = TableEvaluator::table(config.budget, &config.schedule);
+        let schedule = config.schedule_for(space.as_ref());
+        let strategy =
+            config
+                .strategy
+                .init(space.as_ref(), &config.updater, &schedule, config.seed)?;
+        let evaluator = TableEvaluator::table(config.budget, &schedule);
         let identity = identity("config", &config)?;
         Self::from_parts_with(
             space,
-            &config.schedule,
+            &schedule,
             strategy,
             Box::new(evaluator),
             objectives,
@@ -323,6 +336,7 @@ impl Search {
             evaluator,
             state,
             checkpoint_dir: None,
+            scored: HashMap::new(),
         }
     }
 
@@ -466,7 +480,9 @@ impl Search {
         Ok(Some(dir))
     }
 
-    /// Has the strategy's batch of `n` scored, rewarded and told.
+    /// Has the strategy's batch of `n` scored, rewarded and told. Under an exact
+    /// evaluator, an architecture scored before (or earlier in the batch) takes its first
+    /// values, is not scored or archived again, and is refunded to the evaluator.
     fn ask_tell(
         &mut self,
         stage: usize,
@@ -475,37 +491,76 @@ impl Search {
     ) -> Result<AlphaRecord, SearchError> {
         let started = Instant::now();
         let batch = self.strategy.ask(n);
-        let measured = self.evaluator.evaluate(&batch, active)?;
-        if measured.len() != batch.len() {
+        let exact = self.evaluator.exact();
+        if exact && self.scored.len() != self.state.archive.len() {
+            self.scored = index_samples(self.state.archive.samples());
+        }
+        // For every architecture: Some(archive index) of its earlier score, or None.
+        let mut earlier: Vec<Option<usize>> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<Architecture> = Vec::with_capacity(batch.len());
+        for arch in &batch {
+            let known = if exact {
+                self.scored.get(arch).copied()
+            } else {
+                None
+            };
+            let in_batch = exact && known.is_none() && fresh.contains(arch);
+            if known.is_none() && !in_batch {
+                fresh.push(arch.clone());
+            }
+            earlier.push(known.or(in_batch.then_some(usize::MAX)));
+        }
+        let measured = self.evaluator.evaluate(&fresh, active)?;
+        if measured.len() != fresh.len() {
             return Err(SearchError::config(
                 "evaluator",
                 format!(
                     "`{}` scored {} of {} architectures",
                     self.evaluator.name(),
                     measured.len(),
-                    batch.len()
+                    fresh.len()
                 ),
             ));
         }
+        self.evaluator.refund(batch.len() - fresh.len());
         let clock = self.evaluator.clock();
         let directions = self.state.archive.directions().to_vec();
         let mut rewards = Vec::with_capacity(batch.len());
-        for (arch, &accuracy) in batch.iter().zip(&measured) {
-            let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
-            if let Some(network) = &self.network {
-                ctx = ctx.with_network(network.as_ref());
-            }
-            let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
+        let mut fresh_values = measured.iter().copied();
+        for (arch, known) in batch.iter().zip(&earlier) {
+            let values = match known {
+                Some(_) => {
+                    let i = self.scored.get(arch).copied().ok_or_else(|| {
+                        SearchError::config("evaluator", "a repeat without an earlier score")
+                    })?;
+                    self.state.archive.samples()[i].values.clone()
+                }
+                None => {
+                    let accuracy = fresh_values.next().flatten();
+                    let mut ctx =
+                        ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
+                    if let Some(network) = &self.network {
+                        ctx = ctx.with_network(network.as_ref());
+                    }
+                    let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
+                    self.state.archive.push(ScoredSample {
+                        arch: arch.clone(),
+                        values: values.clone(),
+                        stage,
+                        step: clock.global_step,
+                    })?;
+                    if exact {
+                        self.scored
+                            .insert(arch.clone(), self.state.archive.len() - 1);
+                    }
+                    values
+                }
+            };
             rewards.push(self.reward.reward(&values, &directions, stage)?);
-            self.state.archive.push(ScoredSample {
-                arch: arch.clone(),
-                values,
-                stage,
-                step: clock.global_step,
-            })?;
         }
         let stats = self.strategy.tell(&batch, &rewards)?;
         let accs: Vec<f64> = measured.iter().flatten().copied().collect();
+        let repeats = batch.len() - fresh.len();
         let m = rewards.len().max(1) as f64;
         let record = AlphaRecord {
             stage,
@@ -524,6 +579,7 @@ impl Search {
             sample_acc_mean: (!accs.is_empty())
                 .then(|| accs.iter().sum::<f64>() / accs.len() as f64),
             update_ms: started.elapsed().as_secs_f64() * 1e3,
+            repeats,
             probabilities: self.strategy.probabilities().unwrap_or_default(),
         };
         if let Some(s) = stats {
@@ -555,6 +611,8 @@ impl Search {
                 active: &active,
             };
             let supernet_params = self.evaluator.begin_stage(&start, observers)?;
+            let planned = self.evaluator.planned_batches(self.strategy.batch_size());
+            self.strategy.plan_stage(planned);
             let stop = loop {
                 match self.advance(stage, &active, observers, started)? {
                     Progress::Ask(n) => {

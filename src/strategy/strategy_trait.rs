@@ -75,6 +75,14 @@ pub trait Strategy: std::fmt::Debug {
         None
     }
 
+    /// Takes note of how many batches the evaluator plans to score in the stage that
+    /// opens (`None`: unknown), before the stage's first [`Strategy::ask`]; called again
+    /// with the same number when a search resumes mid-stage. TND ties its step size to
+    /// it. Default: ignored.
+    fn plan_stage(&mut self, batches: Option<u64>) {
+        let _ = batches;
+    }
+
     /// Closes the current stage and returns the ops each edge dropped (default: none).
     ///
     /// # Errors

@@ -105,6 +105,10 @@ impl Strategy for Tnd {
         Some(self.updater.probabilities())
     }
 
+    fn plan_stage(&mut self, batches: Option<u64>) {
+        self.updater.plan_stage(batches);
+    }
+
     fn end_stage(&mut self) -> Result<Vec<Vec<OpKind>>, StrategyError> {
         let probabilities = self.updater.probabilities();
         let active = self.schedule.active().to_vec();
