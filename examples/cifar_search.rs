@@ -3,11 +3,15 @@
 //!
 //! ```text
 //! cargo run --release --example cifar_search -- --dataset cifar10 --data-dir DIR --out DIR \
-//!     [--preset paper|quick] [--device cpu|cuda] [--seed N] [--resume] \
+//!     [--preset paper|quick|cpu] [--device cpu|cuda] [--seed N] [--resume] \
 //!     [--objective acc] [--objective params] [--objective macs] [--objective latency] \
 //!     [--reward mnas:target=4.4/3.2/2.5,exponent=-0.3 | hard:limit=3 | sum:1,-10 | chebyshev:1,1] \
 //!     [--mode weighted|single-path] [--max-steps N] [--strategy tnd|random|rea]
 //! ```
+//!
+//! `--preset`: `paper` (default; the paper's schedule and REINFORCE, hours on a GPU),
+//! `quick` (minutes on a CPU, a few hundred images per stage) or `cpu` (single-path on a
+//! full training set in about 20 minutes on 2 CPU cores: `SearchConfig::cpu`).
 //!
 //! `--strategy` (default `tnd`): `random` samples uniformly and `rea` evolves (P = 10,
 //! S = 3; `rea:population=P,tournament=S`), both scored by the same supernet, which
@@ -41,7 +45,7 @@ use tnd_nas::space::DartsSpaceConfig;
 use tnd_nas::strategy::StrategyConfig;
 
 const USAGE: &str = "usage: cifar_search --dataset cifar10|cifar100|fashion-mnist|sample --data-dir DIR --out DIR \
-[--preset paper|quick] [--device cpu|cuda] [--seed N] [--resume] [--objective acc|params|macs|latency]... \
+[--preset paper|quick|cpu] [--device cpu|cuda] [--seed N] [--resume] [--objective acc|params|macs|latency]... \
 [--reward SPEC] [--mode weighted|single-path] [--max-steps N] [--strategy tnd|random|rea]";
 
 struct Args {
@@ -169,7 +173,8 @@ fn run<B: AutodiffBackend>(args: &Args, device: B::Device) -> Result<()> {
     let mut config = match args.preset.as_str() {
         "paper" => SearchConfig::paper(),
         "quick" => SearchConfig::quick(),
-        other => bail!("unknown preset `{other}` (expected paper or quick)"),
+        "cpu" => SearchConfig::cpu(),
+        other => bail!("unknown preset `{other}` (expected paper, quick or cpu)"),
     }
     .with_seed(args.seed)
     .with_strategy(args.strategy.clone());

@@ -180,6 +180,16 @@ fn tnd_finds_the_planted_optimum_and_beats_random_search() {
         );
         assert!(tnd.stages.iter().all(|s| s.probabilities.len() == 6));
         assert!(random.stages.iter().all(|s| s.probabilities.is_empty()));
+        // The policy is decided when the stage drops ops (6 edges of 5 ops: ln 5 each).
+        let last = &tnd.stages[0];
+        assert!((last.max_entropy - 6.0 * 5f64.ln()).abs() < 1e-12);
+        let h = last.entropy.expect("TND has a policy");
+        assert!(
+            h < 0.5 * last.max_entropy,
+            "entropy {h} of {}",
+            last.max_entropy
+        );
+        assert_eq!(random.stages[0].entropy, None);
         assert!(
             tnd.history.len() >= 30,
             "at least 300 / 10 updates, repeats included: {}",

@@ -78,6 +78,14 @@ pub struct StageSummary {
     pub active: Vec<Vec<OpKind>>,
     /// `softmax(alpha)` of every edge at the end of the stage.
     pub probabilities: Vec<Vec<f64>>,
+    /// Total entropy of those probabilities (nats; strategies with a policy), against
+    /// [`StageSummary::max_entropy`]: how decided the policy was when the stage dropped
+    /// ops.
+    #[serde(default)]
+    pub entropy: Option<f64>,
+    /// The entropy of a uniform policy over the stage's active ops, `sum_e ln(ops_e)`.
+    #[serde(default)]
+    pub max_entropy: f64,
     /// Ops dropped from every edge at the end of the stage.
     pub dropped: Vec<Vec<OpKind>>,
     /// Wall time of the stage (seconds).

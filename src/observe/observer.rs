@@ -204,8 +204,11 @@ impl SearchObserver for ProgressBar {
             SearchEvent::StageEnd(s) => {
                 let kept: usize = s.active.iter().map(Vec::len).sum::<usize>()
                     - s.dropped.iter().map(Vec::len).sum::<usize>();
+                let entropy = s.entropy.map_or(String::new(), |h| {
+                    format!("; policy entropy {h:.2} of {:.2}", s.max_entropy)
+                });
                 eprintln!(
-                    "  stage {} done in {:.1}s; {} ops remain over {} edges",
+                    "  stage {} done in {:.1}s; {} ops remain over {} edges{entropy}",
                     s.stage + 1,
                     s.seconds,
                     kept,

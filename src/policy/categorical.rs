@@ -263,12 +263,7 @@ impl CategoricalPolicy {
 
     /// Total entropy `sum_e H(p_e)` in nats.
     pub fn entropy(&self) -> f64 {
-        self.probabilities()
-            .iter()
-            .flat_map(|p| p.iter())
-            .filter(|&&x| x > 0.0)
-            .map(|x| -x * x.ln())
-            .sum()
+        entropy_of(&self.probabilities())
     }
 
     /// `grad_alpha sum_e H(p_e)`: `-p_j (log p_j + H_e)` on each edge.
@@ -276,7 +271,7 @@ impl CategoricalPolicy {
         self.probabilities()
             .into_iter()
             .map(|p| {
-                let h: f64 = p.iter().filter(|&&x| x > 0.0).map(|x| -x * x.ln()).sum();
+                let h = edge_entropy(&p);
                 p.iter()
                     .map(|&x| if x > 0.0 { -x * (x.ln() + h) } else { 0.0 })
                     .collect()
@@ -334,6 +329,22 @@ pub(crate) fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>(); // (0, 1]
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// The entropy of one edge's distribution (nats).
+fn edge_entropy(p: &[f64]) -> f64 {
+    p.iter().filter(|&&x| x > 0.0).map(|x| -x * x.ln()).sum()
+}
+
+/// The total entropy (nats, summed over edges) of per-edge distributions, e.g. a
+/// stage's `softmax(alpha)`; its maximum is `sum_e ln(ops_e)`.
+///
+/// ```
+/// let h = tnd_nas::policy::entropy_of(&[vec![0.5, 0.5], vec![1.0]]);
+/// assert!((h - 2f64.ln()).abs() < 1e-12);
+/// ```
+pub fn entropy_of(probabilities: &[Vec<f64>]) -> f64 {
+    probabilities.iter().map(|p| edge_entropy(p)).sum()
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ mod update_stats;
 mod updater_config;
 
 pub use adam::AdamState;
-pub use categorical::CategoricalPolicy;
 pub(crate) use categorical::sample_from;
+pub use categorical::{CategoricalPolicy, entropy_of};
 pub use error::PolicyError;
 pub use reinforce::ReinforceUpdater;
 pub use update_stats::UpdateStats;

@@ -24,6 +24,7 @@ use crate::objective::{
     evaluate_all,
 };
 use crate::observe::emit;
+use crate::policy::entropy_of;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::strategy::Strategy;
 use crate::{Architecture, SearchSpace};
@@ -495,20 +496,15 @@ impl Search {
         if exact && self.scored.len() != self.state.archive.len() {
             self.scored = index_samples(self.state.archive.samples());
         }
-        // For every architecture: Some(archive index) of its earlier score, or None.
-        let mut earlier: Vec<Option<usize>> = Vec::with_capacity(batch.len());
+        // Whether each architecture repeats one scored before (or earlier in the batch).
+        let mut repeat: Vec<bool> = Vec::with_capacity(batch.len());
         let mut fresh: Vec<Architecture> = Vec::with_capacity(batch.len());
         for arch in &batch {
-            let known = if exact {
-                self.scored.get(arch).copied()
-            } else {
-                None
-            };
-            let in_batch = exact && known.is_none() && fresh.contains(arch);
-            if known.is_none() && !in_batch {
+            let seen = exact && (self.scored.contains_key(arch) || fresh.contains(arch));
+            if !seen {
                 fresh.push(arch.clone());
             }
-            earlier.push(known.or(in_batch.then_some(usize::MAX)));
+            repeat.push(seen);
         }
         let measured = self.evaluator.evaluate(&fresh, active)?;
         if measured.len() != fresh.len() {
@@ -527,14 +523,10 @@ impl Search {
         let directions = self.state.archive.directions().to_vec();
         let mut rewards = Vec::with_capacity(batch.len());
         let mut fresh_values = measured.iter().copied();
-        for (arch, known) in batch.iter().zip(&earlier) {
-            let values = match known {
-                Some(_) => {
-                    let i = self.scored.get(arch).copied().ok_or_else(|| {
-                        SearchError::config("evaluator", "a repeat without an earlier score")
-                    })?;
-                    self.state.archive.samples()[i].values.clone()
-                }
+        for (arch, &seen) in batch.iter().zip(&repeat) {
+            // A repeat's first occurrence comes earlier in this loop or in the archive.
+            let values = match seen.then(|| self.scored.get(arch).copied()).flatten() {
+                Some(i) => self.state.archive.samples()[i].values.clone(),
                 None => {
                     let accuracy = fresh_values.next().flatten();
                     let mut ctx =
@@ -727,6 +719,8 @@ impl Search {
                 .iter()
                 .filter(|s| s.stage == stage)
                 .count(),
+            entropy: (!probabilities.is_empty()).then(|| entropy_of(&probabilities)),
+            max_entropy: active.iter().map(|ops| (ops.len() as f64).ln()).sum(),
             active,
             probabilities,
             dropped,
