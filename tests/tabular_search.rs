@@ -8,12 +8,14 @@ use rand_chacha::ChaCha8Rng;
 use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::evaluate::FnEvaluator;
 use tnd_nas::objective::{
-    CsvTable, Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
-    ParamCount, Reward, Tabular, TabularTable, WeightedSum,
+    CsvTable, Direction, EvalNetworkSpec, MnasReward, NB201_CIFAR10_ACCURACY, Objective,
+    ObjectiveContext, ObjectiveError, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
 };
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::ShrinkScheduleConfig;
-use tnd_nas::search::{Search, SearchError, SearchResult, TableSearchConfig};
+use tnd_nas::search::{
+    Control, Search, SearchError, SearchEvent, SearchObserver, SearchResult, TableSearchConfig,
+};
 use tnd_nas::space::Nb201Space;
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
@@ -455,4 +457,66 @@ fn a_user_strategy_and_a_user_evaluator_run_on_the_one_executor() {
     assert!(result.samples.iter().all(|s| s.objectives == [60.0]));
     assert_eq!(result.final_architecture.architecture, arch);
     assert_eq!(search.strategy().save().unwrap(), serde_json::json!(30));
+}
+
+/// Stops the search after a number of scored batches.
+struct StopAfterBatches(usize);
+
+impl SearchObserver for StopAfterBatches {
+    fn observe(&mut self, event: &SearchEvent) -> Control {
+        if let SearchEvent::Alpha(_) = event {
+            self.0 = self.0.saturating_sub(1);
+            if self.0 == 0 {
+                return Control::Stop;
+            }
+        }
+        Control::Continue
+    }
+}
+
+#[test]
+fn a_table_search_with_repeats_resumes_bit_for_bit() {
+    let table = Arc::new(TabularTable::nb201_cifar10().unwrap());
+    let cfg = TableSearchConfig::new(200).with_seed(3);
+    let make = || {
+        let acc = Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise).unwrap();
+        Search::table(
+            cfg.clone(),
+            Nb201Space::new(),
+            vec![Box::new(acc)],
+            Box::new(WeightedSum::new(vec![1.0]).unwrap()),
+        )
+        .unwrap()
+    };
+    let whole = make().run(&mut []).unwrap();
+    // Repeats happened: more updates than the 20 batches of 10 distinct architectures.
+    assert!(whole.history.len() > 20, "{} updates", whole.history.len());
+    let dir = std::env::temp_dir().join(format!("tnd-table-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stopped = make()
+        .with_checkpoint_dir(&dir)
+        .with_checkpoint_every(1)
+        .run(&mut [&mut StopAfterBatches(15)])
+        .unwrap_err();
+    assert!(matches!(
+        stopped,
+        SearchError::Stopped {
+            checkpoint: Some(_),
+            ..
+        }
+    ));
+    let resumed = make().resume_from(&dir).unwrap().run(&mut []).unwrap();
+    assert_eq!(resumed.samples, whole.samples);
+    assert_eq!(resumed.history, whole.history);
+    assert_eq!(resumed.final_architecture, whole.final_architecture);
+    assert_eq!(resumed.best, whole.best);
+    assert_eq!(resumed.stages, {
+        // Wall times differ; everything else must not.
+        let mut s = whole.stages.clone();
+        for (a, b) in s.iter_mut().zip(&resumed.stages) {
+            a.seconds = b.seconds;
+        }
+        s
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
 }
