@@ -27,6 +27,8 @@
 //!   updates) or `paper` (the paper's REINFORCE: moving baseline, Adam lr 1e-2).
 //!   `--lr` sets a fixed Adam learning rate (no stage spread); `--spread D` sets the
 //!   stage spread (alpha moves about D logits per stage).
+//! - The JSON holds `best` and `final` (each with `arch` and `objectives`), `front`, and,
+//!   with two or more objectives, `hypervolume` (`value` and its `reference` point).
 //! - `--schedule`: `one` (default: one stage, all but one op dropped at its end) or
 //!   `nb201` (three stages dropping 2, 1, 1 ops per edge).
 //! - `--strategy`: `tnd` (default), `random`, or `rea` (regularised evolution, P = 10,
@@ -263,6 +265,7 @@ fn to_json(result: &SearchResult, args: &Args) -> Value {
             v
         }),
         "front": result.front.iter().map(sample).collect::<Vec<_>>(),
+        "hypervolume": result.hypervolume,
         "stages": result.stages.iter().map(|s| json!({
             "stage": s.stage,
             "samples": s.samples,

@@ -182,6 +182,10 @@ fn tnd_finds_the_planted_optimum_and_beats_random_search() {
         );
         assert!(tnd.stages.iter().all(|s| s.probabilities.len() == 6));
         assert!(random.stages.iter().all(|s| s.probabilities.is_empty()));
+        assert!(
+            tnd.hypervolume.is_none(),
+            "one objective has no hypervolume"
+        );
         // The policy is decided when the stage drops ops (6 edges of 5 ops: ln 5 each).
         let last = &tnd.stages[0];
         assert!((last.max_entropy - 6.0 * 5f64.ln()).abs() < 1e-12);
@@ -252,6 +256,24 @@ fn zero_exponent_is_accuracy_and_a_strong_penalty_shrinks_the_network() {
         );
         assert_eq!(free.history, plain.history);
         assert_eq!(free.final_architecture, plain.final_architecture);
+        // Two objectives: the front's hypervolume at the samples' nadir, by hand.
+        let hv = free.hypervolume.as_ref().expect("two objectives");
+        let worst = |k: usize, maximise: bool| {
+            let xs = free.samples.iter().map(|s| s.objectives[k]);
+            if maximise {
+                xs.fold(f64::INFINITY, f64::min)
+            } else {
+                xs.fold(f64::NEG_INFINITY, f64::max)
+            }
+        };
+        assert_eq!(hv.reference, [worst(0, true), worst(1, false)]);
+        let pts: Vec<Vec<f64>> = free.front.iter().map(|s| s.objectives.clone()).collect();
+        let dirs = [Direction::Maximise, Direction::Minimise];
+        assert_eq!(
+            hv.value,
+            tnd_nas::objective::hypervolume(&pts, &dirs, &hv.reference).unwrap()
+        );
+        assert!(hv.value > 0.0);
         let strong = MnasReward::new(vec![0.1], vec![-3.0]).unwrap();
         let penalised = run(&cfg, net(), objectives(), strong);
         let (f, p) = (

@@ -161,6 +161,21 @@ impl ParetoArchive {
             .collect();
         hypervolume(&pts, &self.directions, reference)
     }
+
+    /// The worst value of every objective over all samples (`None` when empty): a
+    /// reference point for [`ParetoArchive::hypervolume`] that every sample reaches.
+    pub fn nadir(&self) -> Option<Vec<f64>> {
+        let first = self.samples.first()?;
+        let mut worst = first.values.clone();
+        for s in &self.samples[1..] {
+            for ((w, v), d) in worst.iter_mut().zip(&s.values).zip(&self.directions) {
+                if d.better(*w, *v) {
+                    *w = *v;
+                }
+            }
+        }
+        Some(worst)
+    }
 }
 
 #[cfg(test)]
@@ -196,5 +211,22 @@ mod tests {
         let json = serde_json::to_string(&a).unwrap();
         let back: ParetoArchive = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn nadir_is_the_worst_value_per_direction() {
+        let mut a = ParetoArchive::new(
+            vec!["acc".into(), "params".into()],
+            vec![Direction::Maximise, Direction::Minimise],
+        )
+        .unwrap();
+        assert_eq!(a.nadir(), None);
+        a.push(sample(OpKind::None, vec![90.0, 1.0])).unwrap();
+        a.push(sample(OpKind::SkipConnect, vec![80.0, 0.5]))
+            .unwrap();
+        a.push(sample(OpKind::NorConv3x3, vec![85.0, 2.0])).unwrap();
+        assert_eq!(a.nadir(), Some(vec![80.0, 2.0]));
+        // Front (90, 1) and (80, 0.5) against (80, 2): 10 x 1 + 0 = 10.
+        assert_eq!(a.hypervolume(&[80.0, 2.0]).unwrap(), 10.0);
     }
 }

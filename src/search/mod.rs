@@ -17,6 +17,6 @@ pub use crate::observe::{
 pub use crate::train::{TrainConfig, TrainMode};
 pub use config::SearchConfig;
 pub use executor::Search;
-pub use result::{SampleRecord, SearchResult, peak_memory_bytes};
+pub use result::{FrontHypervolume, SampleRecord, SearchResult, peak_memory_bytes};
 pub use state::SearchState;
 pub use table_config::TableSearchConfig;

@@ -61,6 +61,9 @@ pub struct SearchResult {
     pub samples: Vec<SampleRecord>,
     /// The non-dominated samples.
     pub front: Vec<SampleRecord>,
+    /// The hypervolume of the front, with two or more objectives.
+    #[serde(default)]
+    pub hypervolume: Option<FrontHypervolume>,
     /// Per-stage summaries with the final probabilities of every edge (strategies
     /// with a policy).
     pub stages: Vec<StageSummary>,
@@ -70,6 +73,18 @@ pub struct SearchResult {
     pub wall_seconds: f64,
     /// Peak resident memory of the process (bytes), where the OS reports it.
     pub peak_memory_bytes: Option<u64>,
+}
+
+/// The hypervolume the front dominates and the reference point that bounds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrontHypervolume {
+    /// The hypervolume, in the product of the objectives' units.
+    pub value: f64,
+    /// The reference point: the worst value of every objective over all scored samples
+    /// ([`crate::objective::ParetoArchive::nadir`]). Compare hypervolumes of several
+    /// searches only at one reference point: recompute them with
+    /// [`crate::objective::hypervolume`] from each result's `front`.
+    pub reference: Vec<f64>,
 }
 
 /// The final architecture and its evaluation, as the executor hands them over.
@@ -107,6 +122,13 @@ impl SearchResult {
             final_params: outcome.params,
             sample_count: samples.len(),
             front: archive.front().into_iter().map(record).collect(),
+            hypervolume: (archive.directions().len() >= 2)
+                .then(|| archive.nadir())
+                .flatten()
+                .and_then(|reference| {
+                    let value = archive.hypervolume(&reference).ok()?;
+                    Some(FrontHypervolume { value, reference })
+                }),
             samples,
             stages: state.stages.clone(),
             history: state.history.clone(),
