@@ -78,21 +78,27 @@ impl SampleBudget {
     pub fn begin_stage(&mut self, stage: usize) {
         if self.stage != Some(stage) {
             self.stage = Some(stage);
-            self.left = self.parts.get(stage).copied().unwrap_or(0);
+            self.left = self.stage_part();
             self.stage_batches = 0;
         }
     }
 
+    /// The current stage's share of the budget (0 before the first stage).
+    fn stage_part(&self) -> usize {
+        self.stage
+            .and_then(|s| self.parts.get(s))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The batches of at most `batch_size` the current stage is planned to take.
     pub fn planned(&self, batch_size: usize) -> u64 {
-        let part = self.stage.and_then(|s| self.parts.get(s)).copied();
-        part.unwrap_or(0).div_ceil(batch_size.max(1)) as u64
+        self.stage_part().div_ceil(batch_size.max(1)) as u64
     }
 
     /// Gives back `n` samples of the batch just asked for that were not scored.
     pub fn refund(&mut self, n: usize) {
-        let part = self.stage.and_then(|s| self.parts.get(s)).copied();
-        self.left = (self.left + n).min(part.unwrap_or(0));
+        self.left = (self.left + n).min(self.stage_part());
     }
 
     /// The next batch of at most `batch_size`, or the end of the stage.

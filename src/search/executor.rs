@@ -524,29 +524,30 @@ impl Search {
         let mut rewards = Vec::with_capacity(batch.len());
         let mut fresh_values = measured.iter().copied();
         for (arch, &seen) in batch.iter().zip(&repeat) {
-            // A repeat's first occurrence comes earlier in this loop or in the archive.
-            let values = match seen.then(|| self.scored.get(arch).copied()).flatten() {
-                Some(i) => self.state.archive.samples()[i].values.clone(),
-                None => {
-                    let accuracy = fresh_values.next().flatten();
-                    let mut ctx =
-                        ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
-                    if let Some(network) = &self.network {
-                        ctx = ctx.with_network(network.as_ref());
-                    }
-                    let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
-                    self.state.archive.push(ScoredSample {
-                        arch: arch.clone(),
-                        values: values.clone(),
-                        stage,
-                        step: clock.global_step,
-                    })?;
-                    if exact {
-                        self.scored
-                            .insert(arch.clone(), self.state.archive.len() - 1);
-                    }
-                    values
+            let values = if seen {
+                // Its first occurrence is in the archive or earlier in this loop.
+                let i = self.scored.get(arch).copied().ok_or_else(|| {
+                    SearchError::config("evaluator", "a repeat without an earlier score")
+                })?;
+                self.state.archive.samples()[i].values.clone()
+            } else {
+                let accuracy = fresh_values.next().flatten();
+                let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
+                if let Some(network) = &self.network {
+                    ctx = ctx.with_network(network.as_ref());
                 }
+                let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
+                self.state.archive.push(ScoredSample {
+                    arch: arch.clone(),
+                    values: values.clone(),
+                    stage,
+                    step: clock.global_step,
+                })?;
+                if exact {
+                    self.scored
+                        .insert(arch.clone(), self.state.archive.len() - 1);
+                }
+                values
             };
             rewards.push(self.reward.reward(&values, &directions, stage)?);
         }
