@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example tabular_search -- [--table FILE.csv --arch-column NAME] \
 //!     [--objective table:COLUMN:max] [--objective params:min] [--objective macs:min] \
-//!     [--reward mnas:target=T,exponent=W | --reward sum:W1,W2 | --reward chebyshev:W1,W2 | --reward hard:limit=L] \
+//!     [--reward mnas:target=T,exponent=W | sum:W1,W2 | chebyshev:W1,W2 | hard:limit=L | front[:K]] \
 //!     [--strategy tnd|random|rea] [--updater default|paper] [--schedule one|nb201] \
 //!     [--lr LR] [--spread D] [--samples M] --budget N --seed S --out result.json
 //! ```
@@ -19,7 +19,9 @@
 //!   first minimised one; `T` and `W` may list one value per stage, `T1/T2/T3`.
 //! - `sum`: weights of a direction-aware weighted sum; `chebyshev`: weights of a
 //!   Chebyshev scalarisation whose ideal point is the table's best value for table
-//!   columns and 0 for parameters and MACs; `hard:limit=L`: accuracy while cost <= L.
+//!   columns and 0 for parameters and MACs; `hard:limit=L`: accuracy while cost <= L;
+//!   `front` or `front:K`: a Pareto front from one search (K = 7 preferences, one TND
+//!   policy each, objectives compared in quantiles of the samples so far).
 //! - With one objective the reward defaults to that objective.
 //! - `--budget` counts distinct architectures scored: a table lookup is exact, so a
 //!   repeat is rewarded with its first score and costs nothing (for every strategy).

@@ -36,13 +36,15 @@ fn stats(table: &Arc<TabularTable>, cfg: &TableSearchConfig) -> [(f64, f64); 2] 
         best.push(r.best.expect("a sample").objectives[0]);
         fin.push(r.final_values[0].expect("a table value"));
     }
-    let ms = |xs: &[f64]| {
-        let n = xs.len() as f64;
-        let m = xs.iter().sum::<f64>() / n;
-        let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-        (m, sd)
-    };
-    [ms(&best), ms(&fin)]
+    [mean_sd(&best), mean_sd(&fin)]
+}
+
+/// Mean and sample standard deviation.
+fn mean_sd(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    (m, sd)
 }
 
 #[test]
@@ -257,4 +259,224 @@ fn the_defaults_also_win_under_a_parameter_penalty() {
             "budget {b}: TND below REA"
         );
     }
+}
+
+/// The true accuracy/cost front of the whole table, and the front gap of a search: at
+/// every point `(cost, accuracy)` of the true front, how far the best accuracy found at
+/// that cost or less falls short, averaged over the front's points.
+struct TrueFront {
+    points: Vec<(f64, f64)>,
+}
+
+impl TrueFront {
+    /// `all` holds `(cost, accuracy)` of every architecture.
+    fn new(mut all: Vec<(f64, f64)>) -> Self {
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        for (c, a) in all {
+            if points.last().is_none_or(|&(_, best)| a > best) {
+                points.push((c, a));
+            }
+        }
+        Self { points }
+    }
+
+    /// `found` holds `(accuracy, cost)` (the search's objective order).
+    fn gap(&self, found: &[(f64, f64)]) -> f64 {
+        let total: f64 = self
+            .points
+            .iter()
+            .map(|&(c, a)| {
+                let best = found
+                    .iter()
+                    .filter(|(_, fc)| *fc <= c + 1e-12)
+                    .map(|(fa, _)| *fa)
+                    .fold(0.0, f64::max);
+                (a - best).max(0.0)
+            })
+            .sum();
+        total / self.points.len() as f64
+    }
+}
+
+/// A cost the defaults were not tuned on: a log-normal price for every (edge, op),
+/// summed over the cell, drawn from a fixed seed.
+#[derive(Clone)]
+struct PricedOps {
+    price: Vec<Vec<f64>>,
+}
+
+impl PricedOps {
+    fn new(seed: u64) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let price = (0..6)
+            .map(|_| {
+                (0..5)
+                    .map(|_| {
+                        let (u, v): (f64, f64) = (rng.random(), rng.random());
+                        let z = (-2.0 * (1.0 - u).ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+                        z.exp()
+                    })
+                    .collect()
+            })
+            .collect();
+        Self { price }
+    }
+}
+
+impl Objective for PricedOps {
+    fn name(&self) -> &str {
+        "price"
+    }
+
+    fn direction(&self) -> Direction {
+        Direction::Minimise
+    }
+
+    fn evaluate(
+        &mut self,
+        arch: &tnd_nas::Architecture,
+        _ctx: &tnd_nas::ObjectiveContext<'_>,
+    ) -> Result<f64, tnd_nas::objective::ObjectiveError> {
+        use tnd_nas::SearchSpace;
+        let space = Nb201Space::new();
+        Ok(0.1
+            + arch
+                .ops()
+                .iter()
+                .enumerate()
+                .map(|(e, op)| {
+                    let i = space
+                        .candidates(e)
+                        .iter()
+                        .position(|o| o == op)
+                        .unwrap_or(0);
+                    self.price[e][i]
+                })
+                .sum::<f64>())
+    }
+}
+
+/// One front search (accuracy + `cost`) per strategy and seed: the mean and sd of the
+/// front gap over `seeds` seeds, printed.
+fn front_gaps(
+    cost: &(dyn Fn() -> Box<dyn Objective> + Sync),
+    network: Option<Arc<dyn tnd_nas::eval::EvalNetworkSpec>>,
+    reward: &str,
+    seeds: u64,
+) -> Vec<(f64, f64)> {
+    use tnd_nas::SearchSpace;
+    use tnd_nas::objective::reward_from_spec;
+    let table = Arc::new(TabularTable::nb201_cifar10().expect("bundled table"));
+    let acc = || {
+        Box::new(
+            Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise)
+                .expect("bundled column"),
+        ) as Box<dyn Objective>
+    };
+    // Every architecture of the space, for the true front.
+    let space = Nb201Space::new();
+    let mut ctx = tnd_nas::ObjectiveContext::new(&space);
+    if let Some(n) = &network {
+        ctx = ctx.with_network(n.as_ref());
+    }
+    let (mut a, mut c) = (acc(), cost());
+    let mut all = Vec::new();
+    for code in 0..5usize.pow(6) {
+        let ops = (0..6)
+            .map(|e| space.candidates(e)[code / 5usize.pow(e as u32) % 5])
+            .collect();
+        let arch = tnd_nas::Architecture::new(ops);
+        all.push((
+            c.evaluate(&arch, &ctx).expect("cost"),
+            a.evaluate(&arch, &ctx).expect("accuracy"),
+        ));
+    }
+    let front = TrueFront::new(all);
+    let dirs = [Direction::Maximise, Direction::Minimise];
+    let strategies = [
+        ("tnd", StrategyConfig::Tnd),
+        ("random", StrategyConfig::Random),
+        ("rea", "rea".parse().expect("rea")),
+    ];
+    strategies
+        .iter()
+        .map(|(name, strategy)| {
+            let base: u64 = std::env::var("FRONT_SEED_BASE")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let gaps: Vec<f64> = (base..base + seeds)
+                .map(|seed| {
+                    let cfg = TableSearchConfig::new(500)
+                        .with_seed(seed)
+                        .with_strategy(strategy.clone());
+                    let objectives = vec![acc(), cost()];
+                    let reward = reward_from_spec(reward, &dirs, &[100.0, 0.0]).expect("reward");
+                    let mut search =
+                        Search::table(cfg, Nb201Space::new(), objectives, reward).expect("valid");
+                    if let Some(n) = &network {
+                        search = search.with_network(n.clone());
+                    }
+                    let r = search.run(&mut []).expect("search runs");
+                    let found: Vec<(f64, f64)> = r
+                        .samples
+                        .iter()
+                        .map(|s| (s.objectives[0], s.objectives[1]))
+                        .collect();
+                    front.gap(&found)
+                })
+                .collect();
+            let (m, sd) = mean_sd(&gaps);
+            println!("| {name} | {reward} | {m:.3} +- {sd:.3} |");
+            (m, sd)
+        })
+        .collect()
+}
+
+/// A front from one search: accuracy and parameters on the table, budget 500, 10
+/// seeds; the front gap of TND under `front` (seven Chebyshev preferences) is at most
+/// 0.2 accuracy points and below random search's and evolution's.
+///
+/// Measured 2026-12-02, seeds 0-9: TND 0.191 +- 0.032, random 0.364 +- 0.236, REA
+/// 0.269 +- 0.104; one Chebyshev preference (0.5, 0.5): TND 1.325 +- 0.748. Seeds 0-19:
+/// TND 0.193 +- 0.050, random 0.384 +- 0.207, REA 0.283 +- 0.137.
+///
+/// `FRONT_REWARD=front:K FRONT_SEED_BASE=100 FRONT_SEEDS=20` reruns the choice of the
+/// default K on other seeds (it was made on seeds 100-219, see
+/// `ParetoPreferences::DEFAULT_STEPS`).
+#[test]
+fn one_front_search_covers_the_accuracy_params_front() {
+    use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+    use tnd_nas::objective::ParamCount;
+    let network: Arc<dyn tnd_nas::eval::EvalNetworkSpec> =
+        Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
+    println!("| strategy | reward | front gap (points) |\n| --- | --- | --- |");
+    let params = || Box::new(ParamCount::new().in_millions()) as Box<dyn Objective>;
+    let seeds = std::env::var("FRONT_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let spec = std::env::var("FRONT_REWARD").unwrap_or("front".into());
+    let gaps = front_gaps(&params, Some(network.clone()), &spec, seeds);
+    let (tnd, random, rea) = (gaps[0].0, gaps[1].0, gaps[2].0);
+    assert!(tnd <= 0.2, "TND's front gap {tnd:.3} is above 0.2");
+    assert!(tnd < random, "TND {tnd:.3} is not below random {random:.3}");
+    assert!(tnd < rea, "TND {tnd:.3} is not below REA {rea:.3}");
+    // For the record: one Chebyshev preference (the earlier way) concentrates on one
+    // region of the front.
+    front_gaps(&params, Some(network), "chebyshev:0.5,0.5", 10);
+}
+
+/// The same on a cost the defaults were not tuned on (a random price per edge and op).
+/// Measured 2026-12-02, seeds 0-9: TND 0.049 +- 0.052, random 36.707 +- 13.742, REA
+/// 17.583 +- 16.781 (random search rarely meets the cheapest cells).
+#[test]
+fn one_front_search_covers_an_unseen_cost_front() {
+    println!("| strategy | reward | front gap (points) |\n| --- | --- | --- |");
+    let price = || Box::new(PricedOps::new(12345)) as Box<dyn Objective>;
+    let gaps = front_gaps(&price, None, "front", 10);
+    assert!(gaps[0].0 < gaps[1].0, "TND is not below random");
+    assert!(gaps[0].0 < gaps[2].0, "TND is not below REA");
 }

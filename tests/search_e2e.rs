@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use burn::backend::{Autodiff, NdArray};
 use tnd_nas::data::{Cifar10, FashionMnistSample, ImageDataset, Split};
-use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy, WeightedSum};
+use tnd_nas::objective::{
+    Direction, MnasReward, Objective, ParamCount, ValidationAccuracy, WeightedSum,
+};
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
 use tnd_nas::search::{JsonlLog, Search, SearchConfig, SearchError, TrainMode};
@@ -467,5 +469,64 @@ fn random_search_and_evolution_run_on_the_supernet_and_resume_exactly() {
         .unwrap_err();
         assert!(err.to_string().contains("strategy"), "{err}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_front_search_shares_one_supernet_between_its_preferences_and_resumes_exactly() {
+    use tnd_nas::objective::reward_from_spec;
+    let _serial = serial();
+    let dir = temp_dir("front");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = sample_data(160);
+    let front_search = || {
+        let space = DartsSpaceConfig::tnd().init().unwrap();
+        let dirs = [Direction::Maximise, Direction::Minimise];
+        Search::new::<B, _>(
+            tiny_config(TrainMode::SinglePath),
+            space,
+            objectives(),
+            reward_from_spec("front:3", &dirs, &[]).unwrap(),
+            data.clone(),
+            Default::default(),
+        )
+        .unwrap()
+    };
+    let full = front_search().run(&mut []).unwrap();
+    // Three stages x 1 search epoch x 3 steps, one batch of 2 each, turn by turn over the
+    // three preferences' policies.
+    assert_eq!(full.history.len(), 9);
+    assert_eq!(full.stages.len(), 3);
+    assert!(!full.front.is_empty());
+    assert!(full.hypervolume.is_some());
+    // The shared supernet and the shrinking follow the policies' mean: every stage drops.
+    assert!(
+        full.stages
+            .iter()
+            .all(|s| s.dropped.iter().all(|d| !d.is_empty()))
+    );
+    // Stopped inside the second stage and resumed: the same samples, updates and result.
+    let ck = dir.join("ck");
+    let err = front_search()
+        .with_checkpoint_dir(&ck)
+        .run(&mut [&mut StopAfterEpochs(3)])
+        .unwrap_err();
+    assert!(matches!(err, SearchError::Stopped { .. }), "{err}");
+    let resumed = front_search()
+        .resume_from(&ck)
+        .unwrap()
+        .run(&mut [])
+        .unwrap();
+    assert_eq!(resumed.samples, full.samples);
+    assert_eq!(resumed.history, full.history);
+    assert_eq!(resumed.final_architecture, full.final_architecture);
+    // The checkpoint holds three policies: a reward with one preference is refused,
+    // naming the mismatch.
+    let err = search(tiny_config(TrainMode::SinglePath), data.clone())
+        .resume_from(&ck)
+        .unwrap()
+        .run(&mut [])
+        .unwrap_err();
+    assert!(err.to_string().contains("preferences"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -58,6 +58,51 @@ pub trait Reward {
         directions: &[Direction],
         stage: usize,
     ) -> Result<f64, ObjectiveError>;
+
+    /// How many preferences (scalarisations of the same objectives) the reward offers;
+    /// a strategy with one policy per preference (TND) learns each of them, so that one
+    /// search covers the Pareto front instead of one point of it. Default: 1.
+    fn preferences(&self) -> usize {
+        1
+    }
+
+    /// The reward of one sample under preference `ctx.preference`, where the reward may
+    /// also look at every sample scored so far (`ctx.sorted_values`). The search calls
+    /// this; the default ignores the context and calls [`Reward::reward`].
+    ///
+    /// # Errors
+    /// As [`Reward::reward`].
+    fn reward_in(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        ctx: &RewardContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
+        self.reward(values, directions, ctx.stage)
+    }
+}
+
+/// What a reward may use besides one sample's values ([`Reward::reward_in`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RewardContext<'a> {
+    /// The current shrinking stage.
+    pub stage: usize,
+    /// The preference asked for, below [`Reward::preferences`].
+    pub preference: usize,
+    /// Every archived sample's value of each objective, one list per objective, each
+    /// sorted ascending (the sample being rewarded included).
+    pub sorted_values: &'a [Vec<f64>],
+}
+
+impl<'a> RewardContext<'a> {
+    /// A context for `stage` and `preference` over the archive's sorted values.
+    pub fn new(stage: usize, preference: usize, sorted_values: &'a [Vec<f64>]) -> Self {
+        Self {
+            stage,
+            preference,
+            sorted_values,
+        }
+    }
 }
 
 impl<T: Reward + ?Sized> Reward for Box<T> {
@@ -72,6 +117,19 @@ impl<T: Reward + ?Sized> Reward for Box<T> {
         stage: usize,
     ) -> Result<f64, ObjectiveError> {
         (**self).reward(values, directions, stage)
+    }
+
+    fn preferences(&self) -> usize {
+        (**self).preferences()
+    }
+
+    fn reward_in(
+        &self,
+        values: &[f64],
+        directions: &[Direction],
+        ctx: &RewardContext<'_>,
+    ) -> Result<f64, ObjectiveError> {
+        (**self).reward_in(values, directions, ctx)
     }
 }
 

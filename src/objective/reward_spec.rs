@@ -1,7 +1,8 @@
 //! Rewards from short text specs, for command lines and config files.
 
 use super::{
-    Chebyshev, Direction, HardConstraint, MnasReward, ObjectiveError, Reward, WeightedSum,
+    Chebyshev, Direction, HardConstraint, MnasReward, ObjectiveError, ParetoPreferences, Reward,
+    WeightedSum,
 };
 
 fn invalid(reason: String) -> ObjectiveError {
@@ -28,7 +29,10 @@ fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>, ObjectiveError
 /// - `hard:limit=L1/L2/L3`: accuracy while the cost is within the stage's limit, else 0;
 /// - `sum:W1,W2,...`: weighted sum (weights apply to values oriented so that larger is
 ///   better);
-/// - `chebyshev:W1,W2,...`: weighted Chebyshev distance to `ideal`.
+/// - `chebyshev:W1,W2,...`: weighted Chebyshev distance to `ideal`;
+/// - `front` or `front:K`: `K` (default 7) Chebyshev preferences over quantile-normalised
+///   objectives ([`super::ParetoPreferences`]): TND learns one policy per preference and
+///   the search returns a front.
 ///
 /// `mnas` and `hard` take the first maximised objective as the accuracy and the first
 /// minimised one as the cost.
@@ -107,13 +111,25 @@ pub fn reward_from_spec(
             )
         }
         "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
+        "front" => {
+            let k = if args.is_empty() {
+                ParetoPreferences::DEFAULT_STEPS
+            } else {
+                args.trim().parse::<usize>().map_err(|_| {
+                    invalid(format!(
+                        "`front` takes the number of preferences per objective, got `{args}`"
+                    ))
+                })?
+            };
+            Box::new(ParetoPreferences::new(k)?)
+        }
         "chebyshev" => Box::new(Chebyshev::new(
             numbers(args, ',', "weights")?,
             ideal.to_vec(),
         )?),
         other => {
             return Err(invalid(format!(
-                "unknown reward `{other}` (expected mnas, hard, sum or chebyshev)"
+                "unknown reward `{other}` (expected mnas, hard, sum, chebyshev or front)"
             )));
         }
     };

@@ -20,8 +20,8 @@ use crate::evaluate::{
     TrainableSupernet,
 };
 use crate::objective::{
-    Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, Reward, ScoredSample,
-    evaluate_all,
+    Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, ParetoPreferences,
+    Reward, RewardContext, ScoredSample, evaluate_all,
 };
 use crate::observe::emit;
 use crate::policy::entropy_of;
@@ -84,6 +84,8 @@ pub struct Search {
     /// Archive index of every architecture scored so far (exact evaluators only; rebuilt
     /// from the archive when it falls behind, e.g. after a resume).
     scored: HashMap<Architecture, usize>,
+    /// Every archived value of each objective, sorted ascending (rebuilt on resume).
+    sorted: Vec<Vec<f64>>,
 }
 
 /// The index of the first sample of every architecture.
@@ -338,6 +340,7 @@ impl Search {
             state,
             checkpoint_dir: None,
             scored: HashMap::new(),
+            sorted: Vec::new(),
         }
     }
 
@@ -521,7 +524,10 @@ impl Search {
         self.evaluator.refund(batch.len() - fresh.len());
         let clock = self.evaluator.clock();
         let directions = self.state.archive.directions().to_vec();
-        let mut rewards = Vec::with_capacity(batch.len());
+        self.sync_sorted();
+        // Every fresh sample is archived before any is rewarded, so that a reward that
+        // ranks samples among the archive sees the whole batch.
+        let mut batch_values = Vec::with_capacity(batch.len());
         let mut fresh_values = measured.iter().copied();
         for (arch, &seen) in batch.iter().zip(&repeat) {
             let values = if seen {
@@ -543,14 +549,27 @@ impl Search {
                     stage,
                     step: clock.global_step,
                 })?;
+                for (sorted, v) in self.sorted.iter_mut().zip(&values) {
+                    let at = sorted.partition_point(|x| x < v);
+                    sorted.insert(at, *v);
+                }
                 if exact {
                     self.scored
                         .insert(arch.clone(), self.state.archive.len() - 1);
                 }
                 values
             };
-            rewards.push(self.reward.reward(&values, &directions, stage)?);
+            batch_values.push(values);
         }
+        let preference = self
+            .strategy
+            .preference()
+            .unwrap_or_else(|| ParetoPreferences::balanced(self.reward.preferences()));
+        let cx = RewardContext::new(stage, preference, &self.sorted);
+        let rewards = batch_values
+            .iter()
+            .map(|v| self.reward.reward_in(v, &directions, &cx))
+            .collect::<Result<Vec<f64>, _>>()?;
         let stats = self.strategy.tell(&batch, &rewards)?;
         let accs: Vec<f64> = measured.iter().flatten().copied().collect();
         let repeats = batch.len() - fresh.len();
@@ -592,6 +611,7 @@ impl Search {
     ) -> Result<SearchResult, SearchError> {
         let started = Instant::now();
         let mut outcome = None;
+        self.strategy.set_preferences(self.reward.preferences())?;
         while self.state.stage < self.stages.len() {
             let stage = self.state.stage;
             let stage_started = Instant::now();
@@ -734,7 +754,7 @@ impl Search {
     }
 
     /// The strategy's recommendation, or else the best-rewarded sample.
-    fn final_architecture(&self) -> Result<Architecture, SearchError> {
+    fn final_architecture(&mut self) -> Result<Architecture, SearchError> {
         if let Some(arch) = self.strategy.final_architecture() {
             return Ok(arch);
         }
@@ -747,14 +767,48 @@ impl Search {
         }
     }
 
+    /// Rebuilds the sorted objective values when they do not hold the whole archive
+    /// (after a resume).
+    fn sync_sorted(&mut self) {
+        let n = self.state.archive.len();
+        let objectives = self.state.archive.directions().len();
+        if self.sorted.len() == objectives && self.sorted.iter().all(|s| s.len() == n) {
+            return;
+        }
+        self.sorted = (0..objectives)
+            .map(|i| {
+                let mut v: Vec<f64> = self
+                    .state
+                    .archive
+                    .samples()
+                    .iter()
+                    .map(|s| s.values[i])
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                v
+            })
+            .collect();
+    }
+
+    /// How `best` and `final` are rewarded: the last stage's settings, the balanced
+    /// preference, the whole archive.
+    fn final_reward_context(&self) -> RewardContext<'_> {
+        RewardContext::new(
+            self.stages.len().saturating_sub(1),
+            ParetoPreferences::balanced(self.reward.preferences()),
+            &self.sorted,
+        )
+    }
+
     /// The index and reward of the best sample, every sample rewarded with the last
-    /// stage's settings (the first of equals wins).
-    fn best_sample(&self) -> Result<Option<(usize, f64)>, SearchError> {
+    /// stage's settings and the balanced preference (the first of equals wins).
+    fn best_sample(&mut self) -> Result<Option<(usize, f64)>, SearchError> {
+        self.sync_sorted();
         let directions = self.state.archive.directions();
-        let last = self.stages.len().saturating_sub(1);
+        let cx = self.final_reward_context();
         let mut best: Option<(usize, f64)> = None;
         for (i, s) in self.state.archive.samples().iter().enumerate() {
-            let r = self.reward.reward(&s.values, directions, last)?;
+            let r = self.reward.reward_in(&s.values, directions, &cx)?;
             if best.is_none_or(|(_, b)| r > b) {
                 best = Some((i, r));
             }
@@ -799,14 +853,18 @@ impl Search {
             .iter_mut()
             .map(|o| o.evaluate(&arch, &ctx).ok())
             .collect();
-        let last = self.stages.len().saturating_sub(1);
+        self.sync_sorted();
         let final_reward = final_values
             .iter()
             .copied()
             .collect::<Option<Vec<f64>>>()
             .and_then(|v| {
                 self.reward
-                    .reward(&v, self.state.archive.directions(), last)
+                    .reward_in(
+                        &v,
+                        self.state.archive.directions(),
+                        &self.final_reward_context(),
+                    )
                     .ok()
             });
         let params = self

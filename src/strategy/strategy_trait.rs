@@ -83,6 +83,25 @@ pub trait Strategy: std::fmt::Debug {
         let _ = batches;
     }
 
+    /// Takes note of how many preferences the reward offers
+    /// ([`crate::objective::Reward::preferences`]), before the search's first
+    /// [`Strategy::ask`] and again when it resumes. TND keeps one policy per preference.
+    /// Default: ignored.
+    ///
+    /// # Errors
+    /// A count the strategy cannot take (TND: another count than a restored state's).
+    fn set_preferences(&mut self, count: usize) -> Result<(), StrategyError> {
+        let _ = count;
+        Ok(())
+    }
+
+    /// The preference whose rewards the next [`Strategy::tell`] wants (the batch of the
+    /// last [`Strategy::ask`] was drawn for it). `None` (the default): the strategy
+    /// has no preference of its own and gets the reward's balanced one.
+    fn preference(&self) -> Option<usize> {
+        None
+    }
+
     /// Closes the current stage and returns the ops each edge dropped (default: none).
     ///
     /// # Errors
