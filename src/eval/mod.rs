@@ -3,6 +3,7 @@
 mod darts_config;
 mod darts_network;
 mod error;
+mod export;
 mod mbconv_network;
 mod nb201_network;
 mod network_spec;
@@ -12,6 +13,10 @@ mod train_error;
 pub use darts_config::EvalNetworkConfig;
 pub use darts_network::{AuxiliaryHead, EvalCell, EvalNetwork};
 pub use error::EvalError;
+pub use export::{
+    ExportSummary, GENOTYPE_KEY, NETWORK_KEY, check_darts_exportable, export_darts_safetensors,
+    import_darts_safetensors, load_darts_safetensors,
+};
 pub use mbconv_network::{MbConvNetwork, MbConvNetworkConfig, MbConvNetworkSpec};
 pub use nb201_network::{Nb201Cell, Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
 pub use network_spec::{
