@@ -192,27 +192,28 @@ fn torch_name(path: &str, reduction: &[bool], offsets: &[Vec<usize>; 2]) -> Opti
     })
 }
 
-/// Every burn tensor path of `model` with its reference name, in the model's order.
-fn name_pairs<B: Backend>(
-    model: &EvalNetwork<B>,
-    genotype: &Genotype,
-) -> Result<Vec<(String, String)>, EvalError> {
-    let reduction: Vec<bool> = model.cells.iter().map(|c| c.reduction).collect();
-    let offsets = op_offsets(genotype);
-    model
-        .collect(None, None, false)
-        .iter()
-        .map(|s| {
-            let path = s.full_path();
-            torch_name(&path, &reduction, &offsets)
-                .map(|t| (path.clone(), t))
-                .ok_or_else(|| {
-                    EvalError::InvalidConfig(format!(
-                        "no DARTS reference name for the network's tensor `{path}`"
-                    ))
-                })
+/// Names the tensors of one network (of one genotype) as the reference code does.
+struct Namer {
+    reduction: Vec<bool>,
+    offsets: [Vec<usize>; 2],
+}
+
+impl Namer {
+    fn new<B: Backend>(model: &EvalNetwork<B>, genotype: &Genotype) -> Self {
+        Self {
+            reduction: model.cells.iter().map(|c| c.reduction).collect(),
+            offsets: op_offsets(genotype),
+        }
+    }
+
+    /// The reference name of the burn tensor at `path`.
+    fn name(&self, path: &str) -> Result<String, EvalError> {
+        torch_name(path, &self.reduction, &self.offsets).ok_or_else(|| {
+            EvalError::InvalidConfig(format!(
+                "no DARTS reference name for the network's tensor `{path}`"
+            ))
         })
-        .collect()
+    }
 }
 
 /// One tensor ready for safetensors.
@@ -341,14 +342,12 @@ pub fn export_darts_safetensors<B: Backend>(
     super::retrain::materialize(model);
     // A record round trip syncs the BN running statistics.
     let model = model.clone().load_record(model.clone().into_record());
-    let names: HashMap<String, String> = name_pairs(&model, genotype)?.into_iter().collect();
+    let namer = Namer::new(&model, genotype);
     let mut tensors: BTreeMap<String, Raw> = BTreeMap::new();
     let mut values = 0;
     for snap in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
         let path_b = snap.full_path();
-        let name = names.get(&path_b).cloned().ok_or_else(|| {
-            EvalError::InvalidConfig(format!("no DARTS reference name for `{path_b}`"))
-        })?;
+        let name = namer.name(&path_b)?;
         let data = snap
             .to_data()
             .map_err(|e| export_error(path, format!("reading `{path_b}`: {e:?}")))?
@@ -447,11 +446,15 @@ fn load_darts_safetensors_bytes<B: Backend>(
 ) -> Result<(), EvalError> {
     check_darts_exportable(genotype)?;
     // File names -> burn paths: the model's own paths run through the export naming.
-    let pairs: Vec<(String, String)> = name_pairs(model, genotype)?
-        .into_iter()
-        .filter(|(burn, torch)| burn != torch)
-        .map(|(burn, torch)| (format!("^{}$", torch.replace('.', r"\.")), burn))
-        .collect();
+    let namer = Namer::new(model, genotype);
+    let mut pairs = Vec::new();
+    for snap in model.collect(None, None, false) {
+        let burn = snap.full_path();
+        let torch = namer.name(&burn)?;
+        if burn != torch {
+            pairs.push((format!("^{}$", torch.replace('.', r"\.")), burn));
+        }
+    }
     let remapper = KeyRemapper::from_patterns(pairs)
         .map_err(|e| EvalError::InvalidConfig(format!("tensor name pattern: {e}")))?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes))

@@ -34,7 +34,7 @@ use super::{Direction, ObjectiveError, Reward};
 ///
 /// ```
 /// use tnd_nas::objective::{Direction, ParetoPreferences, Reward, RewardContext};
-/// let front = ParetoPreferences::new(5)?;
+/// let front = ParetoPreferences::new(5, 2)?;
 /// let dirs = [Direction::Maximise, Direction::Minimise];
 /// front.check(&dirs)?;
 /// assert_eq!(front.preferences(), 5);
@@ -52,9 +52,8 @@ use super::{Direction, ObjectiveError, Reward};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParetoPreferences {
     steps: usize,
-    /// The weight vectors, built by [`Reward::check`] once the objective count is known.
-    #[serde(skip)]
-    weights: std::sync::OnceLock<Vec<Vec<f64>>>,
+    /// The weight vectors, in preference order (one weight per objective).
+    weights: Vec<Vec<f64>>,
 }
 
 impl ParetoPreferences {
@@ -63,21 +62,35 @@ impl ParetoPreferences {
     /// 0.175, 0.215 for K = 4 to 9 at seeds 100-119), not on the seeds the tests report.
     pub const DEFAULT_STEPS: usize = 7;
 
-    /// `steps` (`K`) preferences per objective, at least 2.
+    /// `steps` (`K`) preferences per objective over `objectives` objectives.
     ///
     /// # Errors
-    /// [`ObjectiveError::InvalidConfig`] for fewer than 2 or more than 64 steps.
-    pub fn new(steps: usize) -> Result<Self, ObjectiveError> {
+    /// [`ObjectiveError::InvalidConfig`] for fewer than 2 or more than 64 steps, or fewer
+    /// than 2 objectives.
+    pub fn new(steps: usize, objectives: usize) -> Result<Self, ObjectiveError> {
+        let bad = |reason: String| ObjectiveError::InvalidConfig {
+            what: "front preferences".into(),
+            reason,
+        };
         if !(2..=64).contains(&steps) {
-            return Err(ObjectiveError::InvalidConfig {
-                what: "front preferences".into(),
-                reason: format!("K = {steps}; give 2 to 64 preferences per objective"),
-            });
+            return Err(bad(format!(
+                "K = {steps}; give 2 to 64 preferences per objective"
+            )));
         }
-        Ok(Self {
-            steps,
-            weights: std::sync::OnceLock::new(),
-        })
+        if objectives < 2 {
+            return Err(bad(format!(
+                "a front needs at least two objectives, not {objectives}"
+            )));
+        }
+        let total = steps - 1;
+        let mut weights = Vec::new();
+        let mut parts = vec![0usize; objectives];
+        // Preference 0 weighs the first objective least (for accuracy then cost: the
+        // cheapest end of the front first).
+        compositions(total, 0, &mut parts, &mut |a| {
+            weights.push(a.iter().map(|&x| x as f64 / total as f64).collect());
+        });
+        Ok(Self { steps, weights })
     }
 
     /// `K`, the preferences per objective.
@@ -85,26 +98,14 @@ impl ParetoPreferences {
         self.steps
     }
 
-    /// The weight vectors for `objectives` objectives, in preference order.
-    pub fn weights_for(&self, objectives: usize) -> Vec<Vec<f64>> {
-        let total = self.steps - 1;
-        let mut out = Vec::new();
-        let mut parts = vec![0usize; objectives];
-        compositions(total, 0, &mut parts, &mut |a| {
-            out.push(a.iter().map(|&x| x as f64 / total as f64).collect());
-        });
-        // Preference 0 weighs the first objective least (for accuracy then cost: the
-        // cheapest end of the front first).
-        out
+    /// The weight vectors, in preference order.
+    pub fn weights(&self) -> &[Vec<f64>] {
+        &self.weights
     }
 
     /// The index of the balanced preference among `count`.
     pub fn balanced(count: usize) -> usize {
         count / 2
-    }
-
-    fn weights(&self, objectives: usize) -> &[Vec<f64>] {
-        self.weights.get_or_init(|| self.weights_for(objectives))
     }
 }
 
@@ -142,26 +143,8 @@ fn quantile_shortfall(sorted: &[f64], v: f64, d: Direction) -> f64 {
 
 impl Reward for ParetoPreferences {
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
-        if directions.len() < 2 {
-            return Err(ObjectiveError::InvalidConfig {
-                what: "front preferences".into(),
-                reason: format!(
-                    "a front needs at least two objectives, the search has {}",
-                    directions.len()
-                ),
-            });
-        }
-        let first = self.weights(directions.len())[0].len();
-        if first != directions.len() {
-            return Err(ObjectiveError::InvalidConfig {
-                what: "front preferences".into(),
-                reason: format!(
-                    "first used with {first} objectives, now with {}",
-                    directions.len()
-                ),
-            });
-        }
-        Ok(())
+        let objectives = self.weights.first().map_or(0, Vec::len);
+        super::reward::check_count("front objectives", objectives, directions.len())
     }
 
     fn reward(&self, _: &[f64], _: &[Direction], _: usize) -> Result<f64, ObjectiveError> {
@@ -174,9 +157,7 @@ impl Reward for ParetoPreferences {
     }
 
     fn preferences(&self) -> usize {
-        // Before `check` the objective count is unknown; two objectives is the common
-        // case and `check` fixes it.
-        self.weights.get().map_or(self.steps, Vec::len)
+        self.weights.len()
     }
 
     fn reward_in(
@@ -191,15 +172,15 @@ impl Reward for ParetoPreferences {
             directions.len(),
             ctx.sorted_values.len(),
         )?;
-        let weights = self.weights(directions.len());
-        let w = weights
+        let w = self
+            .weights
             .get(ctx.preference)
             .ok_or_else(|| ObjectiveError::InvalidConfig {
                 what: "front preferences".into(),
                 reason: format!(
                     "preference {} asked of {} preferences",
                     ctx.preference,
-                    weights.len()
+                    self.weights.len()
                 ),
             })?;
         let worst = values
@@ -224,7 +205,7 @@ mod tests {
 
     #[test]
     fn two_objective_weights_match_the_formula() {
-        let w = ParetoPreferences::new(5).unwrap().weights_for(2);
+        let w = ParetoPreferences::new(5, 2).unwrap().weights().to_vec();
         assert_eq!(w.len(), 5);
         for (k, wk) in w.iter().enumerate() {
             assert!((wk[0] - k as f64 / 4.0).abs() < 1e-12);
@@ -235,7 +216,7 @@ mod tests {
 
     #[test]
     fn three_objectives_cover_the_simplex_with_its_corners() {
-        let w = ParetoPreferences::new(3).unwrap().weights_for(3);
+        let w = ParetoPreferences::new(3, 3).unwrap().weights().to_vec();
         assert_eq!(w.len(), 6); // C(3 + 3 - 2, 2)
         for wk in &w {
             assert!((wk.iter().sum::<f64>() - 1.0).abs() < 1e-12);
@@ -248,7 +229,7 @@ mod tests {
 
     #[test]
     fn a_corner_breaks_ties_by_the_other_objectives() {
-        let f = ParetoPreferences::new(3).unwrap();
+        let f = ParetoPreferences::new(3, 2).unwrap();
         let dirs = [Direction::Maximise, Direction::Minimise];
         f.check(&dirs).unwrap();
         let sorted = vec![vec![80.0, 90.0, 94.0], vec![1.0, 1.0, 2.0]];
@@ -273,9 +254,10 @@ mod tests {
 
     #[test]
     fn bad_settings_are_errors() {
-        assert!(ParetoPreferences::new(1).is_err());
-        assert!(ParetoPreferences::new(65).is_err());
-        let f = ParetoPreferences::new(4).unwrap();
+        assert!(ParetoPreferences::new(1, 2).is_err());
+        assert!(ParetoPreferences::new(65, 2).is_err());
+        assert!(ParetoPreferences::new(4, 1).is_err());
+        let f = ParetoPreferences::new(4, 2).unwrap();
         assert!(f.check(&[Direction::Maximise]).is_err());
         f.check(&[Direction::Maximise, Direction::Minimise])
             .unwrap();

@@ -121,7 +121,7 @@ pub fn reward_from_spec(
                     ))
                 })?
             };
-            Box::new(ParetoPreferences::new(k)?)
+            Box::new(ParetoPreferences::new(k, directions.len())?)
         }
         "chebyshev" => Box::new(Chebyshev::new(
             numbers(args, ',', "weights")?,
