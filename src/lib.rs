@@ -66,6 +66,8 @@
 //! default; `cuda` (off by default) adds `burn::backend::Cuda` for GPUs.
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod data;
 mod error;
 pub mod eval;
@@ -74,6 +76,7 @@ pub mod kernels;
 pub mod objective;
 pub mod observe;
 pub mod ops;
+pub mod plot;
 pub mod policy;
 pub mod prelude;
 pub mod schedule;

@@ -462,6 +462,11 @@ where
                 epochs: start.config.epochs,
                 steps_per_epoch: self.steps_per_epoch(),
                 from_epoch: self.pos.epoch,
+                epochs_before: self.config.stages[..start.stage]
+                    .iter()
+                    .map(|st| st.epochs)
+                    .sum(),
+                total_epochs: self.config.stages.iter().map(|st| st.epochs).sum(),
             },
         );
         Ok(supernet_params)

@@ -115,6 +115,13 @@ pub enum SearchEvent {
         steps_per_epoch: usize,
         /// Epoch the stage starts (or resumes) at.
         from_epoch: usize,
+        /// Epochs of the stages before this one (for an overall ETA; 0 in logs written
+        /// before this field existed).
+        #[serde(default)]
+        epochs_before: usize,
+        /// Epochs of all stages together (0 in logs written before this field existed).
+        #[serde(default)]
+        total_epochs: usize,
     },
     /// A weight step (every `log_every` steps).
     Step(StepRecord),

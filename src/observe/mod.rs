@@ -5,7 +5,7 @@ mod event;
 mod observer;
 
 pub use event::{AlphaRecord, Control, SearchEvent, StageSummary, StepRecord};
-pub use observer::{JsonlLog, ProgressBar, SearchObserver};
+pub use observer::{JsonlLog, ProgressBar, RetrainProgress, SearchObserver};
 
 /// Sends `event` to every observer; true when one of them asks to stop.
 pub(crate) fn emit(observers: &mut [&mut dyn SearchObserver], event: &SearchEvent) -> bool {

@@ -3,7 +3,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use super::{Control, SearchEvent, StepRecord};
 use crate::error::SearchError;
@@ -89,18 +90,34 @@ impl SearchObserver for JsonlLog {
     }
 }
 
-/// A one-line progress display on stderr: stage, epoch, step, loss, accuracy,
-/// images/s and ETA of the stage.
+/// How long plain progress lines (stderr not a terminal) wait between two step lines.
+const PLAIN_EVERY: Duration = Duration::from_secs(10);
+
+/// Progress of a search on stderr: on a terminal, an indicatif bar over the whole
+/// search (with its ETA) above a bar for the current stage (loss, accuracy, images/s);
+/// when stderr is redirected, plain lines instead (one every 10 s, and one per epoch and
+/// stage), so that a log file holds no `\r` fragments.
 #[derive(Debug)]
 pub struct ProgressBar {
+    bars: Option<Bars>,
     stage: usize,
     stages: usize,
     epochs: usize,
     steps_per_epoch: usize,
+    epochs_before: usize,
+    total_epochs: usize,
     stage_started: Instant,
-    steps_done: usize,
     steps_at_start: usize,
-    last_draw: Option<Instant>,
+    last_line: Option<Instant>,
+    entropy: Option<f64>,
+}
+
+/// The terminal bars.
+#[derive(Debug)]
+struct Bars {
+    multi: indicatif::MultiProgress,
+    overall: indicatif::ProgressBar,
+    stage: Option<indicatif::ProgressBar>,
 }
 
 impl Default for ProgressBar {
@@ -110,51 +127,115 @@ impl Default for ProgressBar {
 }
 
 impl ProgressBar {
-    /// A progress bar.
+    /// Bars on a terminal, plain lines otherwise (decided from stderr).
     pub fn new() -> Self {
+        Self::with_terminal(std::io::stderr().is_terminal())
+    }
+
+    /// Plain lines whatever stderr is (e.g. for a CI log).
+    pub fn plain() -> Self {
+        Self::with_terminal(false)
+    }
+
+    fn with_terminal(terminal: bool) -> Self {
+        let bars = terminal.then(|| {
+            let multi = indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr_with_hz(5),
+            );
+            let overall = multi.add(indicatif::ProgressBar::new(0));
+            overall.set_style(style(
+                "search  [{bar:30.cyan/blue}] {percent:>3}% {elapsed_precise} ETA {eta_precise} {msg}",
+            ));
+            Bars {
+                multi,
+                overall,
+                stage: None,
+            }
+        });
         Self {
+            bars,
             stage: 0,
             stages: 0,
             epochs: 0,
             steps_per_epoch: 0,
+            epochs_before: 0,
+            total_epochs: 0,
             stage_started: Instant::now(),
-            steps_done: 0,
             steps_at_start: 0,
-            last_draw: None,
+            last_line: None,
+            entropy: None,
         }
     }
-}
 
-impl ProgressBar {
-    /// Redraws the progress line (at most five times a second).
+    /// Prints a line above the bars (or plainly).
+    fn line(&self, text: &str) {
+        match &self.bars {
+            Some(b) => {
+                let _ = b.multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Steps of the whole search done after `s`.
+    fn overall_done(&self, s: &StepRecord) -> usize {
+        (self.epochs_before + s.epoch) * self.steps_per_epoch + s.step + 1
+    }
+
     fn draw_step(&mut self, s: &StepRecord) {
-        self.steps_done = s.epoch * self.steps_per_epoch + s.step + 1;
+        let stage_done = s.epoch * self.steps_per_epoch + s.step + 1;
+        let entropy = self
+            .entropy
+            .map_or(String::new(), |h| format!(" | entropy {h:.2}"));
+        let status = format!(
+            "loss {:.3} acc {:5.1}% | {:.0} img/s{entropy}",
+            s.loss, s.train_acc, s.images_per_sec
+        );
+        if let Some(b) = &self.bars {
+            b.overall.set_position(self.overall_done(s) as u64);
+            if let Some(stage) = &b.stage {
+                stage.set_position(stage_done as u64);
+                stage.set_message(status);
+            }
+            return;
+        }
         let now = Instant::now();
         if self
-            .last_draw
-            .is_some_and(|t| now.duration_since(t).as_millis() < 200)
+            .last_line
+            .is_some_and(|t| now.duration_since(t) < PLAIN_EVERY)
         {
             return;
         }
-        self.last_draw = Some(now);
-        let total = self.epochs * self.steps_per_epoch;
-        let done = self.steps_done.saturating_sub(self.steps_at_start).max(1);
-        let left = total.saturating_sub(self.steps_done);
-        let eta = self.stage_started.elapsed().as_secs_f64() / done as f64 * left as f64;
-        eprint!(
-            "\r  stage {}/{} epoch {}/{} step {}/{} | loss {:.3} acc {:5.1}% | {:.0} img/s | ETA {:.0}s   ",
+        self.last_line = Some(now);
+        let stage_total = self.epochs * self.steps_per_epoch;
+        let rate = self.stage_started.elapsed().as_secs_f64()
+            / stage_done.saturating_sub(self.steps_at_start).max(1) as f64;
+        let stage_eta = rate * stage_total.saturating_sub(stage_done) as f64;
+        let total_eta = (self.total_epochs > 0).then(|| {
+            let total = self.total_epochs * self.steps_per_epoch;
+            format!(
+                ", search ETA {:.0}s",
+                rate * total.saturating_sub(self.overall_done(s)) as f64
+            )
+        });
+        eprintln!(
+            "  stage {}/{} epoch {}/{} step {}/{} | {status} | stage ETA {stage_eta:.0}s{}",
             self.stage + 1,
             self.stages,
             s.epoch + 1,
             self.epochs,
             s.step + 1,
             self.steps_per_epoch,
-            s.loss,
-            s.train_acc,
-            s.images_per_sec,
-            eta
+            total_eta.unwrap_or_default()
         );
     }
+}
+
+/// A bar style from a template known to be valid.
+fn style(template: &str) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 impl SearchObserver for ProgressBar {
@@ -168,22 +249,54 @@ impl SearchObserver for ProgressBar {
                 from_epoch,
                 cells,
                 supernet_params,
+                epochs_before,
+                total_epochs,
                 ..
             } => {
                 (self.stage, self.stages, self.epochs, self.steps_per_epoch) =
                     (*stage, *stages, *epochs, *steps_per_epoch);
-                self.steps_done = from_epoch * steps_per_epoch;
-                self.steps_at_start = self.steps_done;
+                // Logs from before the totals existed: this stage alone.
+                (self.epochs_before, self.total_epochs) = if *total_epochs > 0 {
+                    (*epochs_before, *total_epochs)
+                } else {
+                    (0, *epochs)
+                };
+                self.steps_at_start = from_epoch * steps_per_epoch;
                 self.stage_started = Instant::now();
-                eprintln!(
+                self.entropy = None;
+                self.line(&format!(
                     "stage {}/{}: {} cells, supernet {:.2} M parameters",
                     stage + 1,
                     stages,
                     cells,
                     *supernet_params as f64 / 1e6
-                );
+                ));
+                if let Some(b) = &mut self.bars {
+                    let total = (self.total_epochs * steps_per_epoch) as u64;
+                    b.overall.set_length(total);
+                    b.overall.set_position(
+                        ((self.epochs_before + from_epoch) * steps_per_epoch) as u64,
+                    );
+                    b.overall.reset_eta();
+                    if let Some(old) = b.stage.take() {
+                        old.finish_and_clear();
+                        b.multi.remove(&old);
+                    }
+                    let bar = b
+                        .multi
+                        .add(indicatif::ProgressBar::new((epochs * steps_per_epoch) as u64));
+                    bar.set_style(style(&format!(
+                        "stage {}/{} [{{bar:30.green/white}}] {{pos}}/{{len}} ETA {{eta}} {{msg}}",
+                        stage + 1,
+                        stages
+                    )));
+                    bar.set_position(self.steps_at_start as u64);
+                    bar.reset_eta();
+                    b.stage = Some(bar);
+                }
             }
             SearchEvent::Step(s) => self.draw_step(s),
+            SearchEvent::Alpha(a) => self.entropy = a.entropy,
             SearchEvent::EpochEnd {
                 epoch,
                 loss,
@@ -191,15 +304,15 @@ impl SearchObserver for ProgressBar {
                 seconds,
                 ..
             } => {
-                eprintln!(
-                    "\r  epoch {}/{}: loss {:.3}, train acc {:.1}%, {:.1}s{}",
+                self.line(&format!(
+                    "  stage {} epoch {}/{}: loss {:.3}, train acc {:.1}%, {:.1}s",
+                    self.stage + 1,
                     epoch + 1,
                     self.epochs,
                     loss,
                     train_acc,
-                    seconds,
-                    " ".repeat(40)
-                );
+                    seconds
+                ));
             }
             SearchEvent::StageEnd(s) => {
                 let kept: usize = s.active.iter().map(Vec::len).sum::<usize>()
@@ -207,22 +320,158 @@ impl SearchObserver for ProgressBar {
                 let entropy = s.entropy.map_or(String::new(), |h| {
                     format!("; policy entropy {h:.2} of {:.2}", s.max_entropy)
                 });
-                eprintln!(
+                self.line(&format!(
                     "  stage {} done in {:.1}s; {} ops remain over {} edges{entropy}",
                     s.stage + 1,
                     s.seconds,
                     kept,
                     s.active.len()
-                );
+                ));
             }
             SearchEvent::Finished {
                 architecture,
                 seconds,
             } => {
+                if let Some(b) = &mut self.bars {
+                    if let Some(stage) = b.stage.take() {
+                        stage.finish_and_clear();
+                    }
+                    b.overall.finish_and_clear();
+                }
                 eprintln!("search finished in {seconds:.1}s: {architecture}");
             }
             _ => {}
         }
         Control::Continue
+    }
+}
+
+/// Progress of [`crate::eval::retrain`] on stderr: on a terminal, a bar per epoch (step,
+/// loss) under a bar over all epochs (ETA); when stderr is redirected, one line per
+/// epoch and a step line every 10 s. Pass `&mut |e| progress.observe(e)` as the
+/// observer.
+#[derive(Debug)]
+pub struct RetrainProgress {
+    bars: Option<(indicatif::MultiProgress, indicatif::ProgressBar, indicatif::ProgressBar)>,
+    terminal: bool,
+    epochs: usize,
+    last_line: Option<Instant>,
+}
+
+impl Default for RetrainProgress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RetrainProgress {
+    /// Bars on a terminal, plain lines otherwise (decided from stderr).
+    pub fn new() -> Self {
+        Self {
+            bars: None,
+            terminal: std::io::stderr().is_terminal(),
+            epochs: 0,
+            last_line: None,
+        }
+    }
+
+    /// Plain lines whatever stderr is.
+    pub fn plain() -> Self {
+        Self {
+            terminal: false,
+            ..Self::new()
+        }
+    }
+
+    fn line(&self, text: &str) {
+        match &self.bars {
+            Some((multi, ..)) => {
+                let _ = multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Reports one retraining event.
+    pub fn observe(&mut self, event: crate::eval::RetrainEvent) {
+        use crate::eval::RetrainEvent;
+        match event {
+            RetrainEvent::Started {
+                params,
+                epochs,
+                steps_per_epoch,
+            } => {
+                self.epochs = epochs;
+                if self.terminal {
+                    let multi = indicatif::MultiProgress::with_draw_target(
+                        indicatif::ProgressDrawTarget::stderr_with_hz(5),
+                    );
+                    let all = multi.add(indicatif::ProgressBar::new(
+                        (epochs * steps_per_epoch) as u64,
+                    ));
+                    all.set_style(style(
+                        "retrain [{bar:30.cyan/blue}] {percent:>3}% {elapsed_precise} ETA {eta_precise}",
+                    ));
+                    let epoch = multi.add(indicatif::ProgressBar::new(steps_per_epoch as u64));
+                    epoch.set_style(style(
+                        "epoch   [{bar:30.green/white}] {pos}/{len} {msg}",
+                    ));
+                    self.bars = Some((multi, all, epoch));
+                }
+                self.line(&format!(
+                    "training {:.3}M parameters: {epochs} epochs of {steps_per_epoch} steps",
+                    params as f64 / 1e6
+                ));
+            }
+            RetrainEvent::Step {
+                epoch,
+                step,
+                steps,
+                loss,
+                ..
+            } => {
+                if let Some((_, all, bar)) = &self.bars {
+                    all.set_position((epoch * steps + step + 1) as u64);
+                    bar.set_position((step + 1) as u64);
+                    bar.set_message(format!("epoch {}/{} loss {loss:.4}", epoch + 1, self.epochs));
+                    return;
+                }
+                let now = Instant::now();
+                if self
+                    .last_line
+                    .is_some_and(|t| now.duration_since(t) < PLAIN_EVERY)
+                {
+                    return;
+                }
+                self.last_line = Some(now);
+                eprintln!(
+                    "  epoch {}/{} step {}/{steps}: loss {loss:.4}",
+                    epoch + 1,
+                    self.epochs,
+                    step + 1
+                );
+            }
+            RetrainEvent::Epoch(e) => {
+                let test = e
+                    .test_accuracy
+                    .map_or(String::new(), |a| format!("  test {a:.2}%"));
+                self.line(&format!(
+                    "epoch {:>4}  lr {:.5}  loss {:.4}  train {:.2}%{test}  {:.1}s  {:.0} img/s",
+                    e.epoch + 1,
+                    e.lr,
+                    e.loss,
+                    e.train_accuracy,
+                    e.seconds,
+                    e.images_per_sec
+                ));
+                if e.epoch + 1 == self.epochs
+                    && let Some((multi, all, bar)) = self.bars.take()
+                {
+                    bar.finish_and_clear();
+                    all.finish_and_clear();
+                    let _ = multi.clear();
+                }
+            }
+        }
     }
 }

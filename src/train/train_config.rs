@@ -6,6 +6,7 @@ use crate::data::AugmentConfig;
 
 /// How the supernet weights `w` are trained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum TrainMode {
     /// Every edge outputs the `softmax(alpha)`-weighted sum of its active ops (paper default).

@@ -1,0 +1,239 @@
+//! What several commands share: datasets, devices, genotype arguments, output folders.
+
+use std::ffi::OsStr;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::CliError;
+use crate::data::{
+    Cifar10, Cifar100, Cifar100Labels, FashionMnist, FashionMnistSample, ImageDataset,
+    Normalization, Split,
+};
+
+/// The datasets the commands read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetName {
+    /// CIFAR-10, binary version (`cifar-10-batches-bin/` under `--data-dir`).
+    Cifar10,
+    /// CIFAR-100, binary version, fine labels (`cifar-100-binary/`).
+    Cifar100,
+    /// Fashion-MNIST, the four `*-ubyte[.gz]` files.
+    FashionMnist,
+    /// The Fashion-MNIST sample bundled with the crate (3000 images to search or train
+    /// on, 1000 held out); needs no `--data-dir`.
+    Sample,
+}
+
+impl DatasetName {
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cifar10 => "cifar10",
+            Self::Cifar100 => "cifar100",
+            Self::FashionMnist => "fashion-mnist",
+            Self::Sample => "sample",
+        }
+    }
+
+    /// The normalisation of the dataset's images.
+    pub fn normalization(self) -> Normalization {
+        match self {
+            Self::Cifar10 => Normalization::cifar10(),
+            Self::Cifar100 => Normalization::cifar100(),
+            Self::FashionMnist | Self::Sample => Normalization::fashion_mnist(),
+        }
+    }
+
+    fn dir(self, data_dir: Option<&Path>) -> Result<&Path, CliError> {
+        data_dir.ok_or_else(|| {
+            CliError::usage(format!(
+                "--dataset {} needs --data-dir DIR: download the binary version of the dataset \
+                 and extract it (CIFAR-10: cifar-10-binary.tar.gz; CIFAR-100: \
+                 cifar-100-binary.tar.gz; Fashion-MNIST: the four *-ubyte.gz files)",
+                self.as_str()
+            ))
+        })
+    }
+
+    /// The training split (the search split for `sample`).
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] without a needed `data_dir`; [`CliError::Data`] if the files
+    /// cannot be read.
+    pub fn train(self, data_dir: Option<&Path>) -> Result<ImageDataset, CliError> {
+        Ok(match self {
+            Self::Cifar10 => Cifar10::read(self.dir(data_dir)?, Split::Train)?,
+            Self::Cifar100 => {
+                Cifar100::read(self.dir(data_dir)?, Split::Train, Cifar100Labels::Fine)?
+            }
+            Self::FashionMnist => FashionMnist::read(self.dir(data_dir)?, Split::Train)?,
+            Self::Sample => FashionMnistSample::search_and_holdout()?.0,
+        })
+    }
+
+    /// The training and test splits (for `sample`: the search part and the held-out part).
+    ///
+    /// # Errors
+    /// As [`DatasetName::train`].
+    pub fn train_and_test(
+        self,
+        data_dir: Option<&Path>,
+    ) -> Result<(ImageDataset, ImageDataset), CliError> {
+        Ok(match self {
+            Self::Cifar10 => {
+                let dir = self.dir(data_dir)?;
+                (
+                    Cifar10::read(dir, Split::Train)?,
+                    Cifar10::read(dir, Split::Test)?,
+                )
+            }
+            Self::Cifar100 => {
+                let dir = self.dir(data_dir)?;
+                (
+                    Cifar100::read(dir, Split::Train, Cifar100Labels::Fine)?,
+                    Cifar100::read(dir, Split::Test, Cifar100Labels::Fine)?,
+                )
+            }
+            Self::FashionMnist => {
+                let dir = self.dir(data_dir)?;
+                (
+                    FashionMnist::read(dir, Split::Train)?,
+                    FashionMnist::read(dir, Split::Test)?,
+                )
+            }
+            Self::Sample => FashionMnistSample::search_and_holdout()?,
+        })
+    }
+}
+
+/// Where to compute.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceName {
+    /// The CPU (burn's Flex backend).
+    #[default]
+    Cpu,
+    /// The first CUDA GPU (needs a build with the `cuda` feature).
+    Cuda,
+}
+
+/// The text of a genotype-like argument: the contents of the file it names, or the
+/// argument itself; with a description of where it came from, for error messages.
+pub(crate) fn text_or_file(option: &str, value: &OsStr) -> Result<(String, String), CliError> {
+    let path = Path::new(value);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Input(format!(
+                "cannot read {option} file `{}`: {e}",
+                path.display()
+            ))
+        })?;
+        return Ok((text, format!("{option} file `{}`", path.display())));
+    }
+    let text = value.to_str().ok_or_else(|| {
+        CliError::Input(format!(
+            "{option} `{}` is neither a file nor UTF-8 text",
+            path.display()
+        ))
+    })?;
+    Ok((text.to_string(), option.to_string()))
+}
+
+/// An output folder, created and locked for one command: another command writing
+/// there at the same time is refused, and earlier outputs are never overwritten unless
+/// the user asked (`--force`) or continues them (`--resume`).
+#[derive(Debug)]
+pub(crate) struct OutputDir {
+    dir: PathBuf,
+    lock: PathBuf,
+    _file: File,
+}
+
+/// The lock file's name.
+const LOCK_FILE: &str = ".tnd-nas.lock";
+
+impl OutputDir {
+    /// Creates `dir` (and its parents) and takes its lock. `outputs` are the files and
+    /// folders the command writes: if one exists already the command is refused unless
+    /// `keep` (resume: they are continued) or `force` (they are removed first).
+    pub(crate) fn open(
+        dir: &Path,
+        outputs: &[&str],
+        keep: bool,
+        force: bool,
+    ) -> Result<Self, CliError> {
+        if dir.as_os_str().is_empty() {
+            return Err(CliError::usage("--out is empty: name a directory"));
+        }
+        if dir.exists() && !dir.is_dir() {
+            return Err(CliError::usage(format!(
+                "--out {} exists and is not a directory",
+                dir.display()
+            )));
+        }
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+        let lock = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => CliError::usage(format!(
+                    "{} is in use by another tnd-nas command (remove {} if none is running)",
+                    dir.display(),
+                    lock.display()
+                )),
+                _ => CliError::io(&lock, e),
+            })?;
+        let out = Self {
+            dir: dir.to_path_buf(),
+            lock,
+            _file: file,
+        };
+        let existing: Vec<&str> = outputs
+            .iter()
+            .copied()
+            .filter(|name| dir.join(name).exists())
+            .collect();
+        if !existing.is_empty() && !keep {
+            if !force {
+                return Err(CliError::usage(format!(
+                    "{} already holds {}: pass --force to replace them{}, or choose another --out",
+                    dir.display(),
+                    existing.join(", "),
+                    if existing.contains(&"checkpoint") {
+                        ", --resume to continue the search"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            for name in existing {
+                let path = dir.join(name);
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.map_err(|e| CliError::io(&path, e))?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The folder.
+    pub(crate) fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+    }
+}

@@ -1,0 +1,103 @@
+//! `tnd-nas export`: a retrained network as safetensors in the reference PyTorch names.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::CliError;
+use super::config_file::{CommandArgs, ConfigFlags};
+use crate::Genotype;
+use crate::eval::{RetrainReport, export_darts_safetensors, load_model};
+
+/// Options of `tnd-nas export`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(after_help = "Reads RUN_DIR/train.json and RUN_DIR/model.mpk (what `tnd-nas retrain` \
+    writes) and writes the network's weights as safetensors whose tensor names and shapes \
+    are the DARTS reference NetworkCIFAR's state_dict() (BN statistics included), with \
+    the genotype in the metadata: load it in PyTorch with strict=True.")]
+pub struct ExportArgs {
+    /// A retraining's output folder
+    #[arg(value_name = "RUN_DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_dir: Option<PathBuf>,
+    /// The file to write [default: RUN_DIR/model.safetensors]
+    #[arg(long, value_name = "FILE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+impl CommandArgs for ExportArgs {
+    fn flags(&self) -> &ConfigFlags {
+        &self.flags
+    }
+    fn flags_mut(&mut self) -> &mut ConfigFlags {
+        &mut self.flags
+    }
+}
+
+impl ExportArgs {
+    /// The options with the output file resolved.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] without a run folder.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        let Some(dir) = &self.run_dir else {
+            return Err(CliError::usage("RUN_DIR is required"));
+        };
+        Ok(Self {
+            out: Some(
+                self.out
+                    .clone()
+                    .unwrap_or_else(|| dir.join("model.safetensors")),
+            ),
+            ..self.clone()
+        })
+    }
+
+    /// Writes the safetensors file and prints a summary.
+    ///
+    /// # Errors
+    /// [`CliError::Io`] / [`CliError::Input`] for a missing or unreadable `train.json`,
+    /// [`CliError::Eval`] if the weights do not load or the genotype has no reference
+    /// layout.
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        let (Some(dir), Some(out)) = (&args.run_dir, &args.out) else {
+            return Err(CliError::usage("RUN_DIR is required"));
+        };
+        if out.exists() && !args.force {
+            return Err(CliError::usage(format!(
+                "{} exists: pass --force to replace it, or choose another --out",
+                out.display()
+            )));
+        }
+        let report_path = dir.join("train.json");
+        let text =
+            std::fs::read_to_string(&report_path).map_err(|e| CliError::io(&report_path, e))?;
+        let report: RetrainReport = serde_json::from_str(&text)
+            .map_err(|e| CliError::Input(format!("{}: {e}", report_path.display())))?;
+        let genotype: Genotype = report.genotype.parse().map_err(|e| {
+            CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
+        })?;
+        let device = Default::default();
+        let model =
+            load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
+        let summary =
+            export_darts_safetensors(&model, &report.network, &genotype, report.steps as i64, out)?;
+        eprintln!(
+            "wrote {} tensors ({} values) of {} in the DARTS reference names",
+            summary.tensors, summary.values, report.genotype
+        );
+        println!("{}", summary.path.display());
+        Ok(())
+    }
+}

@@ -1,0 +1,259 @@
+//! `tnd-nas retrain`: train a genotype's evaluation network from scratch.
+
+use std::path::PathBuf;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use super::common::{OutputDir, text_or_file};
+use super::config_file::{CommandArgs, ConfigFlags};
+use super::program::with_backend;
+use super::{CliError, DatasetName, DeviceName};
+use crate::Genotype;
+use crate::eval::{MODEL_FILE, RetrainConfig, retrain, save_model};
+use crate::observe::RetrainProgress;
+
+/// What `tnd-nas retrain` writes into `--out`.
+pub const RETRAIN_OUTPUTS: &[&str] = &["train.json", MODEL_FILE];
+
+/// Options of `tnd-nas retrain` (and of the `train_genotype` example). Defaults are the
+/// paper's protocol: C = 36, 20 cells, 600 epochs, batch 128, cutout 16.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(after_help = "Writes OUT/train.json (test accuracy, parameters, per-epoch history, \
+    configuration) and OUT/model.mpk (the weights; `tnd-nas export OUT` converts them).")]
+pub struct RetrainArgs {
+    /// The genotype (DARTS or TND notation), or a file holding it (e.g. a search's genotype.txt)
+    #[arg(long, value_name = "TEXT_OR_FILE")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genotype: Option<PathBuf>,
+    /// The images to train and test on
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetName>,
+    /// Folder of the dataset's files (not needed for `sample`)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Output folder (created before training; refused if it holds train.json or model.mpk
+    /// unless --force)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Replace earlier outputs in --out
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    /// Where to compute [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
+    /// Epochs [default: 600]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<u64>,
+    /// Initial channels C [default: 36]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u64>,
+    /// Cells [default: 20]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<u64>,
+    /// Batch size [default: 128]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u64>,
+    /// Seed [default: 0]
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// At most this many steps per epoch
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+    /// Train without the auxiliary head
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_auxiliary: bool,
+    /// Cutout size, 0 for none [default: 16]
+    #[arg(long, value_name = "N")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutout: Option<u64>,
+    /// Initial learning rate [default: 0.025]
+    #[arg(long, value_parser = positive_finite)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// Drop-path probability at the last epoch [default: 0.2]
+    #[arg(long, value_name = "P", value_parser = probability)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_path: Option<f64>,
+    /// Data-loading threads
+    #[arg(long, value_name = "W")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u64>,
+    /// The whole retraining configuration (config files only; `--print-config` fills it in).
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrain: Option<RetrainConfig>,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+/// A finite number above zero.
+pub(crate) fn positive_finite(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        Ok(x) => Err(format!("{x} is not a finite number above 0")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A number in [0, 1).
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
+        Ok(x) => Err(format!("{x} is not in [0, 1)")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+impl CommandArgs for RetrainArgs {
+    fn flags(&self) -> &ConfigFlags {
+        &self.flags
+    }
+    fn flags_mut(&mut self) -> &mut ConfigFlags {
+        &mut self.flags
+    }
+}
+
+impl RetrainArgs {
+    /// The options with the retraining configuration resolved into `retrain`.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a missing `--genotype`, `--dataset` or `--out`;
+    /// [`CliError::Eval`] for a configuration that cannot train.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        if self.genotype.is_none() {
+            return Err(CliError::usage("--genotype TEXT_OR_FILE is required"));
+        }
+        let dataset = self.dataset.ok_or_else(|| {
+            CliError::usage("--dataset is required (cifar10, cifar100, fashion-mnist or sample)")
+        })?;
+        if self.out.is_none() {
+            return Err(CliError::usage("--out DIR is required"));
+        }
+        if dataset != DatasetName::Sample && self.data_dir.is_none() {
+            return Err(CliError::usage(format!(
+                "--dataset {} needs --data-dir DIR",
+                dataset.as_str()
+            )));
+        }
+        let mut c = self.retrain.clone().unwrap_or_default();
+        let set = |slot: &mut usize, v: Option<u64>| {
+            if let Some(v) = v {
+                *slot = v as usize;
+            }
+        };
+        set(&mut c.epochs, self.epochs);
+        set(&mut c.channels, self.channels);
+        set(&mut c.layers, self.layers);
+        set(&mut c.batch_size, self.batch_size);
+        set(&mut c.workers, self.workers);
+        if let Some(seed) = self.seed {
+            c.seed = seed;
+        }
+        if let Some(m) = self.max_steps {
+            c.max_steps_per_epoch = Some(m as usize);
+        }
+        if self.no_auxiliary {
+            c.auxiliary = false;
+        }
+        if let Some(n) = self.cutout {
+            c.cutout = (n > 0).then_some(n as usize);
+        }
+        if let Some(lr) = self.lr {
+            c.lr = lr;
+        }
+        if let Some(p) = self.drop_path {
+            c.drop_path = p;
+        }
+        c.validate()?;
+        Ok(Self {
+            device: Some(self.device.unwrap_or_default()),
+            epochs: None,
+            channels: None,
+            layers: None,
+            batch_size: None,
+            seed: None,
+            max_steps: None,
+            no_auxiliary: false,
+            cutout: None,
+            lr: None,
+            drop_path: None,
+            workers: None,
+            retrain: Some(c),
+            ..self.clone()
+        })
+    }
+
+    /// Retrains and writes `train.json` and the weights.
+    ///
+    /// # Errors
+    /// Any [`CliError`].
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        with_backend!(args.device.unwrap_or_default(), |B, device| args
+            .run_on::<B>(&device))
+    }
+
+    fn run_on<B: AutodiffBackend>(&self, device: &B::Device) -> Result<(), CliError> {
+        let (Some(text), Some(dataset), Some(out), Some(config)) =
+            (&self.genotype, self.dataset, &self.out, &self.retrain)
+        else {
+            return Err(CliError::usage("--genotype, --dataset and --out are required"));
+        };
+        let (text, source) = text_or_file("--genotype", text.as_os_str())?;
+        let genotype: Genotype = text
+            .trim()
+            .parse()
+            .map_err(|e| CliError::Input(format!("{source}: {e}")))?;
+        let (train, test) = dataset.train_and_test(self.data_dir.as_deref())?;
+        // The folder is created and locked before the hours of training, not after.
+        let dir = OutputDir::open(out, RETRAIN_OUTPUTS, false, self.force)?;
+        eprintln!(
+            "train {} ({} images), test {} ({} images)",
+            train.name(),
+            train.len(),
+            test.name(),
+            test.len()
+        );
+        let mut progress = RetrainProgress::new();
+        let outcome = retrain::<B>(
+            config,
+            &genotype,
+            train,
+            test,
+            &dataset.normalization(),
+            device,
+            &mut |e| progress.observe(e),
+        )?;
+        let json = dir.path().join("train.json");
+        let text = serde_json::to_string_pretty(&outcome.report)
+            .map_err(|e| CliError::Input(format!("cannot serialise the report: {e}")))?;
+        std::fs::write(&json, text + "\n").map_err(|e| CliError::io(&json, e))?;
+        let weights = save_model(&outcome.model.valid(), dir.path())?;
+        eprintln!(
+            "test accuracy {:.2}% ({:.3}M parameters, {:.0}s); wrote {} and {}",
+            outcome.report.test_accuracy,
+            outcome.report.params as f64 / 1e6,
+            outcome.report.wall_seconds,
+            json.display(),
+            weights.display()
+        );
+        Ok(())
+    }
+}

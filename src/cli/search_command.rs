@@ -1,0 +1,298 @@
+//! `tnd-nas search`: a supernet search on image data.
+
+use std::path::PathBuf;
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use super::common::OutputDir;
+use super::config_file::{CommandArgs, ConfigFlags};
+use super::program::with_backend;
+use super::{CliError, DatasetName, DeviceName};
+use crate::data::{AugmentConfig, ImageDataset};
+use crate::eval::{DartsNetworkSpec, EvalNetworkConfig};
+use crate::objective::{
+    Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy,
+    reward_from_spec,
+};
+use crate::observe::{JsonlLog, ProgressBar};
+use crate::search::{Search, SearchConfig, TrainMode};
+use crate::space::DartsSpaceConfig;
+use crate::strategy::StrategyConfig;
+
+/// The reward of a search without `--reward`.
+pub const DEFAULT_REWARD: &str = "mnas:target=4.4/3.2/2.5,exponent=-0.3";
+
+/// What `tnd-nas search` writes into `--out`.
+pub const SEARCH_OUTPUTS: &[&str] = &[
+    "search.jsonl",
+    "result.json",
+    "genotype.txt",
+    "genotype-darts.txt",
+    "cells.dot",
+    "front.svg",
+    "front.png",
+    "alpha.svg",
+    "alpha.png",
+    "curves.svg",
+    "curves.png",
+    "checkpoint",
+    "checkpoint.old",
+];
+
+/// The preset search configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// The paper's schedule and REINFORCE (hours on a GPU): [`SearchConfig::paper`].
+    Paper,
+    /// Minutes on a CPU, a few hundred images per stage: [`SearchConfig::quick`].
+    Quick,
+    /// Single-path on a full training set in about 20 minutes on 2 CPU cores:
+    /// [`SearchConfig::cpu`].
+    Cpu,
+}
+
+/// Options of `tnd-nas search` (and of the `cifar_search` example).
+///
+/// Objectives (`--objective`, repeatable; default `acc` and `params`): `acc` (supernet
+/// validation accuracy, %, max), `params` (evaluation-network parameters, millions,
+/// min), `macs` (millions, min), `latency` (ms of one CPU forward pass at batch 1, min).
+/// The evaluation network the costs measure is NetworkCIFAR with C = 36 and 20 cells.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(after_help = "Outputs in --out: search.jsonl, result.json, genotype.txt \
+    (genotype-darts.txt when a DARTS form exists), cells.dot, front/alpha/curves .svg and \
+    .png, checkpoint/ (continue with --resume). See docs/outputs.md.")]
+pub struct SearchArgs {
+    /// The images to search on
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetName>,
+    /// Folder of the dataset's files (not needed for `sample`)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Output folder (created; refused if it holds an earlier search unless --force or --resume)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Preset search configuration [default: paper]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// Where to compute [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
+    /// Seed of everything random [default: 0]
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Continue the search checkpointed in --out
+    #[arg(long, conflicts_with = "force")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume: bool,
+    /// Replace an earlier search's outputs in --out
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    /// An objective: acc, params, macs or latency (repeat for several)
+    #[arg(long, value_name = "NAME", value_parser = ["acc", "params", "macs", "latency"])]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objective: Vec<String>,
+    /// The reward, e.g. mnas:target=4.4/3.2/2.5,exponent=-0.3 (default), hard:limit=3,
+    /// sum:1,-10, chebyshev:1,1, front[:K]
+    #[arg(long, value_name = "SPEC")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<String>,
+    /// How the supernet weights train (default: the preset's)
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<TrainMode>,
+    /// At most this many weight steps per epoch
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+    /// What to try next: tnd (default), random, rea or rea:population=P,tournament=S
+    #[arg(long, value_name = "STRATEGY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyConfig>,
+    /// Shrink the images by this factor first (2: 28x28 -> 14x14)
+    #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downsample: Option<u64>,
+    /// The whole search configuration (config files only; `--print-config` fills it in,
+    /// and then --preset must not be given).
+    #[arg(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchConfig>,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+impl CommandArgs for SearchArgs {
+    fn flags(&self) -> &ConfigFlags {
+        &self.flags
+    }
+    fn flags_mut(&mut self) -> &mut ConfigFlags {
+        &mut self.flags
+    }
+}
+
+impl SearchArgs {
+    /// The options with every default filled in and the search configuration resolved
+    /// (preset, seed, mode, steps and strategy folded into `search`).
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a missing `--dataset` or `--out`, or `--preset` beside a
+    /// `search` table.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        let dataset = self
+            .dataset
+            .ok_or_else(|| CliError::usage("--dataset is required (cifar10, cifar100, fashion-mnist or sample)"))?;
+        if self.out.is_none() {
+            return Err(CliError::usage("--out DIR is required"));
+        }
+        let mut search = match (&self.search, self.preset) {
+            (Some(_), Some(_)) => {
+                return Err(CliError::usage(
+                    "--preset and the config file's `search` table both set the search \
+                     configuration: give one",
+                ));
+            }
+            (Some(s), None) => s.clone(),
+            (None, preset) => {
+                let mut s = match preset.unwrap_or(Preset::Paper) {
+                    Preset::Paper => SearchConfig::paper(),
+                    Preset::Quick => SearchConfig::quick(),
+                    Preset::Cpu => SearchConfig::cpu(),
+                };
+                s.train.augment =
+                    AugmentConfig::default().with_normalization(Some(dataset.normalization()));
+                s
+            }
+        };
+        if let Some(seed) = self.seed {
+            search.seed = seed;
+        }
+        if let Some(mode) = self.mode {
+            search.train.mode = mode;
+        }
+        if let Some(steps) = self.max_steps {
+            search.train.max_steps_per_epoch = Some(steps as usize);
+        }
+        if let Some(strategy) = &self.strategy {
+            search.strategy = strategy.clone();
+        }
+        Ok(Self {
+            dataset: Some(dataset),
+            device: Some(self.device.unwrap_or_default()),
+            objective: if self.objective.is_empty() {
+                vec!["acc".into(), "params".into()]
+            } else {
+                self.objective.clone()
+            },
+            reward: Some(self.reward.clone().unwrap_or_else(|| DEFAULT_REWARD.into())),
+            preset: None,
+            seed: None,
+            mode: None,
+            max_steps: None,
+            strategy: None,
+            search: Some(search),
+            ..self.clone()
+        })
+    }
+
+    /// Runs the search and writes its outputs.
+    ///
+    /// # Errors
+    /// Any [`CliError`]: bad options, unreadable data, a refused output folder, a failed
+    /// search.
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        with_backend!(args.device.unwrap_or_default(), |B, device| args
+            .run_on::<B>(device))
+    }
+
+    fn run_on<B: AutodiffBackend>(&self, device: B::Device) -> Result<(), CliError> {
+        let (Some(dataset), Some(out), Some(config)) = (self.dataset, &self.out, &self.search)
+        else {
+            return Err(CliError::usage("--dataset and --out are required"));
+        };
+        let mut data: ImageDataset = dataset.train(self.data_dir.as_deref())?;
+        if let Some(factor) = self.downsample {
+            data = data.downsample(factor as usize)?;
+        }
+        let side = data.height();
+        let space = DartsSpaceConfig::tnd().init()?;
+        let network = DartsNetworkSpec::new(
+            space.clone(),
+            EvalNetworkConfig::new(36, 20, data.num_classes()).with_in_channels(data.channels()),
+        );
+        let objectives = self
+            .objective
+            .iter()
+            .map(|o| objective(o, side, &network))
+            .collect::<Result<Vec<_>, _>>()?;
+        let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
+        let ideal: Vec<f64> = directions
+            .iter()
+            .map(|d| if *d == Direction::Maximise { 100.0 } else { 0.0 })
+            .collect();
+        let reward = reward_from_spec(
+            self.reward.as_deref().unwrap_or(DEFAULT_REWARD),
+            &directions,
+            &ideal,
+        )?;
+        // Everything is validated before the output folder is touched.
+        let search = Search::new::<B, _>(config.clone(), space, objectives, reward, data, device)?;
+        let dir = OutputDir::open(out, SEARCH_OUTPUTS, self.resume, self.force)?;
+        let checkpoint = dir.path().join("checkpoint");
+        let mut search = if self.resume {
+            search.resume_from(&checkpoint)?
+        } else {
+            search.with_checkpoint_dir(&checkpoint)
+        };
+        let mut log = JsonlLog::append(dir.path().join("search.jsonl"))?;
+        let mut bar = ProgressBar::new();
+        let result = search.run(&mut [&mut bar, &mut log])?;
+        result.write_to(dir.path())?;
+        for skipped in crate::plot::write_plots(dir.path())?.skipped {
+            eprintln!("no {}: {}", skipped.path.display(), skipped.reason);
+        }
+        println!("{}", result.final_architecture.text);
+        eprintln!("outputs in {}", dir.path().display());
+        Ok(())
+    }
+}
+
+fn objective(
+    name: &str,
+    input: usize,
+    network: &DartsNetworkSpec,
+) -> Result<Box<dyn Objective>, CliError> {
+    Ok(match name {
+        "acc" => Box::new(ValidationAccuracy::new()),
+        "params" => Box::new(ParamCount::new().in_millions()),
+        "macs" => Box::new(Macs::new(input).in_millions()),
+        "latency" => Box::new(
+            LatencyConfig::new().with_warmup(2).with_runs(5).init(ForwardProbe::<
+                burn::backend::Flex,
+                _,
+            >::new(
+                network.clone(),
+                Default::default(),
+                1,
+                input,
+            )?)?,
+        ),
+        other => {
+            return Err(CliError::usage(format!(
+                "unknown objective `{other}` (expected acc, params, macs or latency)"
+            )));
+        }
+    })
+}

@@ -1,0 +1,375 @@
+//! `tnd-nas tabular`: a search of a benchmark table (NAS-Bench-201 bundled).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::CliError;
+use super::config_file::{CommandArgs, ConfigFlags};
+use super::retrain_command::positive_finite;
+use crate::SearchSpace;
+use crate::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::objective::{
+    Direction, Macs, NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY, Objective, ParamCount, Reward,
+    Tabular, TabularTable, WeightedSum, reward_from_spec,
+};
+use crate::policy::UpdaterConfig;
+use crate::schedule::ShrinkScheduleConfig;
+use crate::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
+use crate::space::Nb201Space;
+use crate::strategy::StrategyConfig;
+
+/// The REINFORCE settings to start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpdaterName {
+    /// Rank advantages, a step size tied to the stage's planned updates.
+    Default,
+    /// The paper's REINFORCE: moving baseline, Adam lr 1e-2.
+    Paper,
+}
+
+/// The shrinking schedule of a table search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleName {
+    /// One stage, all but one op dropped at its end.
+    One,
+    /// Three stages dropping 2, 1, 1 ops per edge.
+    Nb201,
+}
+
+/// Options of `tnd-nas tabular` (and of the `tabular_search` example).
+///
+/// Without `--table` the bundled NAS-Bench-201 CIFAR-10 table is searched and the
+/// objective defaults to its accuracy, `table:cifar10_test_acc_200ep:max`. Objectives:
+/// `table:COLUMN:max|min` (a numeric column), `params:min` / `macs:min` (the NB201
+/// network, C = 16, 5 cells per stage, 10 classes, millions). `--budget` counts distinct
+/// architectures scored.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(after_help = "Writes --out (JSON): best and final (arch and objectives), front, \
+    hypervolume (two or more objectives), stages.")]
+pub struct TabularArgs {
+    /// A CSV table of architectures (default: the bundled NAS-Bench-201 CIFAR-10 table)
+    #[arg(long, value_name = "FILE.csv")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<PathBuf>,
+    /// The table's column of NAS-Bench-201 strings (required with --table)
+    #[arg(long, value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch_column: Option<String>,
+    /// An objective: table:COLUMN:max|min, params:min or macs:min (repeat for several)
+    #[arg(long, value_name = "SPEC")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objective: Vec<String>,
+    /// The reward: mnas:target=T,exponent=W | sum:W1,W2 | chebyshev:W1,W2 | hard:limit=L |
+    /// front[:K] (one objective: the objective itself)
+    #[arg(long, value_name = "SPEC")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<String>,
+    /// tnd (default), random, rea or rea:population=P,tournament=S
+    #[arg(long, value_name = "STRATEGY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyConfig>,
+    /// The REINFORCE settings [default: default]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updater: Option<UpdaterName>,
+    /// The shrinking schedule [default: one]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleName>,
+    /// A fixed Adam learning rate (no stage spread)
+    #[arg(long, value_parser = positive_finite)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// The stage spread: alpha moves about D logits per stage
+    #[arg(long, value_name = "D", value_parser = positive_finite)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<f64>,
+    /// Samples per update
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+    /// Distinct architectures to score
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<u64>,
+    /// Seed
+    #[arg(long, value_name = "S")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The result file (JSON); refused if it exists unless --force
+    #[arg(long, value_name = "result.json")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out file
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+impl CommandArgs for TabularArgs {
+    fn flags(&self) -> &ConfigFlags {
+        &self.flags
+    }
+    fn flags_mut(&mut self) -> &mut ConfigFlags {
+        &mut self.flags
+    }
+}
+
+impl TabularArgs {
+    /// The options with every default filled in.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for missing or conflicting options.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        let mut a = self.clone();
+        if a.table.is_none() && a.objective.is_empty() {
+            a.objective
+                .push(format!("table:{NB201_CIFAR10_ACCURACY}:max"));
+        }
+        if a.objective.is_empty() {
+            return Err(CliError::usage("at least one --objective is needed"));
+        }
+        match (&a.table, &a.arch_column) {
+            (None, Some(_)) => {
+                return Err(CliError::usage(format!(
+                    "--arch-column needs --table (the bundled table's column is `{NB201_ARCH_COLUMN}`)"
+                )));
+            }
+            (Some(_), None) => {
+                return Err(CliError::usage("--arch-column NAME is required with --table"));
+            }
+            _ => {}
+        }
+        if a.budget.is_none() {
+            return Err(CliError::usage("--budget N is required"));
+        }
+        if a.seed.is_none() {
+            return Err(CliError::usage("--seed S is required"));
+        }
+        if a.out.is_none() {
+            return Err(CliError::usage("--out result.json is required"));
+        }
+        a.strategy.get_or_insert(StrategyConfig::Tnd);
+        a.updater.get_or_insert(UpdaterName::Default);
+        a.schedule.get_or_insert(ScheduleName::One);
+        Ok(a)
+    }
+
+    /// Runs the search and writes the result file.
+    ///
+    /// # Errors
+    /// Any [`CliError`].
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        let column = args.arch_column.as_deref().unwrap_or(NB201_ARCH_COLUMN);
+        let (Some(budget), Some(seed), Some(out)) = (args.budget, args.seed, &args.out) else {
+            return Err(CliError::usage("--budget, --seed and --out are required"));
+        };
+        if out.exists() && !args.force {
+            return Err(CliError::usage(format!(
+                "{} exists: pass --force to replace it, or choose another --out",
+                out.display()
+            )));
+        }
+        let space = Nb201Space::new();
+        let table = Arc::new(match &args.table {
+            Some(path) => TabularTable::from_path(path, column)?,
+            None => TabularTable::nb201_cifar10()?,
+        });
+        check_arch_strings(&table, &space)?;
+        let mut objectives = Vec::new();
+        let mut ideal = Vec::new();
+        for spec in &args.objective {
+            let (o, z) = objective(spec, &table)?;
+            objectives.push(o);
+            ideal.push(z);
+        }
+        let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
+        let reward = reward(args.reward.as_deref(), &directions, ideal)?;
+        let updater = match args.updater.unwrap_or(UpdaterName::Default) {
+            UpdaterName::Default => UpdaterConfig::new(),
+            UpdaterName::Paper => UpdaterConfig::paper(),
+        };
+        let mut cfg = TableSearchConfig::new(budget as usize)
+            .with_strategy(args.strategy.clone().unwrap_or_default())
+            .with_seed(seed)
+            .with_updater(updater);
+        cfg.schedule = match args.schedule.unwrap_or(ScheduleName::One) {
+            ScheduleName::One => None,
+            ScheduleName::Nb201 => Some(ShrinkScheduleConfig::nb201()),
+        };
+        if let Some(lr) = args.lr {
+            cfg.updater = cfg.updater.with_lr(lr).with_stage_spread(None);
+        }
+        if let Some(spread) = args.spread {
+            cfg.updater = cfg.updater.with_stage_spread(Some(spread));
+        }
+        if let Some(m) = args.samples {
+            cfg.updater = cfg.updater.with_samples(m as usize);
+        }
+        let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
+        let mut search = Search::table(cfg, space, objectives, reward)?.with_network(network);
+        let result = search.run(&mut [])?;
+        let text = serde_json::to_string_pretty(&to_json(&result, budget, seed))
+            .map_err(|e| CliError::Input(format!("cannot serialise the result: {e}")))?;
+        write_new(out, &(text + "\n"))?;
+        println!(
+            "{} search, {} samples: {} ({})",
+            result.strategy,
+            result.sample_count,
+            result.final_architecture.text,
+            result
+                .objectives
+                .iter()
+                .zip(&result.final_values)
+                .map(|(n, v)| match v {
+                    Some(v) => format!("{n} = {v:.4}"),
+                    None => format!("{n} = ?"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(())
+    }
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+fn write_new(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| CliError::io(path, e))
+}
+
+/// An objective and its Chebyshev ideal value.
+fn objective(
+    spec: &str,
+    table: &Arc<TabularTable>,
+) -> Result<(Box<dyn Objective>, f64), CliError> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let minimised = |what: &str, dir: Option<&&str>| -> Result<(), CliError> {
+        match dir {
+            None => Ok(()),
+            Some(d) if d.parse::<Direction>()? == Direction::Minimise => Ok(()),
+            Some(_) => Err(CliError::usage(format!(
+                "--objective `{what}` can only be minimised (`{what}:min`)"
+            ))),
+        }
+    };
+    match parts.as_slice() {
+        ["table", column, dir] => {
+            let t = Tabular::new(table.clone(), column, dir.parse()?)?;
+            let ideal = t.best().unwrap_or(0.0);
+            Ok((Box::new(t), ideal))
+        }
+        ["params", rest @ ..] if rest.len() <= 1 => {
+            minimised("params", rest.first())?;
+            Ok((Box::new(ParamCount::new().in_millions()), 0.0))
+        }
+        ["macs", rest @ ..] if rest.len() <= 1 => {
+            minimised("macs", rest.first())?;
+            Ok((Box::new(Macs::new(32).in_millions()), 0.0))
+        }
+        _ => Err(CliError::usage(format!(
+            "bad --objective `{spec}` (expected table:COLUMN:max|min, params:min or macs:min)"
+        ))),
+    }
+}
+
+fn reward(
+    spec: Option<&str>,
+    directions: &[Direction],
+    ideal: Vec<f64>,
+) -> Result<Box<dyn Reward>, CliError> {
+    let Some(spec) = spec else {
+        if directions.len() != 1 {
+            return Err(CliError::usage("several objectives need a --reward"));
+        }
+        return Ok(Box::new(WeightedSum::new(vec![1.0])?));
+    };
+    Ok(reward_from_spec(spec, directions, &ideal)?)
+}
+
+/// Checks that every architecture string of the table is an NB201 string written the
+/// way the space writes it (otherwise lookups would fail later with less context).
+fn check_arch_strings(table: &TabularTable, space: &Nb201Space) -> Result<(), CliError> {
+    let csv = table.csv();
+    let c = csv.column(table.arch_column())?;
+    for row in csv.rows() {
+        let text = &row.fields[c];
+        let at = || format!("{}, line {}: column `{}`", csv.source(), row.line, table.arch_column());
+        let arch = space
+            .parse(text)
+            .map_err(|e| CliError::Input(format!("{}: {e}", at())))?;
+        if space.describe(&arch) != *text {
+            return Err(CliError::Input(format!(
+                "{}: `{text}` is not in canonical NAS-Bench-201 form (`{}`)",
+                at(),
+                space.describe(&arch)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn to_json(result: &SearchResult, budget: u64, seed: u64) -> Value {
+    let objectives = |values: &[Option<f64>]| -> Value {
+        json!(
+            result
+                .objectives
+                .iter()
+                .cloned()
+                .zip(values.iter().copied())
+                .collect::<BTreeMap<_, _>>()
+        )
+    };
+    let sample = |s: &SampleRecord| {
+        let values: Vec<Option<f64>> = s.objectives.iter().copied().map(Some).collect();
+        json!({
+            "arch": s.arch,
+            "objectives": objectives(&values),
+            "stage": s.stage,
+            "step": s.step,
+        })
+    };
+    json!({
+        "strategy": result.strategy,
+        "budget": budget,
+        "seed": seed,
+        "samples": result.sample_count,
+        "objectives": result.objectives,
+        "final": {
+            "arch": result.final_architecture.text,
+            "objectives": objectives(&result.final_values),
+            "reward": result.final_reward,
+        },
+        "best": result.best.as_ref().map(|b| {
+            let mut v = sample(b);
+            v["reward"] = json!(result.best_reward);
+            v
+        }),
+        "front": result.front.iter().map(sample).collect::<Vec<_>>(),
+        "hypervolume": result.hypervolume,
+        "stages": result.stages.iter().map(|s| json!({
+            "stage": s.stage,
+            "samples": s.samples,
+            "probabilities": s.active.iter().zip(&s.probabilities).map(|(ops, p)| {
+                ops.iter().map(|o| o.to_string()).zip(p.iter().copied()).collect::<BTreeMap<_, _>>()
+            }).collect::<Vec<_>>(),
+            "dropped": s.dropped,
+        })).collect::<Vec<_>>(),
+    })
+}
