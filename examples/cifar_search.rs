@@ -23,8 +23,9 @@
 //! with `mnas:target=4.4/3.2/2.5,exponent=-0.3`.
 //!
 //! Outputs in `--out`: `search.jsonl` (one record per step and per alpha update),
-//! `result.json`, `genotype.txt`, `cells.dot`, `front.svg`, and `checkpoint/` (resume
-//! with `--resume`). `--device cuda` needs a build with `--features cuda`.
+//! `result.json`, `genotype.txt`, `cells.dot`, the plots `front.svg`/`.png` and
+//! `alpha.svg`/`.png`, and `checkpoint/` (resume with `--resume`); the `plot` example
+//! adds `curves.svg`/`.png` from `search.jsonl`. `--device cuda` needs a build with `--features cuda`.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
