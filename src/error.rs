@@ -76,6 +76,9 @@ pub enum SearchError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A plot of the result could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
     /// An observer asked the search to stop; the state was checkpointed if possible.
     #[error("search stopped by an observer at stage {stage}, epoch {epoch}{}",
         checkpoint.as_ref().map(|p| format!("; resume from {}", p.display())).unwrap_or_default())]

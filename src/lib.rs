@@ -23,6 +23,7 @@
 //! - [`search`]: the one executor for every strategy and evaluator, with observers,
 //!   checkpoints and results.
 //! - [`data`]: CIFAR and IDX readers, a bundled Fashion-MNIST sample, augmentation, batching.
+//! - [`plot`]: SVG and PNG plots of a search: the front, alpha per stage, the curves.
 //!
 //! ## A search in ten lines
 //!

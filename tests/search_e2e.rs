@@ -122,7 +122,15 @@ fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
         }
         let dir = out.join(format!("{mode:?}"));
         result.write_to(&dir).unwrap();
-        for file in ["result.json", "genotype.txt", "cells.dot", "front.svg"] {
+        for file in [
+            "result.json",
+            "genotype.txt",
+            "cells.dot",
+            "front.svg",
+            "front.png",
+            "alpha.svg",
+            "alpha.png",
+        ] {
             assert!(dir.join(file).is_file(), "{file} missing");
         }
         let json: serde_json::Value =

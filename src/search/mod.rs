@@ -6,7 +6,6 @@ mod config;
 mod executor;
 mod result;
 mod state;
-mod svg;
 mod table_config;
 
 pub use crate::error::SearchError;

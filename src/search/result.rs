@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{SearchError, SearchState, StageSummary, svg};
+use super::{SearchError, SearchState, StageSummary};
 use crate::SearchSpace;
 use crate::objective::Direction;
 use crate::policy::UpdateStats;
@@ -137,11 +137,16 @@ impl SearchResult {
         }
     }
 
-    /// Writes `result.json`, `genotype.txt`, `cells.dot` (Graphviz) and `front.svg`
-    /// (the first two objectives of every sample, the front highlighted) into `dir`.
+    /// Writes `result.json`, `genotype.txt`, `cells.dot` (Graphviz), and the plots
+    /// `front.svg`/`front.png` (the first two objectives of every sample, the front
+    /// highlighted; [`crate::plot::front`]) and `alpha.svg`/`alpha.png` (the policy's
+    /// probabilities at each stage's end; [`crate::plot::alpha`]) into `dir`. A plot
+    /// with nothing to show (one objective; no stages for random search and evolution)
+    /// is left out. [`crate::plot::write_plots`] adds the curves of `search.jsonl`.
     ///
     /// # Errors
-    /// [`SearchError::Io`] when a file cannot be written.
+    /// [`SearchError::Io`] when a file cannot be written; [`SearchError::Plot`] when a
+    /// plot cannot be drawn or written.
     pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<(), SearchError> {
         let dir = dir.as_ref();
         fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
@@ -167,7 +172,7 @@ impl SearchResult {
         if let Some(dot) = self.dot() {
             write("cells.dot", dot.as_bytes())?;
         }
-        write("front.svg", svg::scatter(self).as_bytes())?;
+        crate::plot::plot_result(self, dir)?;
         Ok(())
     }
 
