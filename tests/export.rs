@@ -1,5 +1,5 @@
-//! Export of DARTS evaluation networks in the reference implementation's names
-//! (safetensors) and import back.
+//! Export of DARTS and NAS-Bench-201 evaluation networks in their reference
+//! implementations' names (safetensors) and import back.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,8 +9,11 @@ use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, Tensor};
 use tnd_nas::Genotype;
 use tnd_nas::eval::{
-    EvalError, EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors,
+    EvalError, EvalNetworkConfig, GENOTYPE_KEY, NETWORK_KEY, Nb201NetworkConfig,
+    export_darts_safetensors, export_nb201_safetensors, import_darts_safetensors,
+    import_nb201_safetensors, load_nb201_safetensors,
 };
+use tnd_nas::space::Nb201Genotype;
 
 type B = NdArray;
 
@@ -23,12 +26,12 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// `name -> (shape, dtype)` of the reference `state_dict` in tests/data.
-fn reference(auxiliary: bool) -> BTreeMap<String, (Vec<usize>, String)> {
-    let text = include_str!("data/darts_v2_c36_l20_state_dict.txt");
+type Layout = BTreeMap<String, (Vec<usize>, String)>;
+
+/// `name -> (shape, dtype)` of a reference `state_dict` fixture in tests/data.
+fn parse_fixture(text: &str) -> Layout {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter(|l| auxiliary || !l.starts_with("auxiliary_head."))
         .map(|l| {
             let mut f = l.split(' ');
             let (name, shape, dtype) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
@@ -41,6 +44,37 @@ fn reference(auxiliary: bool) -> BTreeMap<String, (Vec<usize>, String)> {
             (name.to_string(), (shape, dtype.to_string()))
         })
         .collect()
+}
+
+/// The DARTS_V2 reference `state_dict`, with or without the auxiliary head.
+fn reference(auxiliary: bool) -> Layout {
+    parse_fixture(include_str!("data/darts_v2_c36_l20_state_dict.txt"))
+        .into_iter()
+        .filter(|(n, _)| auxiliary || !n.starts_with("auxiliary_head."))
+        .collect()
+}
+
+/// Asserts that a file holds exactly the tensors of `want`.
+fn assert_layout(got: &Layout, want: &Layout, what: &str) {
+    let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
+    let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
+    assert!(missing.is_empty(), "{what}: missing {missing:?}");
+    assert!(extra.is_empty(), "{what}: extra {extra:?}");
+    for (name, w) in want {
+        assert_eq!(&got[name], w, "{what}: {name}");
+    }
+}
+
+/// Values of the fixture's tensors: (trainable, trainable + running statistics).
+fn fixture_values(want: &Layout) -> (usize, usize) {
+    let f32s = want.iter().filter(|(_, (_, d))| d == "f32");
+    let count = |(_, (s, _)): (&String, &(Vec<usize>, String))| s.iter().product::<usize>();
+    let all: usize = f32s.clone().map(count).sum();
+    let stats: usize = f32s
+        .filter(|(n, _)| n.ends_with(".running_mean") || n.ends_with(".running_var"))
+        .map(count)
+        .sum();
+    (all - stats, all)
 }
 
 /// `name -> (shape, dtype)` of a safetensors file.
@@ -70,14 +104,7 @@ fn darts_v2_exports_exactly_the_reference_state_dict() {
         let path = dir.join(format!("darts_v2_aux_{auxiliary}.safetensors"));
         let summary = export_darts_safetensors(&model, &network, &genotype, 7, &path).unwrap();
         let want = reference(auxiliary);
-        let got = file_names(&path);
-        let missing: Vec<_> = want.keys().filter(|k| !got.contains_key(*k)).collect();
-        let extra: Vec<_> = got.keys().filter(|k| !want.contains_key(*k)).collect();
-        assert!(missing.is_empty(), "aux {auxiliary}: missing {missing:?}");
-        assert!(extra.is_empty(), "aux {auxiliary}: extra {extra:?}");
-        for (name, w) in &want {
-            assert_eq!(&got[name], w, "aux {auxiliary}: {name}");
-        }
+        assert_layout(&file_names(&path), &want, &format!("aux {auxiliary}"));
         assert_eq!(summary.tensors, want.len());
         assert_eq!(want.len(), if auxiliary { 1650 } else { 1636 });
         // Trainable values (3,349,342 without the head) plus two running statistics per
@@ -189,5 +216,188 @@ fn what_the_reference_cannot_express_and_bad_files_are_errors() {
     safetensors::serialize_to_file(kept, meta.metadata().clone(), &partial).unwrap();
     let err = import_darts_safetensors::<B>(&partial, &device).unwrap_err();
     assert!(err.to_string().contains("stem"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const NB201_CELL: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
+const NB201_NONE_CONV1: &str =
+    "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|";
+
+#[test]
+fn nb201_exports_exactly_the_reference_state_dict() {
+    let dir = temp_dir("nb201-names");
+    let fixtures = [
+        (
+            NB201_CELL,
+            include_str!("data/nb201_c16_n5_conv3_pool_skip_state_dict.txt"),
+            802_426,
+        ),
+        (
+            NB201_NONE_CONV1,
+            include_str!("data/nb201_c16_n5_none_conv1_state_dict.txt"),
+            372_346,
+        ),
+    ];
+    for (i, (cell, text, params)) in fixtures.into_iter().enumerate() {
+        let g: Nb201Genotype = cell.parse().unwrap();
+        // The benchmark's network: C = 16, N = 5, CIFAR-10.
+        let network = Nb201NetworkConfig::new(16, 5, 10);
+        let model = network.init::<B>(&g, &Default::default()).unwrap();
+        let path = dir.join(format!("nb201_{i}.safetensors"));
+        let summary = export_nb201_safetensors(&model, &network, &g, 3, &path).unwrap();
+        let want = parse_fixture(text);
+        assert_layout(&file_names(&path), &want, cell);
+        assert_eq!(want.len(), 309);
+        assert_eq!(summary.tensors, want.len());
+        let (trainable, all) = fixture_values(&want);
+        assert_eq!(trainable, params);
+        assert_eq!(network.param_count(&g), params as u64);
+        assert_eq!(summary.values, all);
+        // Metadata: the cell string and the configuration; num_batches_tracked as given.
+        let bytes = std::fs::read(&path).unwrap();
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let meta = meta.metadata().clone().unwrap();
+        assert_eq!(meta[GENOTYPE_KEY], cell);
+        let back: Nb201NetworkConfig = serde_json::from_str(&meta[NETWORK_KEY]).unwrap();
+        assert_eq!(back, network);
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let counter = st
+            .tensor("cells.16.layers.0.op.2.num_batches_tracked")
+            .unwrap();
+        assert_eq!(counter.data().to_vec(), 3i64.to_le_bytes().to_vec());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn nb201_export_then_import_gives_identical_logits() {
+    let dir = temp_dir("nb201-roundtrip");
+    // Every NAS-Bench-201 op, with and without tensors.
+    let g: Nb201Genotype = NB201_NONE_CONV1.parse().unwrap();
+    let network = Nb201NetworkConfig::new(4, 1, 10);
+    let device = Default::default();
+    let trained = network.init::<Autodiff<B>>(&g, &device).unwrap();
+    // Forward passes in training mode move every BN's running statistics.
+    for _ in 0..2 {
+        let x = Tensor::<Autodiff<B>, 4>::random([4, 3, 8, 8], Distribution::Default, &device);
+        let _ = trained.forward(x);
+    }
+    let model = trained.valid();
+    let path = dir.join("model.safetensors");
+    export_nb201_safetensors(&model, &network, &g, 2, &path).unwrap();
+    let (back, net, cell) = import_nb201_safetensors::<B>(&path, &device).unwrap();
+    assert_eq!((net, cell), (network.clone(), g));
+    let x = Tensor::<B, 4>::random([3, 3, 8, 8], Distribution::Default, &device);
+    let want = model.forward(x.clone()).to_data();
+    assert_eq!(back.forward(x.clone()).to_data(), want);
+    // Loading into a fresh network of the same cell gives the same logits; before, they
+    // differ, so the comparison can fail.
+    let mut fresh = network.init::<B>(&g, &device).unwrap();
+    assert_ne!(fresh.forward(x.clone()).to_data(), want);
+    load_nb201_safetensors(&mut fresh, &g, &path).unwrap();
+    assert_eq!(fresh.forward(x).to_data(), want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A safetensors file's tensors: name, dtype, shape, bytes.
+type Entries = Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)>;
+
+/// Rewrites `from` into `to` with `edit` applied to its tensors.
+fn rewrite(from: &std::path::Path, to: &std::path::Path, edit: impl FnOnce(&mut Entries)) {
+    let bytes = std::fs::read(from).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut tensors: Entries = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.dtype(), v.shape().to_vec(), v.data().to_vec()))
+        .collect();
+    edit(&mut tensors);
+    let views: Vec<(String, safetensors::tensor::TensorView)> = tensors
+        .iter()
+        .map(|(n, d, s, b)| {
+            let view = safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap();
+            (n.clone(), view)
+        })
+        .collect();
+    safetensors::serialize_to_file(views, meta.metadata().clone(), to).unwrap();
+}
+
+fn layout_tensor(err: &EvalError) -> Option<&str> {
+    match err {
+        EvalError::ReferenceLayout { tensor, .. } => tensor.as_deref(),
+        _ => None,
+    }
+}
+
+#[test]
+fn nb201_structure_mismatches_and_bad_files_are_errors() {
+    let dir = temp_dir("nb201-errors");
+    let device = Default::default();
+    let network = Nb201NetworkConfig::new(4, 1, 10);
+    let g: Nb201Genotype = NB201_CELL.parse().unwrap();
+    let model = network.init::<B>(&g, &device).unwrap();
+    let path = dir.join("refused.safetensors");
+    // The network of another cell: node 3's last edge `none` instead of `skip_connect`
+    // (no tensors tell them apart), or `nor_conv_1x1` instead of `nor_conv_3x3` (a
+    // shape does).
+    let cases = [
+        (
+            NB201_CELL.replace("skip_connect~2", "none~2"),
+            "cells.0.layers.5",
+        ),
+        (
+            NB201_CELL.replacen("nor_conv_3x3~0", "nor_conv_1x1~0", 1),
+            "cells.0.layers.0.op.1.weight",
+        ),
+    ];
+    for (other, culprit) in cases {
+        let other: Nb201Genotype = other.parse().unwrap();
+        let err = export_nb201_safetensors(&model, &network, &other, 0, &path).unwrap_err();
+        assert_eq!(layout_tensor(&err), Some(culprit), "{err}");
+        assert!(err.to_string().contains(culprit), "{err}");
+        assert!(!path.exists());
+    }
+    // A network of another N.
+    let err = export_nb201_safetensors(&model, &Nb201NetworkConfig::new(4, 2, 10), &g, 0, &path)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::ReferenceLayout { .. }), "{err}");
+    assert!(err.to_string().contains("3N + 2"), "{err}");
+    // An existing file is not overwritten.
+    let good = dir.join("good.safetensors");
+    export_nb201_safetensors(&model, &network, &g, 0, &good).unwrap();
+    let before = std::fs::read(&good).unwrap();
+    let err = export_nb201_safetensors(&model, &network, &g, 0, &good).unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&good).unwrap(), before);
+    // A tensor missing, one mis-shaped, one unknown: each error names the tensor.
+    let bad = |name: &str, edit: &dyn Fn(&mut Entries)| {
+        let path = dir.join(format!("{name}.safetensors"));
+        rewrite(&good, &path, edit);
+        import_nb201_safetensors::<B>(&path, &device).unwrap_err()
+    };
+    let missing = "cells.0.layers.4.op.1.weight";
+    let err = bad("missing", &|t| t.retain(|(n, ..)| n != missing));
+    assert_eq!(layout_tensor(&err), Some(missing), "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+    let err = bad("misshaped", &|t| {
+        let bias = t.iter_mut().find(|(n, ..)| n == "classifier.bias").unwrap();
+        (bias.2, bias.3) = (vec![11], vec![0; 44]);
+    });
+    assert_eq!(layout_tensor(&err), Some("classifier.bias"), "{err}");
+    assert!(err.to_string().contains("[11]"), "{err}");
+    let unknown = "cells.0.layers.2.op.1.weight";
+    let err = bad("unknown", &|t| {
+        t.push((unknown.into(), safetensors::Dtype::F32, vec![1], vec![0; 4]))
+    });
+    assert_eq!(layout_tensor(&err), Some(unknown), "{err}");
+    // Loading into the network of another cell.
+    let other: Nb201Genotype = NB201_NONE_CONV1.parse().unwrap();
+    let mut wrong = network.init::<B>(&other, &device).unwrap();
+    let err = load_nb201_safetensors(&mut wrong, &other, &good).unwrap_err();
+    assert!(
+        err.to_string().contains("holds the weights of the cell"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,7 +15,25 @@ pub enum EvalError {
     /// A genotype that does not describe a buildable cell.
     #[error("invalid genotype: {0}")]
     Genotype(#[from] SpaceError),
+    /// A network, or a weight file, that does not match a reference implementation's
+    /// `state_dict` layout: a burn network whose structure the reference model cannot
+    /// express (export), or a file whose tensors do not fit the network (import).
+    #[error("{what} does not match the {reference} state_dict{}: {reason}", at_tensor(.tensor.as_deref()))]
+    ReferenceLayout {
+        /// `the network`, or the file's path.
+        what: String,
+        /// The reference model, e.g. `NAS-Bench-201 TinyNetwork`.
+        reference: String,
+        /// The reference name of the (first) tensor concerned, where there is one.
+        tensor: Option<String>,
+        /// What does not match.
+        reason: String,
+    },
     /// Retraining a network failed (configuration, data, divergence, weight files).
     #[error(transparent)]
     Retrain(#[from] RetrainError),
+}
+
+fn at_tensor(tensor: Option<&str>) -> String {
+    tensor.map_or_else(String::new, |t| format!(" at `{t}`"))
 }

@@ -45,6 +45,21 @@ impl Nb201NetworkConfig {
         Ok(())
     }
 
+    /// Checks the sizes and that every op of `g` is a NAS-Bench-201 op.
+    pub(crate) fn validate(&self, g: &Nb201Genotype) -> Result<(), EvalError> {
+        self.check()?;
+        if let Some(op) = g
+            .ops
+            .iter()
+            .find(|op| !crate::space::OpSet::nb201().ops().contains(op))
+        {
+            return Err(EvalError::InvalidConfig(format!(
+                "`{op}` is not a NAS-Bench-201 op"
+            )));
+        }
+        Ok(())
+    }
+
     /// Trainable parameters, computed without building tensors.
     pub fn param_count(&self, g: &Nb201Genotype) -> u64 {
         let c = self.channels;
@@ -99,16 +114,7 @@ impl Nb201NetworkConfig {
         g: &Nb201Genotype,
         device: &B::Device,
     ) -> Result<Nb201Network<B>, EvalError> {
-        self.check()?;
-        if let Some(op) = g
-            .ops
-            .iter()
-            .find(|op| !crate::space::OpSet::nb201().ops().contains(op))
-        {
-            return Err(EvalError::InvalidConfig(format!(
-                "`{op}` is not a NAS-Bench-201 op"
-            )));
-        }
+        self.validate(g)?;
         let c = self.channels;
         let mut blocks = Vec::new();
         let mut c_cur = c;

@@ -703,11 +703,6 @@ impl<B: Backend> ModuleVisitor<B> for Materialize {
     }
 }
 
-/// Initialises every lazily initialised parameter of `model` in place.
-pub(crate) fn materialize<B: Backend>(model: &EvalNetwork<B>) {
-    model.visit(&mut Materialize);
-}
-
 fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
     NamedMpkFileRecorder::<FullPrecisionSettings>::new()
 }

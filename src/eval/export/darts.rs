@@ -1,24 +1,15 @@
-//! A DARTS evaluation network as the PyTorch `state_dict` of the DARTS reference code's
-//! `NetworkCIFAR`, in safetensors, and back.
+//! DARTS-space networks as the `state_dict` of the DARTS reference code's `NetworkCIFAR`.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use burn::module::Module;
 use burn::tensor::backend::Backend;
-use burn_store::{
-    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+
+use super::state_dict::{
+    ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf, file_error,
+    load_state_dict, write_state_dict,
 };
-
-use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
+use crate::eval::{EvalError, EvalNetwork, EvalNetworkConfig};
 use crate::space::Genotype;
-
-/// Metadata key of the genotype (DARTS notation) in an exported file.
-pub const GENOTYPE_KEY: &str = "genotype";
-/// Metadata key of the network configuration ([`EvalNetworkConfig`] as JSON).
-pub const NETWORK_KEY: &str = "tnd_nas_network";
 
 /// The ops of the reference code's `OPS` table (`cnn/operations.py`).
 const TORCH_OPS: [&str; 10] = [
@@ -33,25 +24,6 @@ const TORCH_OPS: [&str; 10] = [
     "dil_conv_5x5",
     "conv_7x1_1x7",
 ];
-
-/// What [`export_darts_safetensors`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportSummary {
-    /// The file.
-    pub path: PathBuf,
-    /// Tensors written (`num_batches_tracked` included).
-    pub tensors: usize,
-    /// Trainable and running-statistics values written (`num_batches_tracked` excluded).
-    pub values: usize,
-}
-
-fn export_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
-    RetrainError::Record {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
-    .into()
-}
 
 /// Checks that the reference code's `Cell` can express the genotype: two inputs per node
 /// (`_ops[2i]` and `_ops[2i + 1]` feed node `i`) and only ops of its `OPS` table.
@@ -94,15 +66,6 @@ fn op_offsets(genotype: &Genotype) -> [Vec<usize>; 2] {
             })
             .collect()
     })
-}
-
-/// A BN leaf's torch name.
-fn bn_leaf(leaf: &str) -> &str {
-    match leaf {
-        "gamma" => "weight",
-        "beta" => "bias",
-        other => other,
-    }
 }
 
 /// The part of an op's torch name after `_ops.j.`.
@@ -192,81 +155,29 @@ fn torch_name(path: &str, reduction: &[bool], offsets: &[Vec<usize>; 2]) -> Opti
     })
 }
 
-/// Names the tensors of one network (of one genotype) as the reference code does.
-struct Namer {
+/// Names the tensors of one DARTS network (of one genotype) as the reference code does.
+struct DartsNames {
     reduction: Vec<bool>,
     offsets: [Vec<usize>; 2],
 }
 
-impl Namer {
+impl DartsNames {
     fn new<B: Backend>(model: &EvalNetwork<B>, genotype: &Genotype) -> Self {
         Self {
             reduction: model.cells.iter().map(|c| c.reduction).collect(),
             offsets: op_offsets(genotype),
         }
     }
-
-    /// The reference name of the burn tensor at `path`.
-    fn name(&self, path: &str) -> Result<String, EvalError> {
-        torch_name(path, &self.reduction, &self.offsets).ok_or_else(|| {
-            EvalError::InvalidConfig(format!(
-                "no DARTS reference name for the network's tensor `{path}`"
-            ))
-        })
-    }
 }
 
-/// One tensor ready for safetensors.
-struct Raw {
-    dtype: safetensors::Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
+impl ReferenceNames for DartsNames {
+    fn reference(&self) -> &'static str {
+        "DARTS NetworkCIFAR"
+    }
 
-impl safetensors::View for &Raw {
-    fn dtype(&self) -> safetensors::Dtype {
-        self.dtype
+    fn name(&self, path: &str) -> Option<String> {
+        torch_name(path, &self.reduction, &self.offsets)
     }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced
-/// before and after the rename; refuses an existing `path`.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    if path.exists() {
-        return Err(export_error(
-            path,
-            "already exists; choose another path or remove it",
-        ));
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| export_error(path, "is not a file path"))?;
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(".partial");
-    let tmp = dir.join(tmp_name);
-    let mut f = std::fs::File::create(&tmp).map_err(|e| export_error(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| export_error(&tmp, e))?;
-    f.sync_all().map_err(|e| export_error(&tmp, e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| export_error(path, e))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Directory fsync is not supported everywhere; the rename is already done.
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 /// Writes `model` (built from `network` and `genotype`) to `path` as safetensors whose
@@ -286,9 +197,6 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
 /// model = NetworkCIFAR(C, 10, layers, auxiliary, genotype)   # the reference model.py
 /// model.load_state_dict(load_file("model.safetensors"), strict=True)
 /// ```
-///
-/// No maintained crate writes ONNX from burn 0.21 modules (burn imports ONNX only); load
-/// the file in PyTorch and use `torch.onnx.export` for ONNX.
 ///
 /// `NetworkCIFAR` hard-codes 3 input channels and a stem multiplier of 3; a network
 /// with other values exports with the same names and its own shapes (edit the stem to
@@ -321,8 +229,9 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
 ///
 /// # Errors
 /// [`EvalError::InvalidConfig`] for a genotype the reference code cannot express
-/// ([`check_darts_exportable`]); [`RetrainError::Record`] naming the file when it
-/// exists or cannot be written.
+/// ([`check_darts_exportable`]) or for one the model was not built from;
+/// [`EvalError::ReferenceLayout`] for a model with tensors the reference has no place
+/// for; [`RetrainError::Record`](crate::eval::RetrainError::Record) naming the file when it exists or cannot be written.
 pub fn export_darts_safetensors<B: Backend>(
     model: &EvalNetwork<B>,
     network: &EvalNetworkConfig,
@@ -333,63 +242,14 @@ pub fn export_darts_safetensors<B: Backend>(
     let path = path.as_ref();
     check_darts_exportable(genotype)?;
     network.validate(genotype)?;
-    if path.exists() {
-        return Err(export_error(
-            path,
-            "already exists; choose another path or remove it",
-        ));
-    }
-    super::retrain::materialize(model);
-    // A record round trip syncs the BN running statistics.
-    let model = model.clone().load_record(model.clone().into_record());
-    let namer = Namer::new(&model, genotype);
-    let mut tensors: BTreeMap<String, Raw> = BTreeMap::new();
-    let mut values = 0;
-    for snap in model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false) {
-        let path_b = snap.full_path();
-        let name = namer.name(&path_b)?;
-        let data = snap
-            .to_data()
-            .map_err(|e| export_error(path, format!("reading `{path_b}`: {e:?}")))?
-            .convert::<f32>();
-        values += data.num_elements();
-        let raw = Raw {
-            dtype: safetensors::Dtype::F32,
-            shape: snap.shape.to_vec(),
-            bytes: data.as_bytes().to_vec(),
-        };
-        if let Some(bn) = name.strip_suffix(".running_mean") {
-            tensors.insert(
-                format!("{bn}.num_batches_tracked"),
-                Raw {
-                    dtype: safetensors::Dtype::I64,
-                    shape: Vec::new(),
-                    bytes: batches_tracked.to_le_bytes().to_vec(),
-                },
-            );
-        }
-        if tensors.insert(name.clone(), raw).is_some() {
-            return Err(EvalError::InvalidConfig(format!(
-                "two tensors of the network map to `{name}`"
-            )));
-        }
-    }
     let config = serde_json::to_string(network)
-        .map_err(|e| export_error(path, format!("network configuration: {e}")))?;
-    let metadata = HashMap::from([
-        ("format".to_string(), "pt".to_string()),
-        (GENOTYPE_KEY.to_string(), genotype.to_darts_string()?),
-        (NETWORK_KEY.to_string(), config),
-    ]);
-    let count = tensors.len();
-    let bytes =
-        safetensors::serialize(&tensors, Some(metadata)).map_err(|e| export_error(path, e))?;
-    write_new(path, &bytes)?;
-    Ok(ExportSummary {
-        path: path.to_path_buf(),
-        tensors: count,
-        values,
-    })
+        .map_err(|e| file_error(path, format!("network configuration: {e}")))?;
+    let metadata = vec![
+        (GENOTYPE_KEY, genotype.to_darts_string()?),
+        (NETWORK_KEY, config),
+    ];
+    let names = DartsNames::new(model, genotype);
+    write_state_dict(model, &names, metadata, batches_tracked, path)
 }
 
 /// Reads a file written by [`export_darts_safetensors`] (or a reference `state_dict`
@@ -397,99 +257,58 @@ pub fn export_darts_safetensors<B: Backend>(
 /// the network with its weights and BN statistics, its configuration and its genotype.
 ///
 /// # Errors
-/// [`RetrainError::Record`] naming the file for a missing file, bad safetensors, missing
-/// or invalid metadata, or tensors that do not match the network (missing, of another
-/// shape, or unknown other than `num_batches_tracked`).
+/// [`RetrainError::Record`](crate::eval::RetrainError::Record) naming the file for a missing file, bad safetensors, missing
+/// or invalid metadata; [`EvalError::ReferenceLayout`] naming the file and the first
+/// tensor that does not match the network (missing, of another shape, or unknown other
+/// than `num_batches_tracked`).
 pub fn import_darts_safetensors<B: Backend>(
     path: impl AsRef<Path>,
     device: &B::Device,
 ) -> Result<(EvalNetwork<B>, EvalNetworkConfig, Genotype), EvalError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| export_error(path, e))?;
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| export_error(path, format!("not a safetensors file: {e}")))?;
-    let info = meta.metadata().clone().unwrap_or_default();
-    let get = |key: &str| {
-        info.get(key)
-            .ok_or_else(|| export_error(path, format!("no `{key}` in the file's metadata")))
-    };
-    let genotype: Genotype = get(GENOTYPE_KEY)?
-        .parse()
-        .map_err(|e| export_error(path, format!("metadata `{GENOTYPE_KEY}`: {e}")))?;
-    let network: EvalNetworkConfig = serde_json::from_str(get(NETWORK_KEY)?)
-        .map_err(|e| export_error(path, format!("metadata `{NETWORK_KEY}`: {e}")))?;
+    let file = StateDictFile::read(path)?;
+    let genotype = file_genotype(&file, path)?;
+    let network: EvalNetworkConfig = serde_json::from_str(file.get(NETWORK_KEY, path)?)
+        .map_err(|e| file_error(path, format!("metadata `{NETWORK_KEY}`: {e}")))?;
+    check_darts_exportable(&genotype)?;
     let mut model = network.init::<B>(&genotype, device)?;
-    load_darts_safetensors_bytes(&mut model, &genotype, bytes, path)?;
+    let names = DartsNames::new(&model, &genotype);
+    load_state_dict(&mut model, &names, file.bytes, path)?;
     Ok((model, network, genotype))
+}
+
+fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Genotype, EvalError> {
+    file.get(GENOTYPE_KEY, path)?
+        .parse()
+        .map_err(|e| file_error(path, format!("metadata `{GENOTYPE_KEY}`: {e}")))
 }
 
 /// Loads the tensors of a reference-named safetensors file into `model`, which must be
 /// the network of `genotype`.
 ///
 /// # Errors
-/// As [`import_darts_safetensors`].
+/// As [`import_darts_safetensors`]; also [`RetrainError::Record`](crate::eval::RetrainError::Record) when the file's
+/// metadata names another genotype.
 pub fn load_darts_safetensors<B: Backend>(
     model: &mut EvalNetwork<B>,
     genotype: &Genotype,
     path: impl AsRef<Path>,
 ) -> Result<(), EvalError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| export_error(path, e))?;
-    load_darts_safetensors_bytes(model, genotype, bytes, path)
-}
-
-fn load_darts_safetensors_bytes<B: Backend>(
-    model: &mut EvalNetwork<B>,
-    genotype: &Genotype,
-    bytes: Vec<u8>,
-    path: &Path,
-) -> Result<(), EvalError> {
     check_darts_exportable(genotype)?;
-    // File names -> burn paths: the model's own paths run through the export naming.
-    let namer = Namer::new(model, genotype);
-    let mut pairs = Vec::new();
-    for snap in model.collect(None, None, false) {
-        let burn = snap.full_path();
-        let torch = namer.name(&burn)?;
-        if burn != torch {
-            pairs.push((format!("^{}$", torch.replace('.', r"\.")), burn));
-        }
-    }
-    let remapper = KeyRemapper::from_patterns(pairs)
-        .map_err(|e| EvalError::InvalidConfig(format!("tensor name pattern: {e}")))?;
-    let mut store = SafetensorsStore::from_bytes(Some(bytes))
-        .remap(remapper)
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .validate(true)
-        .allow_partial(false);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| export_error(path, e))?;
-    if !result.errors.is_empty() {
-        return Err(export_error(
+    let file = StateDictFile::read(path)?;
+    if file.metadata.contains_key(GENOTYPE_KEY) && file_genotype(&file, path)? != *genotype {
+        return Err(file_error(
             path,
-            format!("tensors that do not fit the network: {:?}", result.errors),
+            format!(
+                "holds the weights of the genotype {}, not of {}",
+                file.metadata[GENOTYPE_KEY],
+                genotype.to_darts_string()?
+            ),
         ));
     }
-    if !result.missing.is_empty() {
-        let names: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
-        return Err(export_error(
-            path,
-            format!("tensors missing from the file: {}", names.join(", ")),
-        ));
-    }
-    let unknown: Vec<&String> = result
-        .unused
-        .iter()
-        .filter(|n| !n.ends_with(".num_batches_tracked"))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(export_error(
-            path,
-            format!("tensors the network does not have: {unknown:?}"),
-        ));
-    }
-    Ok(())
+    let names = DartsNames::new(model, genotype);
+    load_state_dict(model, &names, file.bytes, path)
 }
 
 #[cfg(test)]
