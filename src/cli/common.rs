@@ -110,9 +110,7 @@ impl DatasetName {
 }
 
 /// Where to compute.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeviceName {
     /// The CPU (burn's Flex backend).

@@ -12,10 +12,12 @@ use crate::eval::{RetrainReport, export_darts_safetensors, load_model};
 /// Options of `tnd-nas export`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Reads RUN_DIR/train.json and RUN_DIR/model.mpk (what `tnd-nas retrain` \
+#[command(
+    after_help = "Reads RUN_DIR/train.json and RUN_DIR/model.mpk (what `tnd-nas retrain` \
     writes) and writes the network's weights as safetensors whose tensor names and shapes \
     are the DARTS reference NetworkCIFAR's state_dict() (BN statistics included), with \
-    the genotype in the metadata: load it in PyTorch with strict=True.")]
+    the genotype in the metadata: load it in PyTorch with strict=True."
+)]
 pub struct ExportArgs {
     /// A retraining's output folder
     #[arg(value_name = "RUN_DIR")]
@@ -89,8 +91,7 @@ impl ExportArgs {
             CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
         })?;
         let device = Default::default();
-        let model =
-            load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
+        let model = load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
         let summary =
             export_darts_safetensors(&model, &report.network, &genotype, report.steps as i64, out)?;
         eprintln!(

@@ -28,8 +28,10 @@ pub enum InspectWhat {
 /// print a summary, then the number alone on the last line of stdout.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Exactly one of --genotype, --nb201 and --mbconv. `params` and `macs` \
-    print a summary, then the number alone on the last line of stdout.")]
+#[command(
+    after_help = "Exactly one of --genotype, --nb201 and --mbconv. `params` and `macs` \
+    print a summary, then the number alone on the last line of stdout."
+)]
 pub struct InspectArgs {
     /// What to report
     #[arg(value_enum)]

@@ -10,8 +10,10 @@ use super::config_file::{CommandArgs, ConfigFlags};
 /// Options of `tnd-nas plot`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Reads RUN_DIR/result.json and RUN_DIR/search.jsonl; writes front, \
-    alpha and curves as .svg and .png into RUN_DIR (replacing earlier plots).")]
+#[command(
+    after_help = "Reads RUN_DIR/result.json and RUN_DIR/search.jsonl; writes front, \
+    alpha and curves as .svg and .png into RUN_DIR (replacing earlier plots)."
+)]
 pub struct PlotArgs {
     /// A search's output folder
     #[arg(value_name = "RUN_DIR")]

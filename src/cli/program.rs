@@ -6,9 +6,7 @@ use std::process::ExitCode;
 use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
 use super::config_file::{CommandArgs, first_line, one_line, resolve, to_toml};
-use super::{
-    CliError, ExportArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs,
-};
+use super::{CliError, ExportArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs};
 
 /// The `tnd-nas` command line.
 #[derive(Debug, Parser)]
@@ -81,7 +79,11 @@ fn run_matches(
                     }
                 }
                 _ => {
-                    eprintln!("error: {} (see {} --help)", first_line(&e), command_of(&e, &name));
+                    eprintln!(
+                        "error: {} (see {} --help)",
+                        first_line(&e),
+                        command_of(&e, &name)
+                    );
                     ExitCode::from(2)
                 }
             };
@@ -202,7 +204,11 @@ pub(crate) fn cuda_device() -> Result<burn::backend::cuda::CudaDevice, CliError>
     });
     std::panic::set_hook(previous);
     probe.map_err(|_| {
-        let msg = first.lock().ok().and_then(|m| m.clone()).unwrap_or_default();
+        let msg = first
+            .lock()
+            .ok()
+            .and_then(|m| m.clone())
+            .unwrap_or_default();
         CliError::Input(format!(
             "no CUDA device available: {}",
             msg.lines().next().unwrap_or("unknown error")

@@ -21,8 +21,10 @@ pub const RETRAIN_OUTPUTS: &[&str] = &["train.json", MODEL_FILE];
 /// paper's protocol: C = 36, 20 cells, 600 epochs, batch 128, cutout 16.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Writes OUT/train.json (test accuracy, parameters, per-epoch history, \
-    configuration) and OUT/model.mpk (the weights; `tnd-nas export OUT` converts them).")]
+#[command(
+    after_help = "Writes OUT/train.json (test accuracy, parameters, per-epoch history, \
+    configuration) and OUT/model.mpk (the weights; `tnd-nas export OUT` converts them)."
+)]
 pub struct RetrainArgs {
     /// The genotype (DARTS or TND notation), or a file holding it (e.g. a search's genotype.txt)
     #[arg(long, value_name = "TEXT_OR_FILE")]
@@ -214,7 +216,9 @@ impl RetrainArgs {
         let (Some(text), Some(dataset), Some(out), Some(config)) =
             (&self.genotype, self.dataset, &self.out, &self.retrain)
         else {
-            return Err(CliError::usage("--genotype, --dataset and --out are required"));
+            return Err(CliError::usage(
+                "--genotype, --dataset and --out are required",
+            ));
         };
         let (text, source) = text_or_file("--genotype", text.as_os_str())?;
         let genotype: Genotype = text

@@ -61,9 +61,11 @@ pub enum Preset {
 /// The evaluation network the costs measure is NetworkCIFAR with C = 36 and 20 cells.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Outputs in --out: search.jsonl, result.json, genotype.txt \
+#[command(
+    after_help = "Outputs in --out: search.jsonl, result.json, genotype.txt \
     (genotype-darts.txt when a DARTS form exists), cells.dot, front/alpha/curves .svg and \
-    .png, checkpoint/ (continue with --resume). See docs/outputs.md.")]
+    .png, checkpoint/ (continue with --resume). See docs/outputs.md."
+)]
 pub struct SearchArgs {
     /// The images to search on
     #[arg(long, value_enum)]
@@ -150,9 +152,9 @@ impl SearchArgs {
     /// [`CliError::Usage`] for a missing `--dataset` or `--out`, or `--preset` beside a
     /// `search` table.
     pub fn effective(&self) -> Result<Self, CliError> {
-        let dataset = self
-            .dataset
-            .ok_or_else(|| CliError::usage("--dataset is required (cifar10, cifar100, fashion-mnist or sample)"))?;
+        let dataset = self.dataset.ok_or_else(|| {
+            CliError::usage("--dataset is required (cifar10, cifar100, fashion-mnist or sample)")
+        })?;
         if self.out.is_none() {
             return Err(CliError::usage("--out DIR is required"));
         }
@@ -240,7 +242,13 @@ impl SearchArgs {
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         let ideal: Vec<f64> = directions
             .iter()
-            .map(|d| if *d == Direction::Maximise { 100.0 } else { 0.0 })
+            .map(|d| {
+                if *d == Direction::Maximise {
+                    100.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let reward = reward_from_spec(
             self.reward.as_deref().unwrap_or(DEFAULT_REWARD),
@@ -278,17 +286,14 @@ fn objective(
         "acc" => Box::new(ValidationAccuracy::new()),
         "params" => Box::new(ParamCount::new().in_millions()),
         "macs" => Box::new(Macs::new(input).in_millions()),
-        "latency" => Box::new(
-            LatencyConfig::new().with_warmup(2).with_runs(5).init(ForwardProbe::<
-                burn::backend::Flex,
-                _,
-            >::new(
+        "latency" => Box::new(LatencyConfig::new().with_warmup(2).with_runs(5).init(
+            ForwardProbe::<burn::backend::Flex, _>::new(
                 network.clone(),
                 Default::default(),
                 1,
                 input,
-            )?)?,
-        ),
+            )?,
+        )?),
         other => {
             return Err(CliError::usage(format!(
                 "unknown objective `{other}` (expected acc, params, macs or latency)"

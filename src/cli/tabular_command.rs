@@ -51,8 +51,10 @@ pub enum ScheduleName {
 /// architectures scored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
-#[command(after_help = "Writes --out (JSON): best and final (arch and objectives), front, \
-    hypervolume (two or more objectives), stages.")]
+#[command(
+    after_help = "Writes --out (JSON): best and final (arch and objectives), front, \
+    hypervolume (two or more objectives), stages."
+)]
 pub struct TabularArgs {
     /// A CSV table of architectures (default: the bundled NAS-Bench-201 CIFAR-10 table)
     #[arg(long, value_name = "FILE.csv")]
@@ -147,7 +149,9 @@ impl TabularArgs {
                 )));
             }
             (Some(_), None) => {
-                return Err(CliError::usage("--arch-column NAME is required with --table"));
+                return Err(CliError::usage(
+                    "--arch-column NAME is required with --table",
+                ));
             }
             _ => {}
         }
@@ -255,10 +259,7 @@ fn write_new(path: &std::path::Path, text: &str) -> Result<(), CliError> {
 }
 
 /// An objective and its Chebyshev ideal value.
-fn objective(
-    spec: &str,
-    table: &Arc<TabularTable>,
-) -> Result<(Box<dyn Objective>, f64), CliError> {
+fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective>, f64), CliError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let minimised = |what: &str, dir: Option<&&str>| -> Result<(), CliError> {
         match dir {
@@ -310,7 +311,14 @@ fn check_arch_strings(table: &TabularTable, space: &Nb201Space) -> Result<(), Cl
     let c = csv.column(table.arch_column())?;
     for row in csv.rows() {
         let text = &row.fields[c];
-        let at = || format!("{}, line {}: column `{}`", csv.source(), row.line, table.arch_column());
+        let at = || {
+            format!(
+                "{}, line {}: column `{}`",
+                csv.source(),
+                row.line,
+                table.arch_column()
+            )
+        };
         let arch = space
             .parse(text)
             .map_err(|e| CliError::Input(format!("{}: {e}", at())))?;

@@ -1,9 +1,9 @@
 //! Observers: progress bars and logs are not the search's business.
 
 use std::fs::{File, OpenOptions};
+use std::io::IsTerminal;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use super::{Control, SearchEvent, StepRecord};
@@ -274,17 +274,16 @@ impl SearchObserver for ProgressBar {
                 if let Some(b) = &mut self.bars {
                     let total = (self.total_epochs * steps_per_epoch) as u64;
                     b.overall.set_length(total);
-                    b.overall.set_position(
-                        ((self.epochs_before + from_epoch) * steps_per_epoch) as u64,
-                    );
+                    b.overall
+                        .set_position(((self.epochs_before + from_epoch) * steps_per_epoch) as u64);
                     b.overall.reset_eta();
                     if let Some(old) = b.stage.take() {
                         old.finish_and_clear();
                         b.multi.remove(&old);
                     }
-                    let bar = b
-                        .multi
-                        .add(indicatif::ProgressBar::new((epochs * steps_per_epoch) as u64));
+                    let bar = b.multi.add(indicatif::ProgressBar::new(
+                        (epochs * steps_per_epoch) as u64,
+                    ));
                     bar.set_style(style(&format!(
                         "stage {}/{} [{{bar:30.green/white}}] {{pos}}/{{len}} ETA {{eta}} {{msg}}",
                         stage + 1,
@@ -352,7 +351,11 @@ impl SearchObserver for ProgressBar {
 /// observer.
 #[derive(Debug)]
 pub struct RetrainProgress {
-    bars: Option<(indicatif::MultiProgress, indicatif::ProgressBar, indicatif::ProgressBar)>,
+    bars: Option<(
+        indicatif::MultiProgress,
+        indicatif::ProgressBar,
+        indicatif::ProgressBar,
+    )>,
     terminal: bool,
     epochs: usize,
     last_line: Option<Instant>,
@@ -413,9 +416,7 @@ impl RetrainProgress {
                         "retrain [{bar:30.cyan/blue}] {percent:>3}% {elapsed_precise} ETA {eta_precise}",
                     ));
                     let epoch = multi.add(indicatif::ProgressBar::new(steps_per_epoch as u64));
-                    epoch.set_style(style(
-                        "epoch   [{bar:30.green/white}] {pos}/{len} {msg}",
-                    ));
+                    epoch.set_style(style("epoch   [{bar:30.green/white}] {pos}/{len} {msg}"));
                     self.bars = Some((multi, all, epoch));
                 }
                 self.line(&format!(
@@ -433,7 +434,11 @@ impl RetrainProgress {
                 if let Some((_, all, bar)) = &self.bars {
                     all.set_position((epoch * steps + step + 1) as u64);
                     bar.set_position((step + 1) as u64);
-                    bar.set_message(format!("epoch {}/{} loss {loss:.4}", epoch + 1, self.epochs));
+                    bar.set_message(format!(
+                        "epoch {}/{} loss {loss:.4}",
+                        epoch + 1,
+                        self.epochs
+                    ));
                     return;
                 }
                 let now = Instant::now();
