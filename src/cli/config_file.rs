@@ -32,6 +32,21 @@ pub(crate) trait CommandArgs:
     fn flags_mut(&mut self) -> &mut ConfigFlags;
 }
 
+/// Implements [`CommandArgs`] for option structs whose config flags are in `flags`.
+macro_rules! command_args {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::cli::config_file::CommandArgs for $t {
+            fn flags(&self) -> &$crate::cli::config_file::ConfigFlags {
+                &self.flags
+            }
+            fn flags_mut(&mut self) -> &mut $crate::cli::config_file::ConfigFlags {
+                &mut self.flags
+            }
+        }
+    )+};
+}
+pub(crate) use command_args;
+
 /// The options of a subcommand: the command line over the `--config` file, if any.
 pub(crate) fn resolve<A: CommandArgs>(matches: &ArgMatches) -> Result<A, CliError> {
     let cli = A::from_arg_matches(matches).map_err(|e| CliError::usage(first_line(&e)))?;
@@ -109,6 +124,17 @@ pub(crate) fn one_line(text: &impl std::fmt::Display) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Refuses to replace an existing output file unless `force`.
+pub(crate) fn refuse_existing(path: &Path, force: bool) -> Result<(), CliError> {
+    if path.exists() && !force {
+        return Err(CliError::usage(format!(
+            "{} exists: pass --force to replace it, or choose another --out",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The first line of a clap error, without its `error: ` prefix.

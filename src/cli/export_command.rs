@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::CliError;
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::{ConfigFlags, refuse_existing};
 use crate::Genotype;
 use crate::eval::{RetrainReport, export_darts_safetensors, load_model};
 
@@ -35,15 +35,6 @@ pub struct ExportArgs {
     #[serde(skip)]
     #[allow(missing_docs)]
     pub flags: ConfigFlags,
-}
-
-impl CommandArgs for ExportArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
-    }
 }
 
 impl ExportArgs {
@@ -76,12 +67,7 @@ impl ExportArgs {
         let (Some(dir), Some(out)) = (&args.run_dir, &args.out) else {
             return Err(CliError::usage("RUN_DIR is required"));
         };
-        if out.exists() && !args.force {
-            return Err(CliError::usage(format!(
-                "{} exists: pass --force to replace it, or choose another --out",
-                out.display()
-            )));
-        }
+        refuse_existing(out, args.force)?;
         let report_path = dir.join("train.json");
         let text =
             std::fs::read_to_string(&report_path).map_err(|e| CliError::io(&report_path, e))?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CliError;
 use super::common::text_or_file;
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::ConfigFlags;
 use crate::Genotype;
 use crate::eval::{EvalNetworkConfig, MbConvNetworkConfig, Nb201NetworkConfig};
 use crate::space::{MbConvSpace, Nb201Genotype, SpaceError};
@@ -89,15 +89,6 @@ const MAX_CHANNELS: u64 = 4096;
 const MAX_LAYERS: u64 = 1000;
 const MAX_CLASSES: u64 = 1_000_000;
 const MAX_INPUT: u64 = 4096;
-
-impl CommandArgs for InspectArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
-    }
-}
 
 impl InspectArgs {
     /// The options as given (inspect has no hidden defaults to resolve).

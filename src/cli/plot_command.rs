@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::CliError;
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::ConfigFlags;
 
 /// Options of `tnd-nas plot`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
@@ -23,15 +23,6 @@ pub struct PlotArgs {
     #[serde(skip)]
     #[allow(missing_docs)]
     pub flags: ConfigFlags,
-}
-
-impl CommandArgs for PlotArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
-    }
 }
 
 impl PlotArgs {

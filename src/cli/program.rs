@@ -5,8 +5,17 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
-use super::config_file::{CommandArgs, first_line, one_line, resolve, to_toml};
+use super::config_file::{CommandArgs, command_args, first_line, one_line, resolve, to_toml};
 use super::{CliError, ExportArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs};
+
+command_args!(
+    SearchArgs,
+    RetrainArgs,
+    InspectArgs,
+    TabularArgs,
+    PlotArgs,
+    ExportArgs
+);
 
 /// The `tnd-nas` command line.
 #[derive(Debug, Parser)]

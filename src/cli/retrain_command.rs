@@ -7,7 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::common::{OutputDir, text_or_file};
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
 use crate::Genotype;
@@ -120,15 +120,6 @@ fn probability(text: &str) -> Result<f64, String> {
         Ok(x) if (0.0..1.0).contains(&x) => Ok(x),
         Ok(x) => Err(format!("{x} is not in [0, 1)")),
         Err(e) => Err(e.to_string()),
-    }
-}
-
-impl CommandArgs for RetrainArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
     }
 }
 

@@ -6,7 +6,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::common::OutputDir;
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
 use crate::data::{AugmentConfig, ImageDataset};
@@ -133,15 +133,6 @@ pub struct SearchArgs {
     #[serde(skip)]
     #[allow(missing_docs)]
     pub flags: ConfigFlags,
-}
-
-impl CommandArgs for SearchArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
-    }
 }
 
 impl SearchArgs {

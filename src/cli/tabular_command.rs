@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::CliError;
-use super::config_file::{CommandArgs, ConfigFlags};
+use super::config_file::{ConfigFlags, refuse_existing};
 use super::retrain_command::positive_finite;
 use crate::SearchSpace;
 use crate::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
@@ -119,15 +119,6 @@ pub struct TabularArgs {
     pub flags: ConfigFlags,
 }
 
-impl CommandArgs for TabularArgs {
-    fn flags(&self) -> &ConfigFlags {
-        &self.flags
-    }
-    fn flags_mut(&mut self) -> &mut ConfigFlags {
-        &mut self.flags
-    }
-}
-
 impl TabularArgs {
     /// The options with every default filled in.
     ///
@@ -180,12 +171,7 @@ impl TabularArgs {
         let (Some(budget), Some(seed), Some(out)) = (args.budget, args.seed, &args.out) else {
             return Err(CliError::usage("--budget, --seed and --out are required"));
         };
-        if out.exists() && !args.force {
-            return Err(CliError::usage(format!(
-                "{} exists: pass --force to replace it, or choose another --out",
-                out.display()
-            )));
-        }
+        refuse_existing(out, args.force)?;
         let space = Nb201Space::new();
         let table = Arc::new(match &args.table {
             Some(path) => TabularTable::from_path(path, column)?,

@@ -199,14 +199,9 @@ impl ProgressBar {
             }
             return;
         }
-        let now = Instant::now();
-        if self
-            .last_line
-            .is_some_and(|t| now.duration_since(t) < PLAIN_EVERY)
-        {
+        if !line_due(&mut self.last_line) {
             return;
         }
-        self.last_line = Some(now);
         let stage_total = self.epochs * self.steps_per_epoch;
         let rate = self.stage_started.elapsed().as_secs_f64()
             / stage_done.saturating_sub(self.steps_at_start).max(1) as f64;
@@ -229,6 +224,17 @@ impl ProgressBar {
             total_eta.unwrap_or_default()
         );
     }
+}
+
+/// True when a plain step line is due (none yet, or [`PLAIN_EVERY`] since the last),
+/// recording it as printed.
+fn line_due(last: &mut Option<Instant>) -> bool {
+    let now = Instant::now();
+    if last.is_some_and(|t| now.duration_since(t) < PLAIN_EVERY) {
+        return false;
+    }
+    *last = Some(now);
+    true
 }
 
 /// A bar style from a template known to be valid.
@@ -441,14 +447,9 @@ impl RetrainProgress {
                     ));
                     return;
                 }
-                let now = Instant::now();
-                if self
-                    .last_line
-                    .is_some_and(|t| now.duration_since(t) < PLAIN_EVERY)
-                {
+                if !line_due(&mut self.last_line) {
                     return;
                 }
-                self.last_line = Some(now);
                 eprintln!(
                     "  epoch {}/{} step {}/{steps}: loss {loss:.4}",
                     epoch + 1,
