@@ -1,6 +1,6 @@
 //! `tnd-nas inspect`: parameter counts, MACs and Graphviz drawings of evaluation networks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -130,7 +130,7 @@ impl InspectArgs {
         }
     }
 
-    fn darts(&self, what: InspectWhat, value: &PathBuf) -> Result<String, CliError> {
+    fn darts(&self, what: InspectWhat, value: &Path) -> Result<String, CliError> {
         if self.cells.is_some() {
             return Err(CliError::usage(
                 "--cells applies to --nb201 networks; use --layers with --genotype",
@@ -180,7 +180,7 @@ impl InspectArgs {
         })
     }
 
-    fn nb201(&self, what: InspectWhat, value: &PathBuf) -> Result<String, CliError> {
+    fn nb201(&self, what: InspectWhat, value: &Path) -> Result<String, CliError> {
         if self.layers.is_some() {
             return Err(CliError::usage(
                 "--layers applies to --genotype networks; use --cells (cells per stage) with --nb201",
@@ -221,7 +221,7 @@ impl InspectArgs {
         })
     }
 
-    fn mbconv(&self, what: InspectWhat, value: &PathBuf) -> Result<String, CliError> {
+    fn mbconv(&self, what: InspectWhat, value: &Path) -> Result<String, CliError> {
         for (given, name) in [
             (self.layers.is_some(), "--layers"),
             (self.cells.is_some(), "--cells"),
