@@ -5,7 +5,7 @@
 //! cargo run --release --example cifar_search -- --dataset cifar10 --data-dir DIR --out DIR \
 //!     [--preset paper|quick|cpu] [--device cpu|cuda] [--seed N] [--resume] \
 //!     [--objective acc] [--objective params] [--objective macs] [--objective latency] \
-//!     [--reward mnas:target=4.4/3.2/2.5,exponent=-0.3 | hard:limit=3 | sum:1,-10 | chebyshev:1,1] \
+//!     [--reward mnas:target=4.4/3.2/2.5,exponent=-0.3 | hard:limit=3 | sum:1,10 | chebyshev:1,1] \
 //!     [--mode weighted|single-path] [--max-steps N] [--strategy tnd|random|rea]
 //! ```
 //!

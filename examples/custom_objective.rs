@@ -6,10 +6,14 @@
 //! compute or measure for an architecture works the same way.
 //!
 //! ```text
-//! cargo run --release --example custom_objective
+//! cargo run --release --example custom_objective [-- --seed N --steps N --out DIR]
 //! ```
+use std::path::PathBuf;
+
 use burn::backend::{Autodiff, NdArray};
+use clap::Parser;
 use tnd_nas::Architecture;
+use tnd_nas::cli::OutputDir;
 use tnd_nas::data::FashionMnistSample;
 use tnd_nas::objective::{
     Direction, MnasReward, Objective, ObjectiveContext, ObjectiveError, ValidationAccuracy,
@@ -47,7 +51,30 @@ impl Objective for Energy {
     }
 }
 
+/// A search rewarded by accuracy and a made-up energy model.
+#[derive(Parser)]
+struct Args {
+    /// Seed of the search
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Supernet weight steps per epoch (the quick preset's epochs, cut short)
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    /// Also write result.json, genotype.txt, cells.dot and the plots here
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace the outputs of an earlier run in --out
+    #[arg(long)]
+    force: bool,
+}
+
 fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let out = args
+        .out
+        .as_deref()
+        .map(|dir| OutputDir::open(dir, tnd_nas::cli::SEARCH_OUTPUTS, false, args.force))
+        .transpose()?;
     let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
     let space = DartsSpaceConfig::tnd().init()?;
     let objectives: Vec<Box<dyn Objective>> = vec![
@@ -58,8 +85,10 @@ fn main() -> anyhow::Result<()> {
     ];
     // Reward: accuracy * (energy / 2000 uJ)^-0.5: halving the energy is worth ~41% accuracy.
     let reward = MnasReward::new(vec![2000.0], vec![-0.5])?;
-    let mut config = SearchConfig::quick().with_mode(TrainMode::SinglePath);
-    config.train.max_steps_per_epoch = Some(6);
+    let mut config = SearchConfig::quick()
+        .with_mode(TrainMode::SinglePath)
+        .with_seed(args.seed);
+    config.train.max_steps_per_epoch = Some(args.steps as usize);
     let mut search = Search::new::<Autodiff<NdArray>, _>(
         config,
         space,
@@ -69,6 +98,9 @@ fn main() -> anyhow::Result<()> {
         Default::default(),
     )?;
     let result = search.run(&mut [&mut ProgressBar::new()])?;
+    if let Some(dir) = &out {
+        result.write_to(dir.path())?;
+    }
     println!("final architecture: {}", result.final_architecture.text);
     for (name, value) in result.objectives.iter().zip(&result.final_values) {
         println!(

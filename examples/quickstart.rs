@@ -3,12 +3,14 @@
 //! on two CPU cores (after the build):
 //!
 //! ```text
-//! cargo run --release --example quickstart [-- --out DIR]
+//! cargo run --release --example quickstart [-- --out DIR] [--force]
 //! ```
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
+use clap::Parser;
+use tnd_nas::cli::OutputDir;
 use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
 use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
@@ -17,32 +19,39 @@ use tnd_nas::space::DartsSpaceConfig;
 
 type B = Autodiff<Flex>;
 
-/// The output directory from `--out DIR` (default `quickstart-out`); `None` after `--help`.
-fn parse_out() -> anyhow::Result<Option<PathBuf>> {
-    let mut args = std::env::args().skip(1);
-    let mut out = PathBuf::from("quickstart-out");
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" => {
-                out = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--out needs a directory"))?
-                    .into()
-            }
-            "--help" | "-h" => {
-                println!("usage: quickstart [--out DIR]");
-                return Ok(None);
-            }
-            other => anyhow::bail!("unknown argument `{other}` (try --help)"),
-        }
-    }
-    Ok(Some(out))
+/// What the quickstart writes into `--out`.
+const OUTPUTS: &[&str] = &[
+    "search.jsonl",
+    "result.json",
+    "genotype.txt",
+    "genotype-darts.txt",
+    "cells.dot",
+    "front.svg",
+    "front.png",
+    "alpha.svg",
+    "alpha.png",
+    "curves.svg",
+    "curves.png",
+    "retrain.json",
+];
+
+/// A TND-NAS search on the bundled Fashion-MNIST sample, then a short retrain.
+#[derive(Parser)]
+struct Args {
+    /// Where the outputs go
+    #[arg(long, default_value = "quickstart-out")]
+    out: PathBuf,
+    /// Replace the outputs of an earlier run in --out
+    #[arg(long)]
+    force: bool,
 }
 
 fn main() -> anyhow::Result<()> {
-    let Some(out) = parse_out()? else {
-        return Ok(());
-    };
+    let args = Args::parse();
+    // Created and locked before any work; an earlier run's outputs are refused, not
+    // overwritten, unless --force.
+    let dir = OutputDir::open(&args.out, OUTPUTS, false, args.force)?;
+    let out = dir.path();
     let started = Instant::now();
     // The bundled sample at half resolution (14x14) keeps the whole run within minutes
     // on two CPU cores.
@@ -63,8 +72,7 @@ fn main() -> anyhow::Result<()> {
     let config = SearchConfig::quick()
         .with_seed(1)
         .with_mode(tnd_nas::search::TrainMode::SinglePath);
-    std::fs::create_dir_all(&out)?;
-    let mut log = JsonlLog::append(out.join("search.jsonl"))?;
+    let mut log = JsonlLog::create(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
     let mut search = Search::new::<B, _>(
         config,
@@ -75,7 +83,8 @@ fn main() -> anyhow::Result<()> {
         Default::default(),
     )?;
     let result = search.run(&mut [&mut bar, &mut log])?;
-    result.write_to(&out)?;
+    result.write_to(out)?;
+    tnd_nas::plot::write_plots(out)?;
     println!("final architecture: {}", result.final_architecture.text);
     println!(
         "{} samples scored, {} on the Pareto front, search took {:.0}s",
@@ -84,7 +93,7 @@ fn main() -> anyhow::Result<()> {
         result.wall_seconds
     );
 
-    retrain_found(&result, search_part, &holdout, &out)?;
+    retrain_found(&result, search_part, &holdout, out)?;
     println!(
         "outputs in {} (finished after {:.0}s)",
         out.display(),

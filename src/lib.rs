@@ -28,22 +28,20 @@
 //! ## A search in ten lines
 //!
 //! ```no_run
-//! use burn::backend::{Autodiff, NdArray};
-//! use tnd_nas::data::FashionMnistSample;
-//! use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
-//! use tnd_nas::search::{ProgressBar, Search, SearchConfig};
-//! use tnd_nas::space::DartsSpaceConfig;
+//! use tnd_nas::prelude::*; // burn's backends too: no burn line in your Cargo.toml
 //!
-//! let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
-//! let objectives: Vec<Box<dyn Objective>> =
-//!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
-//! let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
-//! let space = DartsSpaceConfig::tnd().init()?;
-//! let mut search = Search::new::<Autodiff<NdArray>, _>(
-//!     SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
-//! let result = search.run(&mut [&mut ProgressBar::new()])?;
-//! println!("{}", result.final_architecture.text);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
+//!     let objectives: Vec<Box<dyn Objective>> =
+//!         vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
+//!     let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
+//!     let space = DartsSpaceConfig::tnd().init()?;
+//!     let mut search = Search::new::<Autodiff<Flex>, _>(
+//!         SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
+//!     let result = search.run(&mut [&mut ProgressBar::new()])?;
+//!     println!("{}", result.final_architecture.text);
+//!     Ok(())
+//! }
 //! ```
 //!
 //! ## Counting without tensors

@@ -133,6 +133,23 @@ fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
         ] {
             assert!(dir.join(file).is_file(), "{file} missing");
         }
+        // One genotype per file, each readable by the parser `retrain`/`inspect` use.
+        let genotype_txt = std::fs::read_to_string(dir.join("genotype.txt")).unwrap();
+        assert_eq!(genotype_txt.lines().count(), 1, "{genotype_txt}");
+        assert_eq!(genotype_txt.trim(), result.final_architecture.text);
+        let parsed: tnd_nas::space::Genotype = genotype_txt.trim().parse().unwrap();
+        assert_eq!(Some(&parsed), result.final_architecture.genotype.as_ref());
+        let darts_file = dir.join("genotype-darts.txt");
+        match &result.final_architecture.darts_text {
+            Some(darts) => {
+                let text = std::fs::read_to_string(&darts_file).unwrap();
+                assert_eq!(text.lines().count(), 1, "{text}");
+                assert_eq!(text.trim(), darts);
+                let from_darts: tnd_nas::space::Genotype = text.trim().parse().unwrap();
+                assert_eq!(from_darts, parsed);
+            }
+            None => assert!(!darts_file.exists()),
+        }
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap()).unwrap();
         for key in [
@@ -528,13 +545,16 @@ fn a_front_search_shares_one_supernet_between_its_preferences_and_resumes_exactl
     assert_eq!(resumed.samples, full.samples);
     assert_eq!(resumed.history, full.history);
     assert_eq!(resumed.final_architecture, full.final_architecture);
-    // The checkpoint holds three policies: a reward with one preference is refused,
-    // naming the mismatch.
+    // The checkpoint holds three policies of the front reward: another reward is
+    // refused on resume, naming both.
     let err = search(tiny_config(TrainMode::SinglePath), data.clone())
         .resume_from(&ck)
-        .unwrap()
-        .run(&mut [])
         .unwrap_err();
-    assert!(err.to_string().contains("preferences"), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("another reward"), "{message}");
+    assert!(
+        message.contains("ParetoPreferences") && message.contains("MnasReward"),
+        "{message}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

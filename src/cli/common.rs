@@ -144,12 +144,31 @@ pub(crate) fn text_or_file(option: &str, value: &OsStr) -> Result<(String, Strin
 
 /// An output folder, created and locked for one command: another command writing
 /// there at the same time is refused, and earlier outputs are never overwritten unless
-/// the user asked (`--force`) or continues them (`--resume`).
+/// the user asked (`--force`) or continues them (`--resume`). Every subcommand that
+/// writes a folder opens it with this before any work; programs of your own can too.
+///
+/// # Example
+/// ```
+/// use tnd_nas::cli::OutputDir;
+///
+/// let run = std::env::temp_dir().join(format!("tnd-nas-doc-{}", std::process::id()));
+/// let out = OutputDir::open(&run, &["result.json"], false, false)?;
+/// std::fs::write(out.path().join("result.json"), "{}")?;
+/// drop(out);
+/// // A second run into the same folder is refused: its output would be replaced.
+/// let again = OutputDir::open(&run, &["result.json"], false, false);
+/// assert!(again.unwrap_err().to_string().contains("already holds result.json"));
+/// // ... unless asked to (the old result.json is removed first).
+/// OutputDir::open(&run, &["result.json"], false, true)?;
+/// assert!(!run.join("result.json").exists());
+/// # std::fs::remove_dir_all(&run)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
-pub(crate) struct OutputDir {
+pub struct OutputDir {
     dir: PathBuf,
-    lock: PathBuf,
-    _file: File,
+    /// Holds the folder's lock until dropped.
+    _lock: File,
 }
 
 /// The lock file's name.
@@ -159,12 +178,13 @@ impl OutputDir {
     /// Creates `dir` (and its parents) and takes its lock. `outputs` are the files and
     /// folders the command writes: if one exists already the command is refused unless
     /// `keep` (resume: they are continued) or `force` (they are removed first).
-    pub(crate) fn open(
-        dir: &Path,
-        outputs: &[&str],
-        keep: bool,
-        force: bool,
-    ) -> Result<Self, CliError> {
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for an empty path, a path that is a file, a folder locked by
+    /// another running command, or earlier outputs without `keep` or `force`;
+    /// [`CliError::Io`] when the folder, its lock or an old output cannot be created or
+    /// removed.
+    pub fn open(dir: &Path, outputs: &[&str], keep: bool, force: bool) -> Result<Self, CliError> {
         if dir.as_os_str().is_empty() {
             return Err(CliError::usage("--out is empty: name a directory"));
         }
@@ -175,23 +195,25 @@ impl OutputDir {
             )));
         }
         std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+        // An advisory lock (flock), not the file's existence: the kernel releases it
+        // when the process ends, so a killed command leaves nothing to clean up.
         let lock = dir.join(LOCK_FILE);
         let file = OpenOptions::new()
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(false)
             .open(&lock)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => CliError::usage(format!(
-                    "{} is in use by another tnd-nas command (remove {} if none is running)",
-                    dir.display(),
-                    lock.display()
-                )),
-                _ => CliError::io(&lock, e),
-            })?;
+            .map_err(|e| CliError::io(&lock, e))?;
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => CliError::usage(format!(
+                "{} is in use by another tnd-nas command",
+                dir.display()
+            )),
+            std::fs::TryLockError::Error(e) => CliError::io(&lock, e),
+        })?;
         let out = Self {
             dir: dir.to_path_buf(),
-            lock,
-            _file: file,
+            _lock: file,
         };
         let existing: Vec<&str> = outputs
             .iter()
@@ -225,13 +247,7 @@ impl OutputDir {
     }
 
     /// The folder.
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.dir
-    }
-}
-
-impl Drop for OutputDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.lock);
     }
 }

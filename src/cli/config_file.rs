@@ -71,8 +71,10 @@ pub(crate) fn resolve<A: CommandArgs>(matches: &ArgMatches) -> Result<A, CliErro
             file.insert(id.to_string(), v.clone());
         }
     }
-    let mut merged: A =
-        serde_json::from_value(Value::Object(file)).map_err(|e| config_error(&path, e))?;
+    let mut merged: A = serde_path_to_error::deserialize(Value::Object(file)).map_err(|e| {
+        let at = e.path().to_string();
+        config_error(&path, format!("`{at}`: {}", e.inner()))
+    })?;
     *merged.flags_mut() = cli.flags().clone();
     Ok(merged)
 }

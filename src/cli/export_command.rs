@@ -78,8 +78,27 @@ impl ExportArgs {
         })?;
         let device = Default::default();
         let model = load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
-        let summary =
-            export_darts_safetensors(&model, &report.network, &genotype, report.steps as i64, out)?;
+        // Written beside `out` and renamed over it: with --force the old file is
+        // replaced only by a complete new one.
+        let name = out
+            .file_name()
+            .ok_or_else(|| CliError::usage(format!("--out {} names no file", out.display())))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(".tmp");
+        let tmp = out.with_file_name(tmp_name);
+        if tmp.exists() {
+            std::fs::remove_file(&tmp).map_err(|e| CliError::io(&tmp, e))?;
+        }
+        let mut summary = export_darts_safetensors(
+            &model,
+            &report.network,
+            &genotype,
+            report.steps as i64,
+            &tmp,
+        )?;
+        std::fs::rename(&tmp, out).map_err(|e| CliError::io(out, e))?;
+        summary.path = out.clone();
         eprintln!(
             "wrote {} tensors ({} values) of {} in the DARTS reference names",
             summary.tensors, summary.values, report.genotype

@@ -31,11 +31,11 @@ mod search_command;
 mod tabular_command;
 
 pub use cli_error::CliError;
-pub use common::{DatasetName, DeviceName};
+pub use common::{DatasetName, DeviceName, OutputDir};
 pub use export_command::ExportArgs;
 pub use inspect_command::{InspectArgs, InspectWhat};
 pub use plot_command::PlotArgs;
 pub use program::{Cli, Command, main, run_as};
 pub use retrain_command::RetrainArgs;
-pub use search_command::SearchArgs;
+pub use search_command::{SEARCH_OUTPUTS, SearchArgs};
 pub use tabular_command::TabularArgs;

@@ -104,7 +104,7 @@ pub struct SearchArgs {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objective: Vec<String>,
     /// The reward, e.g. mnas:target=4.4/3.2/2.5,exponent=-0.3 (default), hard:limit=3,
-    /// sum:1,-10, chebyshev:1,1, front[:K]
+    /// sum:1,10, chebyshev:1,1, front[:K]
     #[arg(long, value_name = "SPEC")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<String>,
@@ -255,7 +255,14 @@ impl SearchArgs {
         } else {
             search.with_checkpoint_dir(&checkpoint)
         };
-        let mut log = JsonlLog::append(dir.path().join("search.jsonl"))?;
+        // A resumed log is cut back to the checkpoint's record: steps replayed since
+        // are logged once, and a line a crash cut short goes.
+        let log_path = dir.path().join("search.jsonl");
+        let mut log = if self.resume {
+            JsonlLog::resume(&log_path, search.state().checkpoints)?
+        } else {
+            JsonlLog::create(&log_path)?
+        };
         let mut bar = ProgressBar::new();
         let result = search.run(&mut [&mut bar, &mut log])?;
         result.write_to(dir.path())?;

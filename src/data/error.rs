@@ -17,6 +17,12 @@ pub enum DataError {
         /// What to download and where to put it.
         hint: String,
     },
+    /// A data folder that is a file.
+    #[error("`{}` is a file, not a folder: pass the folder that holds the data files", path.display())]
+    NotAFolder {
+        /// The path given as the folder.
+        path: PathBuf,
+    },
     /// Reading a file failed.
     #[error("cannot read `{}`: {source}", path.display())]
     Io {

@@ -8,6 +8,10 @@ use super::DataError;
 pub(crate) fn require_dir(dir: &Path, hint: &str) -> Result<(), DataError> {
     if dir.is_dir() {
         Ok(())
+    } else if dir.exists() {
+        Err(DataError::NotAFolder {
+            path: dir.to_path_buf(),
+        })
     } else {
         Err(DataError::NotFound {
             path: dir.to_path_buf(),

@@ -549,6 +549,20 @@ impl<'a, B: AutodiffBackend> RetrainRun<'a, B> {
                 test.num_classes()
             )));
         }
+        // A batch larger than the training set would silently shrink to it, and the
+        // report would record a batch size that never ran.
+        if config.batch_size > train.len() {
+            return Err(RetrainError::config(
+                "batch_size",
+                format!(
+                    "{} is larger than the {} images of `{}`",
+                    config.batch_size,
+                    train.len(),
+                    train.name()
+                ),
+            )
+            .into());
+        }
         let network = config.network(train.num_classes(), train.channels());
         network.validate(genotype)?;
         Ok(Self {

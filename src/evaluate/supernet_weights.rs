@@ -51,16 +51,27 @@ where
     M: AutodiffModule<B>,
     O: Optimizer<M, B>,
 {
-    let model = model
-        .load_file(dir.join(MODEL), &recorder(), device)
-        .map_err(|e| {
-            ck_err(
-                &dir.join(MODEL),
-                format!("weights do not fit the supernet: {e}"),
-            )
-        })?;
+    // burn panics (instead of erring) on a record of another module structure; the
+    // checkpoint's manifest refuses foreign files before this point, and a panic that
+    // still comes is turned into the same error here.
+    let unwind = |what: &str, path: &Path| {
+        ck_err(
+            path,
+            format!("{what} do not fit this stage's supernet (another stage's or run's?)"),
+        )
+    };
+    let model_path = dir.join(MODEL);
+    let model = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        model.load_file(&model_path, &recorder(), device)
+    }))
+    .map_err(|_| unwind("weights", &model_path))?
+    .map_err(|e| ck_err(&model_path, format!("weights do not fit the supernet: {e}")))?;
+    let optim_path = dir.join(OPTIM);
     let record = recorder()
-        .load(dir.join(OPTIM), device)
-        .map_err(|e| ck_err(&dir.join(OPTIM), format!("unreadable optimiser state: {e}")))?;
-    Ok((model, optim.load_record(record)))
+        .load(optim_path.clone(), device)
+        .map_err(|e| ck_err(&optim_path, format!("unreadable optimiser state: {e}")))?;
+    let optim =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| optim.load_record(record)))
+            .map_err(|_| unwind("optimiser state", &optim_path))?;
+    Ok((model, optim))
 }

@@ -57,6 +57,10 @@ impl Chebyshev {
 }
 
 impl Reward for Chebyshev {
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
         check_count("Chebyshev weights", directions.len(), self.weights.len())
     }

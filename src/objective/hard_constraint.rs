@@ -70,6 +70,10 @@ impl HardConstraint {
 }
 
 impl Reward for HardConstraint {
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
         check_direction(
             "HardConstraint",

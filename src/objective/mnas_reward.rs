@@ -90,6 +90,10 @@ impl MnasReward {
 }
 
 impl Reward for MnasReward {
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
         if self.accuracy == self.cost {
             return Err(ObjectiveError::InvalidConfig {

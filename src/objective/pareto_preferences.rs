@@ -142,6 +142,10 @@ fn quantile_shortfall(sorted: &[f64], v: f64, d: Direction) -> f64 {
 }
 
 impl Reward for ParetoPreferences {
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
         let objectives = self.weights.first().map_or(0, Vec::len);
         super::reward::check_count("front objectives", objectives, directions.len())

@@ -59,6 +59,15 @@ pub trait Reward {
         stage: usize,
     ) -> Result<f64, ObjectiveError>;
 
+    /// What the reward is, with its settings, in one line: a checkpoint and
+    /// `result.json` record it, and a resumed search with another reward is refused
+    /// (two rewards must not be mixed in one search). The default is the type's name;
+    /// a reward with settings should include them (the built-in rewards give their
+    /// `Debug` form).
+    fn describe(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
+
     /// How many preferences (scalarisations of the same objectives) the reward offers;
     /// a strategy with one policy per preference (TND) learns each of them, so that one
     /// search covers the Pareto front instead of one point of it. Default: 1.
@@ -123,6 +132,10 @@ impl<T: Reward + ?Sized> Reward for Box<T> {
         (**self).preferences()
     }
 
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+
     fn reward_in(
         &self,
         values: &[f64],
@@ -168,7 +181,8 @@ pub(crate) fn check_weights(what: &str, weights: &[f64]) -> Result<(), Objective
         .find(|(_, w)| !w.is_finite() || **w < 0.0)
     {
         return bad(format!(
-            "weight {i} is {w}; weights must be finite and >= 0"
+            "weight {i} is {w}; weights must be finite and >= 0 (a minimised objective is \
+             negated before weighting: a positive weight already penalises it)"
         ));
     }
     if weights.iter().all(|w| *w == 0.0) {

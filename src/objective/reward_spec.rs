@@ -45,6 +45,14 @@ fn numbers(text: &str, sep: char, what: &str) -> Result<Vec<f64>, ObjectiveError
 /// assert_eq!(r.reward(&[80.0, 4.0], &dirs, 1)?, 20.0);
 /// assert!(reward_from_spec("mnas:target=2", &dirs, &[]).is_err());
 /// assert!(reward_from_spec("best", &dirs, &[]).is_err());
+/// // Every spec the docs show works; repeated keys and nonsense limits do not.
+/// for spec in ["mnas:target=4.4/3.2/2.5,exponent=-0.3", "hard:limit=3", "sum:1,10",
+///              "chebyshev:1,1", "front", "front:5"] {
+///     assert!(reward_from_spec(spec, &dirs, &[100.0, 0.0]).is_ok(), "{spec}");
+/// }
+/// assert!(reward_from_spec("mnas:target=4.4,target=1,exponent=-1", &dirs, &[]).is_err());
+/// assert!(reward_from_spec("hard:limit=-1", &dirs, &[]).is_err());
+/// assert!(reward_from_spec("sum:1,-10", &dirs, &[]).is_err()); // weights are >= 0
 /// # Ok::<(), tnd_nas::objective::ObjectiveError>(())
 /// ```
 ///
@@ -79,6 +87,9 @@ pub fn reward_from_spec(
                     keys.join(", ")
                 )));
             }
+            if pairs.iter().any(|(key, _)| key == k) {
+                return Err(invalid(format!("`{kind}` has `{k}=` twice")));
+            }
             pairs.push((k.to_string(), v.to_string()));
         }
         Ok(pairs)
@@ -89,6 +100,19 @@ pub fn reward_from_spec(
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
             .ok_or_else(|| invalid(format!("`{kind}` needs `{k}=`")))
+    };
+    // `sum` and `chebyshev`: one weight per objective, checked here so that the
+    // message names the weights (not the ideal point, whose length is the objectives').
+    let weights = || -> Result<Vec<f64>, ObjectiveError> {
+        let weights = numbers(args, ',', "weights")?;
+        if weights.len() != directions.len() {
+            return Err(ObjectiveError::CountMismatch {
+                what: format!("`{kind}` weights"),
+                expected: directions.len(),
+                found: weights.len(),
+            });
+        }
+        Ok(weights)
     };
     let reward: Box<dyn Reward> = match kind {
         "mnas" => {
@@ -105,12 +129,17 @@ pub fn reward_from_spec(
         "hard" => {
             let kv = keyed(&["limit"])?;
             let (acc, cost) = acc_cost()?;
-            Box::new(
-                HardConstraint::new(numbers(&get(&kv, "limit")?, '/', "limit")?)?
-                    .with_objectives(acc, cost),
-            )
+            let limits = numbers(&get(&kv, "limit")?, '/', "limit")?;
+            // The costs a spec can name (parameters, MACs, latency, energy) are
+            // positive: a limit at or below zero would reject every architecture.
+            if let Some(l) = limits.iter().find(|l| **l <= 0.0) {
+                return Err(invalid(format!(
+                    "`hard` limit {l} is not above zero: every architecture would break it"
+                )));
+            }
+            Box::new(HardConstraint::new(limits)?.with_objectives(acc, cost))
         }
-        "sum" => Box::new(WeightedSum::new(numbers(args, ',', "weights")?)?),
+        "sum" => Box::new(WeightedSum::new(weights()?)?),
         "front" => {
             let k = if args.is_empty() {
                 ParetoPreferences::DEFAULT_STEPS
@@ -123,10 +152,7 @@ pub fn reward_from_spec(
             };
             Box::new(ParetoPreferences::new(k, directions.len())?)
         }
-        "chebyshev" => Box::new(Chebyshev::new(
-            numbers(args, ',', "weights")?,
-            ideal.to_vec(),
-        )?),
+        "chebyshev" => Box::new(Chebyshev::new(weights()?, ideal.to_vec())?),
         other => {
             return Err(invalid(format!(
                 "unknown reward `{other}` (expected mnas, hard, sum, chebyshev or front)"

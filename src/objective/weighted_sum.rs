@@ -40,6 +40,10 @@ impl WeightedSum {
 }
 
 impl Reward for WeightedSum {
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
         check_count("WeightedSum weights", directions.len(), self.weights.len())
     }

@@ -146,6 +146,10 @@ pub enum SearchEvent {
     Checkpoint {
         /// Its directory.
         path: String,
+        /// How many checkpoints the search has written, this one included
+        /// ([`crate::search::SearchState::checkpoints`]).
+        #[serde(default)]
+        sequence: u64,
     },
     /// The search finished.
     Finished {

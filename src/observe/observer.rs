@@ -24,7 +24,8 @@ use crate::error::SearchError;
 ///         }
 ///     }
 /// }
-/// assert_eq!(OneEpoch.observe(&SearchEvent::Checkpoint { path: "x".into() }), Control::Continue);
+/// let checkpoint = SearchEvent::Checkpoint { path: "x".into(), sequence: 1 };
+/// assert_eq!(OneEpoch.observe(&checkpoint), Control::Continue);
 /// ```
 pub trait SearchObserver {
     /// Called for every event; [`Control::Stop`] ends the search at the next epoch
@@ -62,6 +63,73 @@ impl JsonlLog {
         })
     }
 
+    /// Starts a new log at `path`; an existing file is refused, never appended to or
+    /// replaced (continue one with [`JsonlLog::resume`]).
+    ///
+    /// # Errors
+    /// [`SearchError::Io`] if the file exists or cannot be created.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, SearchError> {
+        let path = path.as_ref().to_path_buf();
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| SearchError::io(&path, e))?;
+        Ok(Self {
+            path,
+            out: BufWriter::new(file),
+            error: None,
+        })
+    }
+
+    /// Continues the log of a search resumed from the checkpoint numbered `sequence`
+    /// ([`crate::search::SearchState::checkpoints`] of the resumed search): the file is
+    /// cut back to just after that checkpoint's record, so that the steps the resumed
+    /// search replays are not logged twice and a line a crash left half-written goes.
+    /// Without that record (a crash between the checkpoint and its log line) every
+    /// complete line is kept. A missing file is created.
+    ///
+    /// ```
+    /// use tnd_nas::search::{JsonlLog, SearchEvent, SearchObserver};
+    ///
+    /// let path = std::env::temp_dir().join(format!("resume-doc-{}.jsonl", std::process::id()));
+    /// let mut log = JsonlLog::create(&path)?;
+    /// log.observe(&SearchEvent::Checkpoint { path: "ck".into(), sequence: 1 });
+    /// log.observe(&SearchEvent::Checkpoint { path: "ck".into(), sequence: 2 });
+    /// drop(log);
+    /// // A crash in the middle of a line; the search resumes from checkpoint 1.
+    /// std::fs::write(&path, std::fs::read_to_string(&path)? + "{\"kind\":\"st")?;
+    /// drop(JsonlLog::resume(&path, 1)?);
+    /// let text = std::fs::read_to_string(&path)?;
+    /// assert_eq!(text.lines().count(), 1);
+    /// assert!(text.contains("\"sequence\":1"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`SearchError::Io`] if the file cannot be read, cut or opened.
+    pub fn resume(path: impl AsRef<Path>, sequence: u64) -> Result<Self, SearchError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Self::create(path);
+        }
+        let text = std::fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
+        let cut = resume_position(&text, sequence);
+        let file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| SearchError::io(&path, e))?;
+        file.set_len(cut as u64)
+            .and_then(|_| file.sync_all())
+            .map_err(|e| SearchError::io(&path, e))?;
+        Ok(Self {
+            path,
+            out: BufWriter::new(file),
+            error: None,
+        })
+    }
+
     /// The first write error, if any (an observer cannot fail the search).
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
@@ -71,6 +139,26 @@ impl JsonlLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Where a resumed log continues: just after the record of checkpoint `sequence`, or
+/// else after the last complete line.
+fn resume_position(text: &[u8], sequence: u64) -> usize {
+    let mut complete = 0;
+    let mut start = 0;
+    while let Some(len) = text[start..].iter().position(|b| *b == b'\n') {
+        let end = start + len + 1;
+        let line = &text[start..end - 1];
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(line)
+            && value["kind"] == "checkpoint"
+            && value["sequence"].as_u64() == Some(sequence)
+        {
+            return end;
+        }
+        complete = end;
+        start = end;
+    }
+    complete
 }
 
 impl SearchObserver for JsonlLog {

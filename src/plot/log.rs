@@ -30,7 +30,7 @@ const KINDS: [&str; 7] = [
 /// let path = std::env::temp_dir().join(format!("read-log-doc-{}.jsonl", std::process::id()));
 /// std::fs::write(&path, "{\"kind\":\"checkpoint\",\"path\":\"ck\"}\n{\"kind\":\"fini")?;
 /// let events = read_log(&path)?;
-/// assert_eq!(events, vec![SearchEvent::Checkpoint { path: "ck".into() }]);
+/// assert_eq!(events, vec![SearchEvent::Checkpoint { path: "ck".into(), sequence: 0 }]);
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

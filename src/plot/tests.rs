@@ -74,6 +74,7 @@ fn synthetic() -> SearchResult {
         best_reward: Some(0.95),
         objectives: vec!["accuracy".into(), "params".into()],
         directions: vec![Direction::Maximise, Direction::Minimise],
+        reward: String::new(),
         final_values: vec![Some(85.0), Some(0.7)],
         final_supernet_accuracy: Some(85.0),
         final_params: Some(700_000),

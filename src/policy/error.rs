@@ -66,4 +66,14 @@ pub enum PolicyError {
         /// The reward.
         value: f64,
     },
+    /// An update that left a logit infinite or NaN (a learning rate far too large).
+    #[error(
+        "the update left alpha non-finite on edge {edge} (learning rate {lr}): lower `lr` or `stage_spread`"
+    )]
+    NonFiniteAlpha {
+        /// The edge.
+        edge: usize,
+        /// The learning rate of the update.
+        lr: f64,
+    },
 }

@@ -197,6 +197,14 @@ impl ReinforceUpdater {
         let (lr, betas, eps, wd) = (self.stage_lr(), (c.beta1, c.beta2), c.eps, c.weight_decay);
         self.adam
             .step(self.policy.alpha_mut(), &d, lr, betas, eps, wd);
+        if let Some(edge) = self
+            .policy
+            .alpha()
+            .iter()
+            .position(|a| a.iter().any(|x| !x.is_finite()))
+        {
+            return Err(PolicyError::NonFiniteAlpha { edge, lr });
+        }
         self.updates += 1;
         Ok(UpdateStats {
             step: self.updates,

@@ -241,7 +241,7 @@ impl UpdaterConfig {
         let bad = |setting: &'static str, value: f64, reason: &'static str| {
             Err(PolicyError::InvalidConfig {
                 setting,
-                value: value.to_string(),
+                value: format!("{value:?}"),
                 reason,
             })
         };
@@ -253,8 +253,10 @@ impl UpdaterConfig {
         if !(self.baseline_decay > 0.0 && self.baseline_decay <= 1.0) {
             return bad("baseline_decay", self.baseline_decay, "must lie in (0, 1]");
         }
-        if !positive(self.lr) {
-            return bad("lr", self.lr, "must be positive and finite");
+        // An Adam step moves each logit by about `lr`: at 100 one step already sets
+        // probabilities apart by e^100, and far beyond, logits overflow.
+        if !(positive(self.lr) && self.lr <= 100.0) {
+            return bad("lr", self.lr, "must lie in (0, 100]");
         }
         if !(0.0..1.0).contains(&self.beta1) {
             return bad("beta1", self.beta1, "must lie in [0, 1)");
@@ -284,13 +286,9 @@ impl UpdaterConfig {
             return bad("init_scale", self.init_scale, "must be >= 0 and finite");
         }
         if let Some(spread) = self.stage_spread
-            && !positive(spread)
+            && !(positive(spread) && spread <= 1e4)
         {
-            return bad(
-                "stage_spread",
-                spread,
-                "must be positive and finite (or None)",
-            );
+            return bad("stage_spread", spread, "must lie in (0, 10000] (or None)");
         }
         Ok(())
     }

@@ -320,11 +320,13 @@ impl Search {
             evaluator_name: evaluator.name().to_string(),
             config,
             objectives: archive.names().to_vec(),
+            reward: reward.describe(),
             stage: 0,
             archive,
             stages: Vec::new(),
             history: Vec::new(),
             elapsed_seconds: 0.0,
+            checkpoints: 0,
             strategy: serde_json::Value::Null,
             evaluator: serde_json::Value::Null,
         };
@@ -377,7 +379,7 @@ impl Search {
     /// # Errors
     /// [`SearchError::Checkpoint`] when the checkpoint is missing, unreadable, or from
     /// another space, strategy, configuration (the first differing field is named),
-    /// objective list or dataset.
+    /// objective list, reward or dataset.
     pub fn resume_from(mut self, dir: impl AsRef<Path>) -> Result<Self, SearchError> {
         let dir = dir.as_ref();
         let found = checkpoint::locate(dir)?;
@@ -411,6 +413,7 @@ impl Search {
                 saved.objectives.join(","),
                 ours.objectives.join(","),
             ),
+            ("reward", saved.reward.clone(), ours.reward.clone()),
         ];
         if let Some((what, theirs, ours)) = pairs.into_iter().find(|(_, a, b)| a != b) {
             return Err(mismatch(what, theirs, ours));
@@ -421,6 +424,27 @@ impl Search {
                 theirs,
                 ours,
             ));
+        }
+        checkpoint::verify_files(&found)?;
+        // The saved position must make sense in this configuration's schedule: a
+        // tampered or foreign state is refused here, not looped over.
+        let state_error = |reason: String| SearchError::Checkpoint {
+            path: found.join("state.json"),
+            reason,
+        };
+        if saved.stage > self.stages.len() {
+            return Err(state_error(format!(
+                "`stage` is {}, beyond the {} stages of this configuration",
+                saved.stage,
+                self.stages.len()
+            )));
+        }
+        if saved.stages.len() != saved.stage {
+            return Err(state_error(format!(
+                "`stages` lists {} finished stages but `stage` is {}",
+                saved.stages.len(),
+                saved.stage
+            )));
         }
         let relabel = |e: SearchError| match e {
             SearchError::Checkpoint { reason, .. } => SearchError::Checkpoint {
@@ -436,6 +460,15 @@ impl Search {
             .restore(std::mem::take(&mut saved.strategy))
             .map_err(SearchError::from)
             .map_err(relabel)?;
+        if let Some(stage) = self.stages.get(saved.stage) {
+            let clock = self.evaluator.clock();
+            if clock.epoch > stage.epochs {
+                return Err(state_error(format!(
+                    "the evaluator's `epoch` is {}, beyond the {} epochs of stage {}",
+                    clock.epoch, stage.epochs, saved.stage
+                )));
+            }
+        }
         self.evaluator.read_files(&found)?;
         self.state = saved;
         self.checkpoint_dir = Some(dir.to_path_buf());
@@ -469,6 +502,7 @@ impl Search {
         if !self.evaluator.checkpointable() {
             return Ok(None);
         }
+        self.state.checkpoints += 1;
         let mut state = self.state.clone();
         state.elapsed_seconds += started.elapsed().as_secs_f64();
         state.strategy = self.strategy.save()?;
@@ -479,6 +513,7 @@ impl Search {
             observers,
             &SearchEvent::Checkpoint {
                 path: dir.display().to_string(),
+                sequence: state.checkpoints,
             },
         );
         Ok(Some(dir))

@@ -48,6 +48,9 @@ pub struct SearchResult {
     pub objectives: Vec<String>,
     /// Objective directions.
     pub directions: Vec<Direction>,
+    /// The reward, with its settings ([`crate::objective::Reward::describe`]).
+    #[serde(default)]
+    pub reward: String,
     /// Objective values of the final architecture (`None` where an objective could
     /// not be evaluated, e.g. accuracy without a supernet score).
     pub final_values: Vec<Option<f64>>,
@@ -117,6 +120,7 @@ impl SearchResult {
             best_reward: outcome.best.map(|(_, r)| r),
             objectives: archive.names().to_vec(),
             directions: archive.directions().to_vec(),
+            reward: state.reward.clone(),
             final_values: outcome.values,
             final_supernet_accuracy: outcome.supernet_accuracy,
             final_params: outcome.params,
@@ -137,7 +141,9 @@ impl SearchResult {
         }
     }
 
-    /// Writes `result.json`, `genotype.txt`, `cells.dot` (Graphviz), and the plots
+    /// Writes `result.json`, `genotype.txt` (the final genotype, one line),
+    /// `genotype-darts.txt` (the same cells in the DARTS reference notation, when every
+    /// node has two inputs), `cells.dot` (Graphviz), and the plots
     /// `front.svg`/`front.png` (the first two objectives of every sample, the front
     /// highlighted; [`crate::plot::front`]) and `alpha.svg`/`alpha.png` (the policy's
     /// probabilities at each stage's end; [`crate::plot::alpha`]) into `dir`. A plot
@@ -162,13 +168,13 @@ impl SearchResult {
             reason: e.to_string(),
         })?;
         write("result.json", &json)?;
-        let mut text = self.final_architecture.text.clone();
+        write(
+            "genotype.txt",
+            format!("{}\n", self.final_architecture.text).as_bytes(),
+        )?;
         if let Some(d) = &self.final_architecture.darts_text {
-            text.push('\n');
-            text.push_str(d);
+            write("genotype-darts.txt", format!("{d}\n").as_bytes())?;
         }
-        text.push('\n');
-        write("genotype.txt", text.as_bytes())?;
         if let Some(dot) = self.dot() {
             write("cells.dot", dot.as_bytes())?;
         }

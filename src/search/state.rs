@@ -26,6 +26,8 @@ pub struct SearchState {
     pub config: serde_json::Value,
     /// Objective names, in order.
     pub objectives: Vec<String>,
+    /// The reward ([`crate::objective::Reward::describe`]; checked on resume).
+    pub reward: String,
     /// The current stage (0-based; the number of stages once finished).
     pub stage: usize,
     /// Every scored sample.
@@ -36,10 +38,15 @@ pub struct SearchState {
     pub history: Vec<UpdateStats>,
     /// Wall time spent so far (seconds), across resumes.
     pub elapsed_seconds: f64,
+    /// Checkpoints written so far, this one included: the `sequence` of its
+    /// [`crate::search::SearchEvent::Checkpoint`], by which a resumed log is cut back
+    /// ([`crate::search::JsonlLog::resume`]).
+    #[serde(default)]
+    pub checkpoints: u64,
     /// The strategy's state (in checkpoints).
     pub strategy: serde_json::Value,
     /// The evaluator's state (in checkpoints).
     pub evaluator: serde_json::Value,
 }
 
-pub(crate) const STATE_VERSION: u32 = 2;
+pub(crate) const STATE_VERSION: u32 = 3;

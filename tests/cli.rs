@@ -1,0 +1,387 @@
+//! The `tnd-nas` program as a user runs it: help and usage errors, `--print-config`
+//! then `--config` reproducing a search, output folders that are never overwritten,
+//! and a retrain exported to safetensors.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tnd-nas");
+
+const DARTS_V2: &str = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), \
+    ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), \
+    ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], \
+    reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), \
+    ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), \
+    ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tnd-nas-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    );
+}
+
+/// A search small enough for a test: the bundled sample at 7x7, two steps an epoch.
+fn tiny_search(out: &Path) -> Vec<String> {
+    [
+        "search",
+        "--dataset",
+        "sample",
+        "--preset",
+        "quick",
+        "--max-steps",
+        "2",
+        "--downsample",
+        "4",
+        "--seed",
+        "3",
+        "--out",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([out.display().to_string()])
+    .collect()
+}
+
+/// `result.json` without what differs between two identical runs: times and memory.
+fn without_timings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|key, _| {
+                !(key.ends_with("_ms")
+                    || key.ends_with("seconds")
+                    || key == "peak_memory_bytes"
+                    || key == "images_per_sec")
+            });
+            map.values_mut().for_each(without_timings);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_timings),
+        _ => {}
+    }
+}
+
+fn result_json(dir: &Path) -> serde_json::Value {
+    let mut json = serde_json::from_slice(&std::fs::read(dir.join("result.json")).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    without_timings(&mut json);
+    json
+}
+
+#[test]
+fn help_of_the_program_and_every_subcommand_exits_0() {
+    let out = run(["--help"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["search", "retrain", "inspect", "tabular", "plot", "export"] {
+        assert!(text.contains(sub), "--help does not list {sub}:\n{text}");
+        let out = run([sub, "--help"]);
+        assert_exit(&out, 0);
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("Usage: tnd-nas"), "{sub} --help:\n{help}");
+        assert!(
+            help.contains("--config"),
+            "{sub} --help lacks --config:\n{help}"
+        );
+        assert!(
+            help.contains("--print-config"),
+            "{sub} --help lacks --print-config:\n{help}"
+        );
+    }
+    assert_exit(&run(["--version"]), 0);
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let cases: &[&[&str]] = &[
+        &["search", "--no-such-flag"],
+        &["search", "--dataset", "imagenet", "--out", "x"],
+        &["search", "--seed", "minus-one", "--out", "x"],
+        &["retrain", "--epochs", "0"],
+        &["tabular", "--budget", "-5"],
+        &["inspect", "volume"],
+        &["no-such-command"],
+    ];
+    for args in cases {
+        let out = run(*args);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}:\n{err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    // No command at all: the help, as a usage error.
+    assert_exit(&run(Vec::<&str>::new()), 2);
+    // A missing required option names it.
+    let out = run(["search", "--dataset", "sample"]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--out"), "{}", stderr(&out));
+}
+
+#[test]
+fn print_config_then_config_reproduces_the_search() {
+    let dir = scratch("reproduce");
+    let (first, second) = (dir.join("first"), dir.join("second"));
+    let out = run(tiny_search(&first));
+    assert_exit(&out, 0);
+    let mut print = tiny_search(&first);
+    print.push("--print-config".into());
+    let printed = run(&print);
+    assert_exit(&printed, 0);
+    // Printing writes nothing and leaves the finished run alone.
+    let toml_text = String::from_utf8(printed.stdout).unwrap();
+    assert!(toml_text.contains("[search]"), "{toml_text}");
+    let config = dir.join("search.toml");
+    std::fs::write(&config, &toml_text).unwrap();
+    let out = run([
+        OsStr::new("search"),
+        OsStr::new("--config"),
+        config.as_os_str(),
+        OsStr::new("--out"),
+        second.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(result_json(&first), result_json(&second));
+    for file in ["genotype.txt", "cells.dot"] {
+        assert_eq!(
+            std::fs::read(first.join(file)).unwrap(),
+            std::fs::read(second.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // The same configuration as JSON works too.
+    let as_json: toml::Value = toml::from_str(&toml_text).unwrap();
+    let json_config = dir.join("search.json");
+    std::fs::write(&json_config, serde_json::to_vec(&as_json).unwrap()).unwrap();
+    let third = dir.join("third");
+    let out = run([
+        OsStr::new("search"),
+        OsStr::new("--config"),
+        json_config.as_os_str(),
+        OsStr::new("--out"),
+        third.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(result_json(&first), result_json(&third));
+
+    // The outputs of a search: one genotype per file, plots, log, checkpoint.
+    for file in [
+        "search.jsonl",
+        "result.json",
+        "genotype.txt",
+        "cells.dot",
+        "front.svg",
+        "front.png",
+        "alpha.svg",
+        "alpha.png",
+        "curves.svg",
+        "curves.png",
+        "checkpoint",
+    ] {
+        assert!(first.join(file).exists(), "search did not write {file}");
+    }
+    let genotype = std::fs::read_to_string(first.join("genotype.txt")).unwrap();
+    assert_eq!(genotype.lines().count(), 1, "{genotype}");
+    // The DARTS notation has its own file, exactly when it exists.
+    let darts = result_json(&first)["final"]["darts_text"].clone();
+    assert_eq!(first.join("genotype-darts.txt").exists(), !darts.is_null());
+    // ... which the crate's own commands read back.
+    let out = run([
+        OsStr::new("inspect"),
+        OsStr::new("params"),
+        OsStr::new("--genotype"),
+        first.join("genotype.txt").as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+}
+
+#[test]
+fn earlier_outputs_are_refused_without_force() {
+    let dir = scratch("refuse");
+    let run_dir = dir.join("run");
+    assert_exit(&run(tiny_search(&run_dir)), 0);
+    let before = std::fs::read(run_dir.join("result.json")).unwrap();
+    let log_before = std::fs::read(run_dir.join("search.jsonl")).unwrap();
+
+    let out = run(tiny_search(&run_dir));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("already holds"), "{err}");
+    assert!(err.contains("--force") && err.contains("--resume"), "{err}");
+    assert_eq!(std::fs::read(run_dir.join("result.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(run_dir.join("search.jsonl")).unwrap(),
+        log_before
+    );
+
+    // Without checkpoint/ the other outputs are still protected.
+    std::fs::remove_dir_all(run_dir.join("checkpoint")).unwrap();
+    let out = run(tiny_search(&run_dir));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("result.json"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(run_dir.join("result.json")).unwrap(), before);
+
+    // A folder in use by another command is refused; the lock goes with the process.
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(run_dir.join(".tnd-nas.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let mut forced = tiny_search(&run_dir);
+    forced.push("--force".into());
+    let out = run(&forced);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("in use"), "{}", stderr(&out));
+    drop(lock);
+
+    // --force replaces them: a fresh log, not one appended to the old.
+    let out = run(&forced);
+    assert_exit(&out, 0);
+    let log = std::fs::read_to_string(run_dir.join("search.jsonl")).unwrap();
+    assert_eq!(
+        log.lines().filter(|l| l.contains("\"finished\"")).count(),
+        1,
+        "{log}"
+    );
+
+    // An --out that is a file, or empty, is a usage error naming it.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = run(tiny_search(&file));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("not a directory"), "{}", stderr(&out));
+    let out = run(tiny_search(Path::new("")));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("--out"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_work() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("non-utf8");
+    let out_file = dir.join(OsStr::from_bytes(b"r\xff.json"));
+    let out = run([
+        OsStr::new("tabular"),
+        OsStr::new("--budget"),
+        OsStr::new("20"),
+        OsStr::new("--seed"),
+        OsStr::new("0"),
+        OsStr::new("--out"),
+        out_file.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    assert!(out_file.is_file());
+    // The second time it is refused, naming the file.
+    let out = run([
+        OsStr::new("tabular"),
+        OsStr::new("--budget"),
+        OsStr::new("20"),
+        OsStr::new("--seed"),
+        OsStr::new("0"),
+        OsStr::new("--out"),
+        out_file.as_os_str(),
+    ]);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("r\u{fffd}.json"), "{}", stderr(&out));
+}
+
+#[test]
+fn retrain_then_export_to_safetensors() {
+    let dir = scratch("export");
+    let run_dir = dir.join("retrained");
+    let out = run([
+        "retrain",
+        "--genotype",
+        DARTS_V2,
+        "--dataset",
+        "sample",
+        "--channels",
+        "4",
+        "--layers",
+        "3",
+        "--epochs",
+        "1",
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "16",
+        "--out",
+        &run_dir.display().to_string(),
+    ]);
+    assert_exit(&out, 0);
+    assert!(run_dir.join("train.json").is_file());
+    assert!(run_dir.join("model.mpk").is_file());
+
+    let file = dir.join("net.safetensors");
+    let export = |force: bool| {
+        let mut args = vec![
+            OsStr::new("export").to_os_string(),
+            run_dir.clone().into_os_string(),
+            OsStr::new("--out").to_os_string(),
+            file.clone().into_os_string(),
+        ];
+        if force {
+            args.push("--force".into());
+        }
+        run(args)
+    };
+    assert_exit(&export(false), 0);
+    let bytes = std::fs::read(&file).unwrap();
+    // safetensors: an 8-byte little-endian header length, then the JSON header.
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    for name in [
+        "stem.0.weight",
+        "stem.1.running_mean",
+        "stem.1.num_batches_tracked",
+        "cells.0.preprocess0.op.1.weight",
+        "cells.0._ops.0.op.1.weight",
+        "classifier.weight",
+    ] {
+        assert!(header.get(name).is_some(), "export lacks {name}");
+    }
+    assert!(
+        header["__metadata__"]["genotype"]
+            .as_str()
+            .is_some_and(|g| g.contains("sep_conv_3x3")),
+        "{}",
+        header["__metadata__"]
+    );
+    // Not overwritten without --force.
+    let out = export(false);
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("net.safetensors"), "{}", stderr(&out));
+    assert_exit(&export(true), 0);
+    // A folder that is not a retrain run names what is missing.
+    let out = run([
+        OsStr::new("export"),
+        dir.as_os_str(),
+        OsStr::new("--out"),
+        dir.join("x.safetensors").as_os_str(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("train.json"), "{}", stderr(&out));
+}
