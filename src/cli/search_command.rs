@@ -104,7 +104,7 @@ pub struct SearchArgs {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objective: Vec<String>,
     /// The reward, e.g. mnas:target=4.4/3.2/2.5,exponent=-0.3 (default), hard:limit=3,
-    /// sum:1,10, chebyshev:1,1, front[:K]
+    /// sum:1,10, chebyshev:1,1, front or front:K
     #[arg(long, value_name = "SPEC")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<String>,

@@ -69,7 +69,7 @@ pub struct TabularArgs {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objective: Vec<String>,
     /// The reward: mnas:target=T,exponent=W | sum:W1,W2 | chebyshev:W1,W2 | hard:limit=L |
-    /// front[:K] (one objective: the objective itself)
+    /// front or front:K (one objective: the objective itself)
     #[arg(long, value_name = "SPEC")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<String>,
