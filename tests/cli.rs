@@ -385,3 +385,40 @@ fn retrain_then_export_to_safetensors() {
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("train.json"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_resumed_log_holds_every_step_once_and_no_broken_line() {
+    let dir = scratch("log-resume");
+    let run_dir = dir.join("run");
+    assert_exit(&run(tiny_search(&run_dir)), 0);
+    let log_path = run_dir.join("search.jsonl");
+    let steps_of = |text: &str| -> Vec<(u64, u64, u64)> {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a whole JSON line"))
+            .filter(|r| r["kind"] == "step")
+            .map(|r| {
+                (
+                    r["stage"].as_u64().unwrap(),
+                    r["epoch"].as_u64().unwrap(),
+                    r["step"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let full = std::fs::read_to_string(&log_path).unwrap();
+    let full_steps = steps_of(&full);
+    // A crash in the middle of writing a line, after the last checkpoint.
+    std::fs::write(&log_path, format!("{full}{{\"kind\":\"st")).unwrap();
+    let mut args = tiny_search(&run_dir);
+    args.push("--resume".into());
+    assert_exit(&run(&args), 0);
+    let resumed = std::fs::read_to_string(&log_path).unwrap();
+    assert!(resumed.ends_with('\n'));
+    // Every line whole, every step once, the same steps as the uninterrupted run.
+    assert_eq!(steps_of(&resumed), full_steps);
+    let finished = resumed
+        .lines()
+        .filter(|l| l.contains("\"finished\""))
+        .count();
+    assert_eq!(finished, 1, "{resumed}");
+}
