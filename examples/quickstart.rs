@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
 use clap::Parser;
-use tnd_nas::cli::OutputDir;
+use tnd_nas::cli::{OutputDir, SEARCH_OUTPUTS};
 use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
 use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
@@ -18,22 +18,6 @@ use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchResult}
 use tnd_nas::space::DartsSpaceConfig;
 
 type B = Autodiff<Flex>;
-
-/// What the quickstart writes into `--out`.
-const OUTPUTS: &[&str] = &[
-    "search.jsonl",
-    "result.json",
-    "genotype.txt",
-    "genotype-darts.txt",
-    "cells.dot",
-    "front.svg",
-    "front.png",
-    "alpha.svg",
-    "alpha.png",
-    "curves.svg",
-    "curves.png",
-    "retrain.json",
-];
 
 /// A TND-NAS search on the bundled Fashion-MNIST sample, then a short retrain.
 #[derive(Parser)]
@@ -50,7 +34,13 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Created and locked before any work; an earlier run's outputs are refused, not
     // overwritten, unless --force.
-    let dir = OutputDir::open(&args.out, OUTPUTS, false, args.force)?;
+    // What a search writes (the quickstart takes no checkpoints), and the retrain report.
+    let outputs: Vec<&str> = SEARCH_OUTPUTS
+        .iter()
+        .copied()
+        .chain(["retrain.json"])
+        .collect();
+    let dir = OutputDir::open(&args.out, &outputs, false, args.force)?;
     let out = dir.path();
     let started = Instant::now();
     // The bundled sample at half resolution (14x14) keeps the whole run within minutes

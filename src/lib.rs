@@ -65,6 +65,7 @@
 //! default; `cuda` (off by default) adds `burn::backend::Cuda` for GPUs.
 #![warn(missing_docs)]
 
+mod atomic_write;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;

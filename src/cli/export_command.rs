@@ -80,13 +80,13 @@ impl ExportArgs {
         let model = load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
         // Written beside `out` and renamed over it: with --force the old file is
         // replaced only by a complete new one.
-        let name = out
-            .file_name()
-            .ok_or_else(|| CliError::usage(format!("--out {} names no file", out.display())))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(".tmp");
-        let tmp = out.with_file_name(tmp_name);
+        if out.file_name().is_none() {
+            return Err(CliError::usage(format!(
+                "--out {} names no file",
+                out.display()
+            )));
+        }
+        let tmp = crate::atomic_write::tmp_beside(out);
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(|e| CliError::io(&tmp, e))?;
         }

@@ -236,12 +236,7 @@ impl TabularArgs {
 
 /// Writes `text` to `path` through a temporary file and a rename.
 fn write_new(path: &std::path::Path, text: &str) -> Result<(), CliError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| CliError::io(path, e))
+    crate::atomic_write::write(path, text.as_bytes()).map_err(|e| CliError::io(path, e))
 }
 
 /// An objective and its Chebyshev ideal value.

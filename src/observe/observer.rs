@@ -50,14 +50,13 @@ impl JsonlLog {
     /// # Errors
     /// [`SearchError::Io`] if the file cannot be opened.
     pub fn append(path: impl AsRef<Path>) -> Result<Self, SearchError> {
-        let path = path.as_ref().to_path_buf();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| SearchError::io(&path, e))?;
+        Self::open(path.as_ref(), OpenOptions::new().create(true).append(true))
+    }
+
+    fn open(path: &Path, options: &OpenOptions) -> Result<Self, SearchError> {
+        let file = options.open(path).map_err(|e| SearchError::io(path, e))?;
         Ok(Self {
-            path,
+            path: path.to_path_buf(),
             out: BufWriter::new(file),
             error: None,
         })
@@ -69,17 +68,10 @@ impl JsonlLog {
     /// # Errors
     /// [`SearchError::Io`] if the file exists or cannot be created.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, SearchError> {
-        let path = path.as_ref().to_path_buf();
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| SearchError::io(&path, e))?;
-        Ok(Self {
-            path,
-            out: BufWriter::new(file),
-            error: None,
-        })
+        Self::open(
+            path.as_ref(),
+            OpenOptions::new().write(true).create_new(true),
+        )
     }
 
     /// Continues the log of a search resumed from the checkpoint numbered `sequence`
@@ -116,18 +108,12 @@ impl JsonlLog {
         }
         let text = std::fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
         let cut = resume_position(&text, sequence);
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|e| SearchError::io(&path, e))?;
+        let log = Self::open(&path, OpenOptions::new().append(true))?;
+        let file = log.out.get_ref();
         file.set_len(cut as u64)
             .and_then(|_| file.sync_all())
             .map_err(|e| SearchError::io(&path, e))?;
-        Ok(Self {
-            path,
-            out: BufWriter::new(file),
-            error: None,
-        })
+        Ok(log)
     }
 
     /// The first write error, if any (an observer cannot fail the search).

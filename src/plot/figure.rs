@@ -1,6 +1,5 @@
 //! Drawing a figure on either backend and writing it atomically.
 
-use std::fs;
 use std::path::Path;
 
 use plotters::coord::Shift;
@@ -71,15 +70,5 @@ fn encode_png(pixels: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>, png::Encodin
 
 /// Writes `bytes` to `.NAME.tmp` beside `path`, then renames it to `path`.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    fs::write(&tmp, bytes)
-        .and_then(|_| fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            PlotError::io(path, e)
-        })
+    crate::atomic_write::write(path, bytes).map_err(|e| PlotError::io(path, e))
 }

@@ -158,10 +158,7 @@ impl SearchResult {
         fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
         let write = |name: &str, bytes: &[u8]| {
             let path = dir.join(name);
-            let tmp = dir.join(format!(".{name}.tmp"));
-            fs::write(&tmp, bytes)
-                .and_then(|_| fs::rename(&tmp, &path))
-                .map_err(|e| SearchError::io(&path, e))
+            crate::atomic_write::write(&path, bytes).map_err(|e| SearchError::io(&path, e))
         };
         let json = serde_json::to_vec_pretty(self).map_err(|e| SearchError::Checkpoint {
             path: dir.join("result.json"),
