@@ -72,6 +72,7 @@ pub mod data;
 mod error;
 pub mod eval;
 pub mod evaluate;
+pub mod fidelity;
 pub mod kernels;
 pub mod objective;
 pub mod observe;

@@ -422,3 +422,201 @@ fn a_resumed_log_holds_every_step_once_and_no_broken_line() {
         .count();
     assert_eq!(finished, 1, "{resumed}");
 }
+
+/// `tiny_search` in another space.
+fn tiny_search_in(space: &str, out: &Path) -> Vec<String> {
+    let mut args = tiny_search(out);
+    args.extend(["--space".to_string(), space.to_string()]);
+    args
+}
+
+#[test]
+fn an_nb201_search_runs_resumes_and_its_genotype_retrains_and_exports() {
+    let dir = scratch("nb201");
+    let run_dir = dir.join("run");
+    assert_exit(&run(tiny_search_in("nb201", &run_dir)), 0);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("result.json")).unwrap())
+            .unwrap();
+    assert_eq!(result["space"], "nb201");
+    let genotype = std::fs::read_to_string(run_dir.join("genotype.txt")).unwrap();
+    assert!(
+        genotype.starts_with('|') && genotype.trim_end().ends_with('|'),
+        "{genotype}"
+    );
+    // Resumed from its last checkpoint, the search ends where it ended.
+    let mut args = tiny_search_in("nb201", &run_dir);
+    args.push("--resume".into());
+    assert_exit(&run(&args), 0);
+    assert_eq!(
+        std::fs::read_to_string(run_dir.join("genotype.txt")).unwrap(),
+        genotype
+    );
+    // Resumed as a search of another space, it is refused by name.
+    let mut args = tiny_search_in("tnd", &run_dir);
+    args.push("--resume".into());
+    let out = run(&args);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("space"), "{}", stderr(&out));
+    // The genotype file reads back everywhere.
+    let gfile = run_dir.join("genotype.txt");
+    let out = run([
+        OsStr::new("inspect"),
+        OsStr::new("params"),
+        OsStr::new("--nb201"),
+        gfile.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    let trained = dir.join("trained");
+    let out = run([
+        OsStr::new("retrain"),
+        OsStr::new("--genotype"),
+        gfile.as_os_str(),
+        OsStr::new("--dataset"),
+        OsStr::new("sample"),
+        OsStr::new("--out"),
+        trained.as_os_str(),
+        OsStr::new("--epochs"),
+        OsStr::new("1"),
+        OsStr::new("--max-steps"),
+        OsStr::new("2"),
+        OsStr::new("--channels"),
+        OsStr::new("4"),
+        OsStr::new("--layers"),
+        OsStr::new("1"),
+    ]);
+    assert_exit(&out, 0);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trained.join("train.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["space"], "nb201");
+    assert_eq!(report["genotype"], genotype.trim());
+    assert_eq!(report["network"]["cells"], 1);
+    let out = run([OsStr::new("export"), trained.as_os_str()]);
+    assert_exit(&out, 0);
+    let bytes = std::fs::read(trained.join("model.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8_lossy(&bytes[8..8 + header_len]);
+    // The reference TinyNetwork's names.
+    for name in [
+        "stem.0.weight",
+        "cells.1.conv_a.op.1.weight",
+        "lastact.0.running_var",
+    ] {
+        assert!(header.contains(name), "{name} missing from {header}");
+    }
+    assert!(header.contains("classifier.weight"), "{header}");
+}
+
+#[test]
+fn darts_and_mbconv_searches_run_from_the_command_line() {
+    for space in ["darts", "mbconv"] {
+        let dir = scratch(space);
+        let run_dir = dir.join("run");
+        let out = run(tiny_search_in(space, &run_dir));
+        assert_exit(&out, 0);
+        let result: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run_dir.join("result.json")).unwrap())
+                .unwrap();
+        assert!(!result["space"].as_str().unwrap().is_empty());
+    }
+}
+
+/// A ground truth of six cells (two with a second seed) in the bundled file's format.
+fn small_truth(dir: &Path) -> PathBuf {
+    let rows = [
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|,60000,1500000,0,88.0,89.0,100.0",
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|,60000,1500000,1,88.2,89.0,100.0",
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1000,10000,0,10.0,10.0,50.0",
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1000,10000,1,10.0,10.0,50.0",
+        "|avg_pool_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|skip_connect~0|none~1|avg_pool_3x3~2|,2000,20000,0,60.0,61.0,60.0",
+        "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|,30000,700000,0,86.0,87.0,80.0",
+        "|skip_connect~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|,25000,600000,0,85.0,86.0,80.0",
+        "|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|,40000,900000,0,87.0,88.0,90.0",
+    ];
+    let path = dir.join("truth.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "arch,params,macs,seed,test_accuracy,train_accuracy,train_seconds\n{}\n",
+            rows.join("\n")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn fidelity_scores_a_ground_truth_with_params_macs_and_a_supernet() {
+    let dir = scratch("fidelity");
+    let truth = small_truth(&dir);
+    let json = dir.join("fidelity.json");
+    let out = run([
+        OsStr::new("fidelity"),
+        OsStr::new("--truth"),
+        truth.as_os_str(),
+        OsStr::new("--evaluator"),
+        OsStr::new("params"),
+        OsStr::new("--evaluator"),
+        OsStr::new("macs"),
+        OsStr::new("--evaluator"),
+        OsStr::new("supernet"),
+        OsStr::new("--dataset"),
+        OsStr::new("sample"),
+        OsStr::new("--downsample"),
+        OsStr::new("4"),
+        OsStr::new("--max-steps"),
+        OsStr::new("2"),
+        OsStr::new("--score-bn"),
+        OsStr::new("batch"),
+        OsStr::new("--score-fixed"),
+        OsStr::new("--out"),
+        json.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The ceiling from the two seeds, then one line per evaluator.
+    assert!(text.contains("seed 0 vs seed 1"), "{text}");
+    let params_line = text.lines().find(|l| l.starts_with("params")).unwrap();
+    // Parameters rank these six cells exactly as their accuracy does: tau 1.
+    assert!(params_line.contains(" 1.000 "), "{params_line}");
+    assert!(text.lines().any(|l| l.starts_with("supernet")), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["archs"].as_array().unwrap().len(), 6);
+    let evaluators = report["evaluators"].as_array().unwrap();
+    assert_eq!(evaluators.len(), 3);
+    assert_eq!(evaluators[2]["scores"].as_array().unwrap().len(), 6);
+    // An existing --out is refused; a missing truth is named.
+    let again = run([
+        OsStr::new("fidelity"),
+        OsStr::new("--truth"),
+        truth.as_os_str(),
+        OsStr::new("--out"),
+        json.as_os_str(),
+    ]);
+    assert_exit(&again, 2);
+    let missing = dir.join("nothing.csv");
+    let out = run([
+        OsStr::new("fidelity"),
+        OsStr::new("--truth"),
+        missing.as_os_str(),
+    ]);
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("nothing.csv"), "{}", stderr(&out));
+}
+
+#[test]
+fn fidelity_runs_on_the_bundled_ground_truth() {
+    let truth = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fm-nb201/ground-truth.csv");
+    let out = run([
+        OsStr::new("fidelity"),
+        OsStr::new("--truth"),
+        truth.as_os_str(),
+        OsStr::new("--limit"),
+        OsStr::new("8"),
+    ]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("macs")), "{text}");
+}

@@ -12,6 +12,47 @@ use crate::data::{
     Normalization, Split,
 };
 
+/// The search spaces `tnd-nas search` reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpaceName {
+    /// The DARTS cell space with the TND op sets (9 normal, 6 reduction ops; the paper's).
+    #[default]
+    Tnd,
+    /// The DARTS cell space with the 8 DARTS ops in both cell types.
+    Darts,
+    /// NAS-Bench-201: one cell of 6 edges and 5 ops (15,625 cells).
+    Nb201,
+    /// The MBConv chain on the MobileNetV2 backbone (ProxylessNAS style).
+    Mbconv,
+}
+
+impl SpaceName {
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tnd => "tnd",
+            Self::Darts => "darts",
+            Self::Nb201 => "nb201",
+            Self::Mbconv => "mbconv",
+        }
+    }
+}
+
+/// The network family a genotype text belongs to, told by its notation: a
+/// NAS-Bench-201 string starts with `|`, a DARTS-family genotype with `Genotype(` or
+/// `TndGenotype(`, anything else is read as an MBConv chain.
+pub(crate) fn genotype_family(text: &str) -> &'static str {
+    let t = text.trim_start();
+    if t.starts_with('|') {
+        "nb201"
+    } else if t.starts_with("Genotype(") || t.starts_with("TndGenotype(") {
+        "darts"
+    } else {
+        "mbconv"
+    }
+}
+
 /// The datasets the commands read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]

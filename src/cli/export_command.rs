@@ -6,8 +6,14 @@ use serde::{Deserialize, Serialize};
 
 use super::CliError;
 use super::config_file::{ConfigFlags, refuse_existing};
+use burn::backend::Flex;
+
 use crate::Genotype;
-use crate::eval::{RetrainReport, export_darts_safetensors, load_model};
+use crate::eval::{
+    Nb201NetworkConfig, RetrainReport, export_darts_safetensors, export_nb201_safetensors,
+    load_model, load_weights,
+};
+use crate::space::Nb201Genotype;
 
 /// Options of `tnd-nas export`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
@@ -71,13 +77,13 @@ impl ExportArgs {
         let report_path = dir.join("train.json");
         let text =
             std::fs::read_to_string(&report_path).map_err(|e| CliError::io(&report_path, e))?;
-        let report: RetrainReport = serde_json::from_str(&text)
-            .map_err(|e| CliError::Input(format!("{}: {e}", report_path.display())))?;
-        let genotype: Genotype = report.genotype.parse().map_err(|e| {
-            CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
-        })?;
-        let device = Default::default();
-        let model = load_model::<burn::backend::Flex>(&report.network, &genotype, dir, &device)?;
+        let bad =
+            |e: &dyn std::fmt::Display| CliError::Input(format!("{}: {e}", report_path.display()));
+        let family = serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| bad(&e))?
+            .get("space")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "darts".into());
         // Written beside `out` and renamed over it: with --force the old file is
         // replaced only by a complete new one.
         if out.file_name().is_none() {
@@ -90,18 +96,62 @@ impl ExportArgs {
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(|e| CliError::io(&tmp, e))?;
         }
-        let mut summary = export_darts_safetensors(
-            &model,
-            &report.network,
-            &genotype,
-            report.steps as i64,
-            &tmp,
-        )?;
+        let device = Default::default();
+        let (mut summary, genotype) = match family.as_str() {
+            "nb201" => {
+                let report: RetrainReport<Nb201NetworkConfig> =
+                    serde_json::from_str(&text).map_err(|e| bad(&e))?;
+                let genotype: Nb201Genotype = report.genotype.trim().parse().map_err(|e| {
+                    CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
+                })?;
+                let model = load_weights::<Flex, _>(
+                    report.network.init::<Flex>(&genotype, &device)?,
+                    dir,
+                    &device,
+                )?;
+                let summary = export_nb201_safetensors(
+                    &model,
+                    &report.network,
+                    &genotype,
+                    report.steps as i64,
+                    &tmp,
+                )?;
+                (summary, report.genotype)
+            }
+            "darts" => {
+                let report: RetrainReport = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+                let genotype: Genotype = report.genotype.parse().map_err(|e| {
+                    CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
+                })?;
+                let model = load_model::<Flex>(&report.network, &genotype, dir, &device)?;
+                let summary = export_darts_safetensors(
+                    &model,
+                    &report.network,
+                    &genotype,
+                    report.steps as i64,
+                    &tmp,
+                )?;
+                (summary, report.genotype)
+            }
+            other => {
+                return Err(CliError::Input(format!(
+                    "{}: `{other}` networks have no reference PyTorch layout to export to \
+                     (darts and nb201 have)",
+                    report_path.display()
+                )));
+            }
+        };
         std::fs::rename(&tmp, out).map_err(|e| CliError::io(out, e))?;
         summary.path = out.clone();
         eprintln!(
-            "wrote {} tensors ({} values) of {} in the DARTS reference names",
-            summary.tensors, summary.values, report.genotype
+            "wrote {} tensors ({} values) of {genotype} in the {} reference names",
+            summary.tensors,
+            summary.values,
+            if family == "nb201" {
+                "NAS-Bench-201"
+            } else {
+                "DARTS"
+            }
         );
         println!("{}", summary.path.display());
         Ok(())

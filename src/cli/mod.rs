@@ -1,5 +1,5 @@
 //! The `tnd-nas` program: one command line over the library, with subcommands
-//! `search`, `retrain`, `inspect`, `tabular`, `plot` and `export` (clap).
+//! `search`, `retrain`, `inspect`, `tabular`, `plot`, `export` and `fidelity` (clap).
 //!
 //! Every subcommand takes `--config FILE` (TOML or JSON holding any of its options by
 //! their long names with `_` for `-`; options given on the command line win) and
@@ -23,6 +23,7 @@ mod cli_error;
 mod common;
 mod config_file;
 mod export_command;
+mod fidelity_command;
 mod inspect_command;
 mod plot_command;
 mod program;
@@ -31,8 +32,9 @@ mod search_command;
 mod tabular_command;
 
 pub use cli_error::CliError;
-pub use common::{DatasetName, DeviceName, OutputDir};
+pub use common::{DatasetName, DeviceName, OutputDir, SpaceName};
 pub use export_command::ExportArgs;
+pub use fidelity_command::{EvaluatorName, FidelityArgs};
 pub use inspect_command::{InspectArgs, InspectWhat};
 pub use plot_command::PlotArgs;
 pub use program::{Cli, Command, main, run_as};

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
 use super::config_file::{CommandArgs, command_args, first_line, one_line, resolve, to_toml};
-use super::{CliError, ExportArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs};
+use super::{
+    CliError, ExportArgs, FidelityArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs,
+};
 
 command_args!(
     SearchArgs,
@@ -14,7 +16,8 @@ command_args!(
     InspectArgs,
     TabularArgs,
     PlotArgs,
-    ExportArgs
+    ExportArgs,
+    FidelityArgs
 );
 
 /// The `tnd-nas` command line.
@@ -48,6 +51,8 @@ pub enum Command {
     Plot(PlotArgs),
     /// Export a retrained network as safetensors in the reference PyTorch names
     Export(ExportArgs),
+    /// How well an evaluator (params, MACs, a supernet) ranks a ground truth's cells
+    Fidelity(FidelityArgs),
 }
 
 /// Runs the program on the process's arguments and returns its exit status.
@@ -139,6 +144,7 @@ fn dispatch(sub: &str, matches: &ArgMatches) -> Result<(), CliError> {
         "tabular" => go(matches, TabularArgs::run, TabularArgs::effective),
         "plot" => go(matches, PlotArgs::run, PlotArgs::effective),
         "export" => go(matches, ExportArgs::run, ExportArgs::effective),
+        "fidelity" => go(matches, FidelityArgs::run, FidelityArgs::effective),
         other => Err(CliError::usage(format!("unknown command `{other}`"))),
     }
 }

@@ -6,19 +6,26 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use super::common::{OutputDir, text_or_file};
+use super::common::{OutputDir, genotype_family, text_or_file};
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
-use crate::Genotype;
-use crate::eval::{MODEL_FILE, RetrainConfig, retrain, save_model};
+use crate::eval::{
+    MODEL_FILE, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
+    RetrainConfig, RetrainReport, retrain, retrain_network, save_model,
+};
 use crate::observe::RetrainProgress;
+use crate::space::{MbConvSpace, Nb201Space};
+use crate::{Architecture, Genotype, SearchSpace};
 
 /// What `tnd-nas retrain` writes into `--out`.
 pub const RETRAIN_OUTPUTS: &[&str] = &["train.json", MODEL_FILE];
 
 /// Options of `tnd-nas retrain` (and of the `train_genotype` example). Defaults are the
-/// paper's protocol: C = 36, 20 cells, 600 epochs, batch 128, cutout 16.
+/// paper's protocol: C = 36, 20 cells, 600 epochs, batch 128, cutout 16. A NAS-Bench-201
+/// string trains the NAS-Bench-201 network (C = 16 and 5 cells per stage by default;
+/// `--layers` counts cells per stage), an MBConv chain the MobileNetV2 chain (`--channels`
+/// and `--layers` do not apply); neither has an auxiliary head or drop-path.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 #[command(
@@ -26,7 +33,8 @@ pub const RETRAIN_OUTPUTS: &[&str] = &["train.json", MODEL_FILE];
     configuration) and OUT/model.mpk (the weights; `tnd-nas export OUT` converts them)."
 )]
 pub struct RetrainArgs {
-    /// The genotype (DARTS or TND notation), or a file holding it (e.g. a search's genotype.txt)
+    /// The genotype (DARTS or TND notation, a NAS-Bench-201 string or an MBConv chain), or
+    /// a file holding it (e.g. a search's genotype.txt); the notation picks the network
     #[arg(long, value_name = "TEXT_OR_FILE")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genotype: Option<PathBuf>,
@@ -145,7 +153,31 @@ impl RetrainArgs {
                 dataset.as_str()
             )));
         }
-        let mut c = self.retrain.clone().unwrap_or_default();
+        let mut c = match &self.retrain {
+            Some(c) => c.clone(),
+            None => {
+                // NAS-Bench-201 and MBConv networks have no auxiliary head or
+                // drop-path; NAS-Bench-201's size defaults to C = 16, 5 cells per stage.
+                let text = self
+                    .genotype
+                    .as_ref()
+                    .map(|g| text_or_file("--genotype", g.as_os_str()))
+                    .transpose()?
+                    .map(|(t, _)| t)
+                    .unwrap_or_default();
+                match genotype_family(&text) {
+                    "nb201" => RetrainConfig::default()
+                        .with_channels(16)
+                        .with_layers(5)
+                        .with_auxiliary(false)
+                        .with_drop_path(0.0),
+                    "mbconv" => RetrainConfig::default()
+                        .with_auxiliary(false)
+                        .with_drop_path(0.0),
+                    _ => RetrainConfig::default(),
+                }
+            }
+        };
         let set = |slot: &mut usize, v: Option<u64>| {
             if let Some(v) = v {
                 *slot = v as usize;
@@ -212,10 +244,16 @@ impl RetrainArgs {
             ));
         };
         let (text, source) = text_or_file("--genotype", text.as_os_str())?;
-        let genotype: Genotype = text
-            .trim()
-            .parse()
-            .map_err(|e| CliError::Input(format!("{source}: {e}")))?;
+        let bad = |e: &dyn std::fmt::Display| CliError::Input(format!("{source}: {e}"));
+        let parsed = match genotype_family(&text) {
+            "nb201" => Parsed::Nb201(Nb201Space::new().parse(text.trim()).map_err(|e| bad(&e))?),
+            "mbconv" => Parsed::MbConv(
+                MbConvSpace::mobilenet_v2()
+                    .parse(text.trim())
+                    .map_err(|e| bad(&e))?,
+            ),
+            _ => Parsed::Darts(text.trim().parse().map_err(|e| bad(&e))?),
+        };
         let (train, test) = dataset.train_and_test(self.data_dir.as_deref())?;
         // The folder is created and locked before the hours of training, not after.
         let dir = OutputDir::open(out, RETRAIN_OUTPUTS, false, self.force)?;
@@ -226,29 +264,109 @@ impl RetrainArgs {
             test.name(),
             test.len()
         );
+        let (classes, in_channels) = (train.num_classes(), train.channels());
+        let names = (train.name().to_owned(), test.name().to_owned());
+        let names = (names.0.as_str(), names.1.as_str());
+        let normalization = dataset.normalization();
         let mut progress = RetrainProgress::new();
-        let outcome = retrain::<B>(
-            config,
-            &genotype,
-            train,
-            test,
-            &dataset.normalization(),
-            device,
-            &mut |e| progress.observe(e),
-        )?;
+        let mut observe = |e| progress.observe(e);
+        let (report, weights) = match parsed {
+            Parsed::Nb201(arch) => {
+                let network = Nb201NetworkConfig::new(config.channels, config.layers, classes)
+                    .with_in_channels(in_channels);
+                let spec = Nb201NetworkSpec::new(network.clone());
+                let outcome = retrain_network::<B, _>(
+                    config,
+                    &spec,
+                    &arch,
+                    train,
+                    test,
+                    &normalization,
+                    device,
+                    &mut observe,
+                )?;
+                let text = Nb201Space::new().describe(&arch);
+                let report = outcome.report("nb201", text, network, config, names);
+                (
+                    to_json(&report)?,
+                    save_model(&outcome.model.valid(), dir.path())?,
+                )
+            }
+            Parsed::MbConv(arch) => {
+                let space = MbConvSpace::mobilenet_v2();
+                let network = MbConvNetworkConfig::new(classes).with_in_channels(in_channels);
+                let spec = MbConvNetworkSpec::new(space.clone(), network.clone());
+                let outcome = retrain_network::<B, _>(
+                    config,
+                    &spec,
+                    &arch,
+                    train,
+                    test,
+                    &normalization,
+                    device,
+                    &mut observe,
+                )?;
+                let report =
+                    outcome.report("mbconv", space.describe(&arch), network, config, names);
+                (
+                    to_json(&report)?,
+                    save_model(&outcome.model.valid(), dir.path())?,
+                )
+            }
+            Parsed::Darts(genotype) => {
+                let outcome = retrain::<B>(
+                    config,
+                    &genotype,
+                    train,
+                    test,
+                    &normalization,
+                    device,
+                    &mut observe,
+                )?;
+                (
+                    to_json(&outcome.report)?,
+                    save_model(&outcome.model.valid(), dir.path())?,
+                )
+            }
+        };
         let json = dir.path().join("train.json");
-        let text = serde_json::to_string_pretty(&outcome.report)
-            .map_err(|e| CliError::Input(format!("cannot serialise the report: {e}")))?;
-        std::fs::write(&json, text + "\n").map_err(|e| CliError::io(&json, e))?;
-        let weights = save_model(&outcome.model.valid(), dir.path())?;
+        std::fs::write(&json, report.0 + "\n").map_err(|e| CliError::io(&json, e))?;
         eprintln!(
             "test accuracy {:.2}% ({:.3}M parameters, {:.0}s); wrote {} and {}",
-            outcome.report.test_accuracy,
-            outcome.report.params as f64 / 1e6,
-            outcome.report.wall_seconds,
+            report.1.test_accuracy,
+            report.1.params as f64 / 1e6,
+            report.1.wall_seconds,
             json.display(),
             weights.display()
         );
         Ok(())
     }
+}
+
+/// A genotype of one of the network families.
+enum Parsed {
+    Darts(Genotype),
+    Nb201(Architecture),
+    MbConv(Architecture),
+}
+
+/// The headline figures of a report, whatever its network.
+struct Headline {
+    test_accuracy: f64,
+    params: u64,
+    wall_seconds: f64,
+}
+
+/// A report as `train.json` text, with its headline figures.
+fn to_json<N: Serialize>(report: &RetrainReport<N>) -> Result<(String, Headline), CliError> {
+    let text = serde_json::to_string_pretty(report)
+        .map_err(|e| CliError::Input(format!("cannot serialise the report: {e}")))?;
+    Ok((
+        text,
+        Headline {
+            test_accuracy: report.test_accuracy,
+            params: report.params,
+            wall_seconds: report.wall_seconds,
+        },
+    ))
 }

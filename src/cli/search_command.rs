@@ -1,6 +1,7 @@
 //! `tnd-nas search`: a supernet search on image data.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
@@ -8,16 +9,21 @@ use serde::{Deserialize, Serialize};
 use super::common::OutputDir;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
-use super::{CliError, DatasetName, DeviceName};
+use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::data::{AugmentConfig, ImageDataset};
-use crate::eval::{DartsNetworkSpec, EvalNetworkConfig};
+use crate::eval::{
+    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec,
+    Nb201NetworkConfig, Nb201NetworkSpec,
+};
+use crate::evaluate::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::objective::{
     Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy,
     reward_from_spec,
 };
 use crate::observe::{JsonlLog, ProgressBar};
+use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{Search, SearchConfig, TrainMode};
-use crate::space::DartsSpaceConfig;
+use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
 use crate::strategy::StrategyConfig;
 
 /// The reward of a search without `--reward`.
@@ -58,7 +64,14 @@ pub enum Preset {
 /// Objectives (`--objective`, repeatable; default `acc` and `params`): `acc` (supernet
 /// validation accuracy, %, max), `params` (evaluation-network parameters, millions,
 /// min), `macs` (millions, min), `latency` (ms of one CPU forward pass at batch 1, min).
-/// The evaluation network the costs measure is NetworkCIFAR with C = 36 and 20 cells.
+/// The evaluation network the costs measure is the space's: NetworkCIFAR with C = 36 and
+/// 20 cells (`tnd`, `darts`), the NAS-Bench-201 network with C = 16 and 5 cells per
+/// stage (`nb201`), the MobileNetV2 chain at width 1 (`mbconv`).
+///
+/// The presets' schedules are written for the TND op sets; with another `--space` each
+/// stage keeps its depth, width and epochs and takes the space's drop counts (`darts`:
+/// 8 -> 5 -> 3 -> 1, `nb201`: 5 -> 3 -> 2 -> 1, `mbconv`: 6/7 -> 4 -> 2 -> 1); `paper`
+/// takes the space's whole schedule.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 #[command(
@@ -71,6 +84,10 @@ pub struct SearchArgs {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetName>,
+    /// The search space [default: tnd]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<SpaceName>,
     /// Folder of the dataset's files (not needed for `sample`)
     #[arg(long, value_name = "DIR")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +166,7 @@ impl SearchArgs {
         if self.out.is_none() {
             return Err(CliError::usage("--out DIR is required"));
         }
+        let space = self.space.unwrap_or_default();
         let mut search = match (&self.search, self.preset) {
             (Some(_), Some(_)) => {
                 return Err(CliError::usage(
@@ -158,11 +176,13 @@ impl SearchArgs {
             }
             (Some(s), None) => s.clone(),
             (None, preset) => {
-                let mut s = match preset.unwrap_or(Preset::Paper) {
+                let preset = preset.unwrap_or(Preset::Paper);
+                let mut s = match preset {
                     Preset::Paper => SearchConfig::paper(),
                     Preset::Quick => SearchConfig::quick(),
                     Preset::Cpu => SearchConfig::cpu(),
                 };
+                s.schedule = schedule_for(space, preset, s.schedule);
                 s.train.augment =
                     AugmentConfig::default().with_normalization(Some(dataset.normalization()));
                 s
@@ -182,6 +202,7 @@ impl SearchArgs {
         }
         Ok(Self {
             dataset: Some(dataset),
+            space: Some(space),
             device: Some(self.device.unwrap_or_default()),
             objective: if self.objective.is_empty() {
                 vec!["acc".into(), "params".into()]
@@ -211,20 +232,66 @@ impl SearchArgs {
     }
 
     fn run_on<B: AutodiffBackend>(&self, device: B::Device) -> Result<(), CliError> {
-        let (Some(dataset), Some(out), Some(config)) = (self.dataset, &self.out, &self.search)
-        else {
-            return Err(CliError::usage("--dataset and --out are required"));
+        let Some(dataset) = self.dataset else {
+            return Err(CliError::usage("--dataset is required"));
         };
         let mut data: ImageDataset = dataset.train(self.data_dir.as_deref())?;
         if let Some(factor) = self.downsample {
             data = data.downsample(factor as usize)?;
         }
+        let shape = DataShape {
+            classes: data.num_classes(),
+            channels: data.channels(),
+            height: data.height(),
+            width: data.width(),
+        };
+        match self.space.unwrap_or_default() {
+            SpaceName::Tnd => {
+                let space = DartsSpaceConfig::tnd().init()?;
+                let network = darts_network(&space, &shape);
+                self.search_in::<B, _, _>(space, network, data, device)
+            }
+            SpaceName::Darts => {
+                let space = DartsSpaceConfig::darts().init()?;
+                let network = darts_network(&space, &shape);
+                self.search_in::<B, _, _>(space, network, data, device)
+            }
+            SpaceName::Nb201 => {
+                let space = Nb201Space::new();
+                let network = Nb201NetworkSpec::new(
+                    Nb201NetworkConfig::new(16, 5, shape.classes).with_in_channels(shape.channels),
+                );
+                self.search_in::<B, _, _>(space, network, data, device)
+            }
+            SpaceName::Mbconv => {
+                let space = MbConvSpace::mobilenet_v2();
+                let network = MbConvNetworkSpec::new(
+                    space.clone(),
+                    MbConvNetworkConfig::new(shape.classes).with_in_channels(shape.channels),
+                );
+                self.search_in::<B, _, _>(space, network, data, device)
+            }
+        }
+    }
+
+    /// The search in `space`, its objectives measuring `network`.
+    fn search_in<B, S, N>(
+        &self,
+        space: S,
+        network: N,
+        data: ImageDataset,
+        device: B::Device,
+    ) -> Result<(), CliError>
+    where
+        B: AutodiffBackend,
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+        N: BuildNetwork + Clone + 'static,
+    {
+        let (Some(out), Some(config)) = (&self.out, &self.search) else {
+            return Err(CliError::usage("--dataset and --out are required"));
+        };
         let side = data.height();
-        let space = DartsSpaceConfig::tnd().init()?;
-        let network = DartsNetworkSpec::new(
-            space.clone(),
-            EvalNetworkConfig::new(36, 20, data.num_classes()).with_in_channels(data.channels()),
-        );
         let objectives = self
             .objective
             .iter()
@@ -247,7 +314,8 @@ impl SearchArgs {
             &ideal,
         )?;
         // Everything is validated before the output folder is touched.
-        let search = Search::new::<B, _>(config.clone(), space, objectives, reward, data, device)?;
+        let search = Search::new::<B, _>(config.clone(), space, objectives, reward, data, device)?
+            .with_network(Arc::new(network));
         let dir = OutputDir::open(out, SEARCH_OUTPUTS, self.resume, self.force)?;
         let checkpoint = dir.path().join("checkpoint");
         let mut search = if self.resume {
@@ -275,10 +343,51 @@ impl SearchArgs {
     }
 }
 
-fn objective(
+/// DARTS `NetworkCIFAR` at C = 36 with 20 cells for `data`.
+fn darts_network(space: &crate::space::DartsSpace, data: &DataShape) -> DartsNetworkSpec {
+    DartsNetworkSpec::new(
+        space.clone(),
+        EvalNetworkConfig::new(36, 20, data.classes).with_in_channels(data.channels),
+    )
+}
+
+/// A preset's schedule for `space`: the preset's stages with the space's drop counts
+/// (and, for `paper`, the space's whole schedule).
+fn schedule_for(
+    space: SpaceName,
+    preset: Preset,
+    schedule: ShrinkScheduleConfig,
+) -> ShrinkScheduleConfig {
+    let own = match space {
+        SpaceName::Tnd => return schedule,
+        SpaceName::Darts => ShrinkScheduleConfig::paper_darts(),
+        SpaceName::Nb201 => ShrinkScheduleConfig::nb201(),
+        SpaceName::Mbconv => ShrinkScheduleConfig::mbconv(),
+    };
+    if preset == Preset::Paper {
+        return own;
+    }
+    let stages = schedule
+        .stages
+        .iter()
+        .zip(&own.stages)
+        .map(|(mine, theirs)| crate::schedule::StageConfig {
+            drops: theirs.drops.clone(),
+            cells: if space == SpaceName::Mbconv {
+                theirs.cells
+            } else {
+                mine.cells
+            },
+            ..mine.clone()
+        })
+        .collect();
+    ShrinkScheduleConfig { stages, ..schedule }
+}
+
+fn objective<N: BuildNetwork + Clone + 'static>(
     name: &str,
     input: usize,
-    network: &DartsNetworkSpec,
+    network: &N,
 ) -> Result<Box<dyn Objective>, CliError> {
     Ok(match name {
         "acc" => Box::new(ValidationAccuracy::new()),

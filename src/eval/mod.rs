@@ -24,7 +24,8 @@ pub use network_spec::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkSpec, ImageClassifier, Nb201NetworkSpec,
 };
 pub use retrain::{
-    EpochRecord, MODEL_FILE, RetrainConfig, RetrainEvent, RetrainOutcome, RetrainReport,
-    evaluate_accuracy, load_model, retrain, save_model,
+    EpochRecord, MODEL_FILE, NetworkOutcome, RetrainConfig, RetrainEvent, RetrainOutcome,
+    RetrainReport, evaluate_accuracy, load_model, load_weights, retrain, retrain_network,
+    save_model,
 };
 pub use train_error::RetrainError;

@@ -49,6 +49,19 @@ pub trait EvalNetworkSpec: std::fmt::Debug + Send + Sync {
 pub trait ImageClassifier<B: Backend> {
     /// The logits of a batch.
     fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2>;
+
+    /// The training forward pass at drop-path probability `drop_prob`: the logits and,
+    /// for a network with an auxiliary head, the auxiliary logits. Networks without
+    /// drop-path or an auxiliary head keep the default, [`classify`](Self::classify)
+    /// and no auxiliary logits.
+    fn classify_train(
+        &self,
+        x: Tensor<B, 4>,
+        drop_prob: f64,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        let _ = drop_prob;
+        (self.classify(x), None)
+    }
 }
 
 /// An [`EvalNetworkSpec`] that can also build its network as a burn module (used by
@@ -150,6 +163,13 @@ impl BuildNetwork for Nb201NetworkSpec {
 impl<B: Backend> ImageClassifier<B> for EvalNetwork<B> {
     fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         self.forward(x)
+    }
+    fn classify_train(
+        &self,
+        x: Tensor<B, 4>,
+        drop_prob: f64,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        self.forward_train(x, drop_prob)
     }
 }
 

@@ -14,7 +14,10 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{EvalError, EvalNetwork, EvalNetworkConfig, RetrainError};
+use super::{
+    BuildNetwork, EvalError, EvalNetwork, EvalNetworkConfig, ImageClassifier, RetrainError,
+};
+use crate::Architecture;
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
 use crate::space::Genotype;
 use crate::train::{Sgd, SgdSetup, count_correct, loss_and_hits, sgd_step};
@@ -300,17 +303,24 @@ pub struct EpochRecord {
     pub eval_seconds: f64,
 }
 
-/// The result of [`retrain`], for `train.json`.
+/// The result of [`retrain`] (or of [`retrain_network`], through
+/// [`NetworkOutcome::report`]), for `train.json`. `N` is the configuration of the
+/// network trained: [`EvalNetworkConfig`] for the DARTS family (the default),
+/// [`super::Nb201NetworkConfig`] for NAS-Bench-201.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RetrainReport {
-    /// The genotype trained, in TND text form.
+pub struct RetrainReport<N = EvalNetworkConfig> {
+    /// The family of the network: `darts` (the DARTS and TND cell spaces), `nb201` or
+    /// `mbconv` (reports written before this field existed are `darts`).
+    #[serde(default = "darts_family")]
+    pub space: String,
+    /// The genotype trained, in TND text form (a NAS-Bench-201 string for `nb201`).
     pub genotype: String,
     /// Name of the training dataset.
     pub train_dataset: String,
     /// Name of the test dataset.
     pub test_dataset: String,
     /// The network built (load the weights with it; see [`load_model`]).
-    pub network: EvalNetworkConfig,
+    pub network: N,
     /// The training configuration.
     pub config: RetrainConfig,
     /// Test accuracy of the final model, in percent.
@@ -333,7 +343,11 @@ pub struct RetrainReport {
     pub history: Vec<EpochRecord>,
 }
 
-impl RetrainReport {
+fn darts_family() -> String {
+    "darts".into()
+}
+
+impl<N: Clone> RetrainReport<N> {
     /// A copy with every timing (wall seconds, per-epoch seconds and throughput)
     /// zeroed, to compare the results of two runs.
     #[must_use]
@@ -452,8 +466,246 @@ pub fn retrain<B: AutodiffBackend>(
     observer: &mut dyn FnMut(RetrainEvent),
 ) -> Result<RetrainOutcome<B>, EvalError> {
     let start = Instant::now();
-    let run = RetrainRun::<B>::prepare(config, genotype, &train, &test, device)?;
+    check_run(config, &train, &test)?;
+    let network = config.network(train.num_classes(), train.channels());
+    network.validate(genotype)?;
+    let params = network.clone().with_auxiliary(false).param_count(genotype);
     let (train_name, test_name) = (train.name().to_owned(), test.name().to_owned());
+    let (model, history) = fit::<B, EvalNetwork<B>>(
+        config,
+        train,
+        test,
+        normalization,
+        device,
+        params,
+        |device| network.init(genotype, device),
+        observer,
+    )?;
+    let summary = Summary::of(&history);
+    let report = RetrainReport {
+        space: darts_family(),
+        genotype: genotype.to_tnd_string(),
+        train_dataset: train_name,
+        test_dataset: test_name,
+        params_with_auxiliary: network.param_count(genotype),
+        network,
+        config: config.clone(),
+        test_accuracy: summary.test_accuracy,
+        train_accuracy: summary.train_accuracy,
+        train_loss: summary.train_loss,
+        params,
+        epochs: config.epochs,
+        steps: summary.steps,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        history,
+    };
+    Ok(RetrainOutcome { model, report })
+}
+
+/// The result of [`retrain_network`]: the trained network and what happened.
+#[derive(Debug)]
+pub struct NetworkOutcome<M> {
+    /// The trained network (call `.valid()` for inference without autodiff).
+    pub model: M,
+    /// Test accuracy of the final model, in percent.
+    pub test_accuracy: f64,
+    /// Training accuracy of the last epoch, in percent.
+    pub train_accuracy: f64,
+    /// Mean training loss of the last epoch.
+    pub train_loss: f64,
+    /// Trainable parameters of the network.
+    pub params: u64,
+    /// Optimisation steps taken in all.
+    pub steps: usize,
+    /// Wall-clock seconds of the whole run (building, training and evaluating).
+    pub wall_seconds: f64,
+    /// Per-epoch history.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Trains the network that `spec` builds for `arch` (any space: NAS-Bench-201, MBConv,
+/// DARTS or a space of your own) from scratch on `train` and reports its accuracy on
+/// `test`, with the training protocol of [`retrain`]: the same checks before any work,
+/// the same seeding, loader, SGD, cosine learning rate, gradient clip, augmentation and
+/// evaluation.
+///
+/// The network is `spec`'s: `channels`, `layers` and `auxiliary` of `config` describe the
+/// DARTS network of [`retrain`] and are not read here, and `drop_path` reaches only
+/// networks whose [`ImageClassifier::classify_train`] uses it.
+///
+/// ```
+/// use burn::backend::{Autodiff, Flex};
+/// use tnd_nas::data::{FashionMnistSample, Normalization};
+/// use tnd_nas::eval::{retrain_network, Nb201NetworkConfig, Nb201NetworkSpec, RetrainConfig};
+/// use tnd_nas::space::Nb201Space;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let arch = Nb201Space::new().parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|none~1|avg_pool_3x3~2|")?;
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10).with_in_channels(1));
+/// let (train, test) = FashionMnistSample::search_and_holdout()?;
+/// let (train, test) = (train.subset(&(0..64).collect::<Vec<_>>())?, test.subset(&(0..64).collect::<Vec<_>>())?);
+/// let config = RetrainConfig::default().with_epochs(1).with_batch_size(32).with_cutout(None);
+/// let outcome = retrain_network::<Autodiff<Flex>, _>(
+///     &config, &spec, &arch, train, test, &Normalization::fashion_mnist(),
+///     &Default::default(), &mut |_| {},
+/// )?;
+/// assert_eq!(outcome.steps, 2);
+/// assert!((0.0..=100.0).contains(&outcome.test_accuracy));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// As [`retrain`]; an architecture `spec` cannot build is reported before training.
+#[allow(clippy::too_many_arguments)]
+pub fn retrain_network<B, S>(
+    config: &RetrainConfig,
+    spec: &S,
+    arch: &Architecture,
+    train: ImageDataset,
+    test: ImageDataset,
+    normalization: &Normalization,
+    device: &B::Device,
+    observer: &mut dyn FnMut(RetrainEvent),
+) -> Result<NetworkOutcome<S::Network<B>>, EvalError>
+where
+    B: AutodiffBackend,
+    S: BuildNetwork,
+    S::Network<B>: AutodiffModule<B>,
+    <S::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+{
+    let start = Instant::now();
+    check_run(config, &train, &test)?;
+    let params = spec.param_count(arch)?;
+    let (model, history) = fit::<B, S::Network<B>>(
+        config,
+        train,
+        test,
+        normalization,
+        device,
+        params,
+        |device| spec.build(arch, device),
+        observer,
+    )?;
+    let summary = Summary::of(&history);
+    Ok(NetworkOutcome {
+        model,
+        test_accuracy: summary.test_accuracy,
+        train_accuracy: summary.train_accuracy,
+        train_loss: summary.train_loss,
+        params,
+        steps: summary.steps,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        history,
+    })
+}
+
+impl<M> NetworkOutcome<M> {
+    /// The report of this run for `train.json`: the network family `space` (`nb201`,
+    /// `mbconv`, ...), the architecture's `genotype` text, the `network` configuration
+    /// that builds it again, the training `config` and the names of the datasets.
+    pub fn report<N>(
+        &self,
+        space: &str,
+        genotype: String,
+        network: N,
+        config: &RetrainConfig,
+        datasets: (&str, &str),
+    ) -> RetrainReport<N> {
+        RetrainReport {
+            space: space.to_string(),
+            genotype,
+            train_dataset: datasets.0.to_string(),
+            test_dataset: datasets.1.to_string(),
+            network,
+            config: config.clone(),
+            test_accuracy: self.test_accuracy,
+            train_accuracy: self.train_accuracy,
+            train_loss: self.train_loss,
+            params: self.params,
+            params_with_auxiliary: self.params,
+            epochs: config.epochs,
+            steps: self.steps,
+            wall_seconds: self.wall_seconds,
+            history: self.history.clone(),
+        }
+    }
+}
+
+/// The last epoch's figures and the step total of a history.
+struct Summary {
+    test_accuracy: f64,
+    train_accuracy: f64,
+    train_loss: f64,
+    steps: usize,
+}
+
+impl Summary {
+    fn of(history: &[EpochRecord]) -> Self {
+        let last = history.last();
+        Self {
+            test_accuracy: last.and_then(|e| e.test_accuracy).unwrap_or(0.0),
+            train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
+            train_loss: last.map_or(0.0, |e| e.loss),
+            steps: history.iter().map(|e| e.steps).sum(),
+        }
+    }
+}
+
+/// Checks the configuration and that the datasets fit each other and the batch size.
+fn check_run(
+    config: &RetrainConfig,
+    train: &ImageDataset,
+    test: &ImageDataset,
+) -> Result<(), EvalError> {
+    config.validate()?;
+    if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
+        return Err(data_error(format!(
+            "`{}` has {:?} images of {} classes but `{}` has {:?} images of {} classes",
+            train.name(),
+            train.shape(),
+            train.num_classes(),
+            test.name(),
+            test.shape(),
+            test.num_classes()
+        )));
+    }
+    // A batch larger than the training set would silently shrink to it, and the
+    // report would record a batch size that never ran.
+    if config.batch_size > train.len() {
+        return Err(RetrainError::config(
+            "batch_size",
+            format!(
+                "{} is larger than the {} images of `{}`",
+                config.batch_size,
+                train.len(),
+                train.name()
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The training loop shared by [`retrain`] and [`retrain_network`]: seeds `B` with
+/// `config.seed`, builds the network with `build`, trains every epoch and evaluates
+/// the test accuracy as `config.eval_every` asks (always after the last epoch).
+#[allow(clippy::too_many_arguments)]
+fn fit<B, M>(
+    config: &RetrainConfig,
+    train: ImageDataset,
+    test: ImageDataset,
+    normalization: &Normalization,
+    device: &B::Device,
+    params: u64,
+    build: impl FnOnce(&B::Device) -> Result<M, EvalError>,
+    observer: &mut dyn FnMut(RetrainEvent),
+) -> Result<(M, Vec<EpochRecord>), EvalError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + ImageClassifier<B>,
+    M::InnerModule: ImageClassifier<B::InnerBackend>,
+{
     let loader = BatchLoaderConfig::new(config.batch_size)
         .with_seed(config.seed)
         .with_workers(config.workers)
@@ -464,12 +716,7 @@ pub fn retrain<B: AutodiffBackend>(
     // Checks the test set (non-empty, normalisation channels) before training.
     eval_loader(Arc::clone(&test), normalization, config.batch_size, 1).map_err(data_error)?;
     B::seed(device, config.seed);
-    let mut model: EvalNetwork<B> = run.network.init(genotype, device)?;
-    let params = run
-        .network
-        .clone()
-        .with_auxiliary(false)
-        .param_count(genotype);
+    let mut model = build(device)?;
     let steps_per_epoch = config
         .max_steps_per_epoch
         .map_or(loader.batches_per_epoch(), |m| {
@@ -480,7 +727,12 @@ pub fn retrain<B: AutodiffBackend>(
         epochs: config.epochs,
         steps_per_epoch,
     });
-    let mut optim = SgdSetup::new(config.momentum, config.weight_decay).init::<B, EvalNetwork<B>>();
+    let run = EpochRun {
+        config,
+        loss: CrossEntropyLossConfig::new().init::<B>(device),
+        device,
+    };
+    let mut optim = SgdSetup::new(config.momentum, config.weight_decay).init::<B, M>();
     let mut history = Vec::with_capacity(config.epochs);
     for epoch in 0..config.epochs {
         let (next, mut record) =
@@ -501,88 +753,27 @@ pub fn retrain<B: AutodiffBackend>(
         observer(RetrainEvent::Epoch(record.clone()));
         history.push(record);
     }
-    let last = history.last();
-    let report = RetrainReport {
-        genotype: genotype.to_tnd_string(),
-        train_dataset: train_name,
-        test_dataset: test_name,
-        params_with_auxiliary: run.network.param_count(genotype),
-        network: run.network,
-        config: config.clone(),
-        test_accuracy: last.and_then(|e| e.test_accuracy).unwrap_or(0.0),
-        train_accuracy: last.map_or(0.0, |e| e.train_accuracy),
-        train_loss: last.map_or(0.0, |e| e.loss),
-        params,
-        epochs: config.epochs,
-        steps: history.iter().map(|e| e.steps).sum(),
-        wall_seconds: start.elapsed().as_secs_f64(),
-        history,
-    };
-    Ok(RetrainOutcome { model, report })
+    Ok((model, history))
 }
 
-/// What one retraining run trains with, checked before any work.
-struct RetrainRun<'a, B: AutodiffBackend> {
+/// What every epoch of a retraining run trains with.
+struct EpochRun<'a, B: AutodiffBackend> {
     config: &'a RetrainConfig,
-    network: EvalNetworkConfig,
     loss: CrossEntropyLoss<B>,
     device: &'a B::Device,
 }
 
-impl<'a, B: AutodiffBackend> RetrainRun<'a, B> {
-    fn prepare(
-        config: &'a RetrainConfig,
-        genotype: &Genotype,
-        train: &ImageDataset,
-        test: &ImageDataset,
-        device: &'a B::Device,
-    ) -> Result<Self, EvalError> {
-        config.validate()?;
-        if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
-            return Err(data_error(format!(
-                "`{}` has {:?} images of {} classes but `{}` has {:?} images of {} classes",
-                train.name(),
-                train.shape(),
-                train.num_classes(),
-                test.name(),
-                test.shape(),
-                test.num_classes()
-            )));
-        }
-        // A batch larger than the training set would silently shrink to it, and the
-        // report would record a batch size that never ran.
-        if config.batch_size > train.len() {
-            return Err(RetrainError::config(
-                "batch_size",
-                format!(
-                    "{} is larger than the {} images of `{}`",
-                    config.batch_size,
-                    train.len(),
-                    train.name()
-                ),
-            )
-            .into());
-        }
-        let network = config.network(train.num_classes(), train.channels());
-        network.validate(genotype)?;
-        Ok(Self {
-            config,
-            network,
-            loss: CrossEntropyLossConfig::new().init::<B>(device),
-            device,
-        })
-    }
-
+impl<B: AutodiffBackend> EpochRun<'_, B> {
     /// Trains one epoch; the record has no test accuracy yet.
-    fn train_epoch(
+    fn train_epoch<M: AutodiffModule<B> + ImageClassifier<B>>(
         &self,
-        mut model: EvalNetwork<B>,
-        optim: &mut Sgd<EvalNetwork<B>, B>,
+        mut model: M,
+        optim: &mut Sgd<M, B>,
         loader: &BatchLoader,
         epoch: usize,
         steps_per_epoch: usize,
         observer: &mut dyn FnMut(RetrainEvent),
-    ) -> Result<(EvalNetwork<B>, EpochRecord), EvalError> {
+    ) -> Result<(M, EpochRecord), EvalError> {
         let config = self.config;
         let (lr, drop_prob) = (config.lr_at(epoch), config.drop_path_at(epoch));
         let epoch_start = Instant::now();
@@ -591,7 +782,7 @@ impl<'a, B: AutodiffBackend> RetrainRun<'a, B> {
         for (step, batch) in batches.take(steps_per_epoch).enumerate() {
             let n = batch.len();
             let (x, y) = batch.into_tensors::<B>(self.device);
-            let (logits, aux) = model.forward_train(x, drop_prob);
+            let (logits, aux) = model.classify_train(x, drop_prob);
             let mut loss = self.loss.forward(logits.clone(), y.clone());
             if let Some(aux) = aux
                 && config.auxiliary_weight > 0.0
@@ -659,8 +850,8 @@ fn eval_loader(
         .init(dataset)
 }
 
-fn accuracy<B: Backend>(
-    model: &EvalNetwork<B>,
+fn accuracy<B: Backend, M: ImageClassifier<B>>(
+    model: &M,
     test: &Arc<ImageDataset>,
     normalization: &Normalization,
     config: &RetrainConfig,
@@ -676,7 +867,7 @@ fn accuracy<B: Backend>(
     let mut correct = 0i64;
     for batch in loader.epoch(0).map_err(data_error)? {
         let (x, y) = batch.into_tensors::<B>(device);
-        correct += count_correct(model.forward(x), y)
+        correct += count_correct(model.classify(x), y)
             .into_scalar()
             .elem::<i64>();
     }
@@ -736,8 +927,8 @@ fn record_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
 ///
 /// # Errors
 /// [`RetrainError::Record`] naming the file if the directory or file cannot be written.
-pub fn save_model<B: Backend>(
-    model: &EvalNetwork<B>,
+pub fn save_model<B: Backend, M: Module<B>>(
+    model: &M,
     dir: impl AsRef<Path>,
 ) -> Result<PathBuf, EvalError> {
     let dir = dir.as_ref();
@@ -783,8 +974,21 @@ pub fn load_model<B: Backend>(
     dir: impl AsRef<Path>,
     device: &B::Device,
 ) -> Result<EvalNetwork<B>, EvalError> {
+    load_weights(network.init::<B>(genotype, device)?, dir, device)
+}
+
+/// Loads the weights [`save_model`] wrote to `dir/`[`MODEL_FILE`] into `model` (built
+/// with the configuration and architecture they were trained with), for any network.
+///
+/// # Errors
+/// [`RetrainError::Record`] naming the file if it is missing or does not hold weights
+/// of this network.
+pub fn load_weights<B: Backend, M: Module<B>>(
+    model: M,
+    dir: impl AsRef<Path>,
+    device: &B::Device,
+) -> Result<M, EvalError> {
     let path = dir.as_ref().join(MODEL_FILE);
-    let model = network.init::<B>(genotype, device)?;
     if !path.is_file() {
         return Err(record_error(&path, "not found"));
     }

@@ -22,12 +22,12 @@ use crate::data::{
 };
 use crate::error::SearchError;
 use crate::observe::{SearchEvent, SearchObserver, StepRecord, emit};
-use crate::ops::{materialize, trainable_params};
+use crate::ops::{materialize, trainable_params, with_batch_statistics};
 use crate::policy::sample_from;
 use crate::schedule::StageConfig;
 use crate::supernet::{Path as NetPath, SupernetForward};
+use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode, cosine_lr};
 use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step};
-use crate::train::{TrainConfig, TrainMode, cosine_lr};
 use crate::{Architecture, OpKind};
 
 /// What identifies the training data a search runs on (checked on resume).
@@ -273,6 +273,8 @@ where
         active: &[Vec<OpKind>],
     ) -> NetPath {
         let uniform;
+        let probabilities =
+            probabilities.filter(|_| self.config.train.sampling == PathSampling::Policy);
         let probs = match probabilities {
             Some(p) => p,
             None => {
@@ -354,17 +356,23 @@ where
                     .into_tensors::<B::InnerBackend>(&self.device),
             );
         }
-        let mut accs = Vec::with_capacity(paths.len());
-        for path in paths {
-            let (mut correct, mut total) = (0.0, 0.0);
-            for (x, y) in &tensors {
-                let logits = model.forward_path(x.clone(), path)?;
-                correct += hits_value(logits, y.clone());
-                total += y.dims()[0] as f64;
+        let score = || -> Result<Vec<f64>, SearchError> {
+            let mut accs = Vec::with_capacity(paths.len());
+            for path in paths {
+                let (mut correct, mut total) = (0.0, 0.0);
+                for (x, y) in &tensors {
+                    let logits = model.forward_path(x.clone(), path)?;
+                    correct += hits_value(logits, y.clone());
+                    total += y.dims()[0] as f64;
+                }
+                accs.push(100.0 * correct / total.max(1.0));
             }
-            accs.push(100.0 * correct / total.max(1.0));
+            Ok(accs)
+        };
+        match self.config.train.score_bn {
+            ScoreBn::Running => score(),
+            ScoreBn::Batch => with_batch_statistics(score),
         }
-        Ok(accs)
     }
 
     /// Starts (or continues) the current epoch's training batches.
@@ -566,9 +574,13 @@ where
     ) -> Result<Vec<Option<f64>>, SearchError> {
         let per_epoch = self.valid.batches_per_epoch() as u64;
         let mut batches = Vec::new();
-        for _ in 0..self.config.train.score_batches {
-            let c = self.pos.valid_cursor;
-            self.pos.valid_cursor += 1;
+        for k in 0..self.config.train.score_batches as u64 {
+            let c = if self.config.train.score_fixed {
+                k
+            } else {
+                self.pos.valid_cursor += 1;
+                self.pos.valid_cursor - 1
+            };
             batches.push((c / per_epoch, (c % per_epoch) as usize));
         }
         let paths = batch

@@ -6,6 +6,41 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use crate::kernels::{batch_moments, normalize_batch_stats};
 
+thread_local! {
+    static BATCH_STATISTICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every [`BatchNorm2d`] forward pass of this thread normalising with the
+/// statistics of its own batch, running statistics or not (they are neither read nor
+/// updated). A supernet scores a sampled path this way with that path's statistics
+/// (per-path BN recalibration, on the scoring batch itself) instead of running
+/// statistics accumulated over every path it trained.
+///
+/// ```
+/// use burn::backend::NdArray;
+/// use burn::tensor::Tensor;
+/// use tnd_nas::ops::{BatchNorm2dConfig, with_batch_statistics};
+/// let device = Default::default();
+/// let bn = BatchNorm2dConfig::new(1).init::<NdArray>(&device);
+/// let x = Tensor::<NdArray, 4>::from_floats([[[[1.0, 3.0]]]], &device);
+/// // Running statistics (mean 0, variance 1) leave x as it is ...
+/// let y = bn.forward(x.clone()).into_data().to_vec::<f32>().unwrap();
+/// assert!((y[0] - 1.0).abs() < 1e-4 && (y[1] - 3.0).abs() < 1e-4);
+/// // ... the batch's own (mean 2, variance 1) centre it.
+/// let y = with_batch_statistics(|| bn.forward(x)).into_data().to_vec::<f32>().unwrap();
+/// assert!((y[0] + 1.0).abs() < 1e-4 && (y[1] - 1.0).abs() < 1e-4);
+/// ```
+pub fn with_batch_statistics<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BATCH_STATISTICS.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BATCH_STATISTICS.with(|b| b.replace(true)));
+    f()
+}
+
 /// Configuration of a [`BatchNorm2d`].
 #[derive(Config, Debug)]
 pub struct BatchNorm2dConfig {
@@ -117,7 +152,8 @@ impl<B: Backend> BatchNorm2d<B> {
         let x = x.reshape([n, c, h * w]);
         let rows = |t: Tensor<B, 1>| t.reshape([1, c, 1]).repeat_dim(0, n);
         let training = B::ad_enabled(&device);
-        if !training && self.track_running_stats {
+        let tracking = self.track_running_stats && !BATCH_STATISTICS.with(std::cell::Cell::get);
+        if !training && tracking {
             // y = x * a + b with a = gamma / sqrt(var + eps), b = beta - mean * a.
             let mean = self.running_mean.value().to_device(&device);
             let var = self.running_var.value().to_device(&device);
@@ -133,7 +169,7 @@ impl<B: Backend> BatchNorm2d<B> {
         }
         let count = (n * h * w) as f64;
         let (mean, centered, var) = batch_moments(x);
-        if training && self.track_running_stats {
+        if training && tracking {
             let unbiased = if count > 1.0 {
                 count / (count - 1.0)
             } else {

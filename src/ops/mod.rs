@@ -15,7 +15,7 @@ mod trainable_params;
 pub use crate::kernels::conv2d;
 pub(crate) use crate::kernels::weighted_sum;
 pub use crate::kernels::{avg_pool2d, max_pool2d};
-pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig};
+pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig, with_batch_statistics};
 pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero};
 #[allow(unused_imports)]
 pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs};

@@ -61,6 +61,7 @@ fn synthetic() -> SearchResult {
         }
     };
     SearchResult {
+        space: "nb201".into(),
         strategy: "tnd".into(),
         evaluator: "table".into(),
         final_architecture: FinalArchitecture {

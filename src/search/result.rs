@@ -29,6 +29,10 @@ pub struct SampleRecord {
 /// wall time and peak memory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResult {
+    /// The space searched: its [`SearchSpace::id`] (`nb201`, the DARTS op sets, the
+    /// MBConv stages). Empty in results written before it was recorded.
+    #[serde(default)]
+    pub space: String,
     /// The strategy that ran (`tnd`, `random`, `rea`, or a user strategy's name).
     pub strategy: String,
     /// The evaluator that scored (`supernet`, `table`, ...).
@@ -112,6 +116,7 @@ impl SearchResult {
         };
         let samples: Vec<SampleRecord> = archive.samples().iter().map(record).collect();
         Self {
+            space: state.space_id.clone(),
             strategy: state.strategy_name.clone(),
             evaluator: state.evaluator_name.clone(),
             final_architecture: outcome.architecture,

@@ -16,4 +16,4 @@ pub use cosine::cosine_lr;
 pub use grad_clip::{clip_grad_norm, grad_norm};
 pub use sgd_setup::{Sgd, SgdSetup};
 pub use step::sgd_step;
-pub use train_config::{TrainConfig, TrainMode};
+pub use train_config::{PathSampling, ScoreBn, TrainConfig, TrainMode};

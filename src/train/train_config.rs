@@ -15,6 +15,40 @@ pub enum TrainMode {
     SinglePath,
 }
 
+/// Which distribution the supernet's training paths (single-path) or weights
+/// (weighted) come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum PathSampling {
+    /// The strategy's current probabilities (`softmax(alpha)` for TND): training follows
+    /// the policy's favourites (paper default).
+    #[default]
+    Policy,
+    /// Uniform over the active ops of every edge, whatever the policy favours ("fair"
+    /// sampling, as single-path one-shot NAS trains its supernet).
+    Uniform,
+}
+
+/// Which statistics the supernet's batch normalisations use when a sampled
+/// architecture is scored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreBn {
+    /// The running statistics of the BNs that keep them (stem, residual blocks, last
+    /// BN), accumulated over every path trained; the cells' BNs use the batch's.
+    #[default]
+    Running,
+    /// Every BN uses the statistics of the scoring batch along the scored path
+    /// (per-path recalibration).
+    Batch,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// How `w` is trained: SGD with a per-stage cosine learning rate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -34,8 +68,19 @@ pub struct TrainConfig {
     pub mode: TrainMode,
     /// An alpha update every `alpha_every` weight steps after the warm-up (4).
     pub alpha_every: usize,
-    /// Validation batches each sample is scored on (1).
+    /// Validation batches each sample is scored on (1). Every sample of one ask is
+    /// scored on the same batches.
     pub score_batches: usize,
+    /// Whether every ask is scored on the same `score_batches` validation batches
+    /// (a fixed scoring set) instead of the next ones (false).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub score_fixed: bool,
+    /// BN statistics when scoring ([`ScoreBn::Running`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub score_bn: ScoreBn,
+    /// Where training paths come from ([`PathSampling::Policy`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub sampling: PathSampling,
     /// Augmentation of the weight-training half (crop + flip; no cutout during search).
     pub augment: AugmentConfig,
     /// Caps the steps of every epoch (for quick runs); `None` uses the whole half.
@@ -56,6 +101,9 @@ impl Default for TrainConfig {
             mode: TrainMode::Weighted,
             alpha_every: 4,
             score_batches: 1,
+            score_fixed: false,
+            score_bn: ScoreBn::Running,
+            sampling: PathSampling::Policy,
             augment: AugmentConfig::default(),
             max_steps_per_epoch: None,
             workers: 1,

@@ -1,0 +1,437 @@
+//! `tnd-nas fidelity`: how well an evaluator ranks the architectures of a ground truth.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::config_file::{ConfigFlags, refuse_existing};
+use super::program::with_backend;
+use super::search_command::Preset;
+use super::{CliError, DatasetName, DeviceName};
+use crate::Architecture;
+use crate::data::AugmentConfig;
+use crate::fidelity::{
+    GroundTruth, GroundTruthProtocol, PROTOCOL_FILE, RankReport, kendall_tau, rank_report,
+    spearman_rho, supernet_scores,
+};
+use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+use crate::search::{PathSampling, ScoreBn, SearchConfig, TrainMode};
+use crate::space::Nb201Space;
+use crate::strategy::StrategyConfig;
+
+/// What scores the ground truth's architectures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvaluatorName {
+    /// Trainable parameters of the ground truth's network (free).
+    Params,
+    /// Multiply-accumulates of the ground truth's network (free).
+    Macs,
+    /// A supernet trained by a one-stage search, scoring each cell as the search does.
+    Supernet,
+}
+
+/// Options of `tnd-nas fidelity`.
+///
+/// Scores every architecture of a NAS-Bench-201 ground truth (the CSV that
+/// `examples/fm_ground_truth.rs` writes: arch, params, macs, seed, test_accuracy, ...)
+/// with each `--evaluator` and prints Kendall tau, Spearman rho, the precision of the
+/// top 10%, Kendall tau within the better half (by truth) and the cost in seconds; with
+/// two seeds in the file, first the same figures between the seeds (the ceiling).
+///
+/// The supernet is trained by a one-stage search over every op (the preset's training
+/// and scoring settings; depth, width, epochs and the options below change them) on the
+/// training split, and scores each cell when the stage ends exactly as the search
+/// scored its samples, `updater.samples` cells per call.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(
+    after_help = "Prints one line per evaluator; --out also writes them as JSON, \
+    with every cell's score."
+)]
+pub struct FidelityArgs {
+    /// The ground-truth CSV (e.g. data/fm-nb201/ground-truth.csv)
+    #[arg(long, value_name = "FILE.csv")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truth: Option<PathBuf>,
+    /// What scores the cells (repeat for several) [default: params, macs]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evaluator: Vec<EvaluatorName>,
+    /// The images a supernet trains on (its training split)
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetName>,
+    /// Folder of the dataset's files (not needed for `sample`)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Shrink the images by this factor [default: the ground truth's protocol.json, else 1]
+    #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..=16))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downsample: Option<u64>,
+    /// The supernet's training and scoring settings to start from [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// What drives training paths: tnd (the policy, default) or random (uniform)
+    #[arg(long, value_name = "STRATEGY")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyConfig>,
+    /// Weighted or single-path weight training [default: the preset's]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<TrainMode>,
+    /// Training paths from the policy or uniform [default: policy]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<PathSampling>,
+    /// BN statistics when scoring: running or batch (per path) [default: the preset's]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_bn: Option<ScoreBn>,
+    /// Validation batches per scoring call [default: the preset's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_batches: Option<u64>,
+    /// Score every call on the same batches (a fixed scoring set)
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub score_fixed: bool,
+    /// Supernet width: channels of its first stage [default: 8]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u64>,
+    /// Supernet depth: cells per stage [default: 2]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<u64>,
+    /// Training epochs [default: 2]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<u64>,
+    /// Weight-only warm-up epochs, fewer than --epochs [default: 1]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<u64>,
+    /// At most this many weight steps per epoch [default: the preset's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u64>,
+    /// Seed of the supernet search [default: 0]
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Only the first N cells of the ground truth
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Where to compute [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
+    /// Also write the figures and every cell's score as JSON (refused if it exists unless --force)
+    #[arg(long, value_name = "FILE.json")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+/// One evaluator's line.
+#[derive(Debug, Clone, Serialize)]
+struct Line {
+    evaluator: String,
+    #[serde(flatten)]
+    report: RankReport,
+    seconds: f64,
+    scores: Vec<f64>,
+}
+
+fn show(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
+}
+
+impl FidelityArgs {
+    /// The options with every default filled in.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a missing `--truth`, a supernet without `--dataset`, or
+    /// a warm-up not shorter than the epochs.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        let Some(truth) = &self.truth else {
+            return Err(CliError::usage("--truth FILE.csv is required"));
+        };
+        let evaluator = if self.evaluator.is_empty() {
+            vec![EvaluatorName::Params, EvaluatorName::Macs]
+        } else {
+            self.evaluator.clone()
+        };
+        let supernet = evaluator.contains(&EvaluatorName::Supernet);
+        if supernet && self.dataset.is_none() {
+            return Err(CliError::usage(
+                "--evaluator supernet needs --dataset (the images it trains on)",
+            ));
+        }
+        let downsample = match self.downsample {
+            Some(d) => d,
+            None => {
+                let protocol = truth
+                    .parent()
+                    .map(|d| d.join(PROTOCOL_FILE))
+                    .filter(|p| p.is_file());
+                match protocol {
+                    Some(p) => {
+                        let text = std::fs::read_to_string(&p)
+                            .map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+                        let protocol: GroundTruthProtocol = serde_json::from_str(&text)
+                            .map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
+                        protocol.downsample as u64
+                    }
+                    None => 1,
+                }
+            }
+        };
+        let (epochs, warmup) = (self.epochs.unwrap_or(2), self.warmup.unwrap_or(1));
+        if supernet && warmup >= epochs {
+            return Err(CliError::usage(format!(
+                "--warmup {warmup} must be fewer than --epochs {epochs}"
+            )));
+        }
+        Ok(Self {
+            evaluator,
+            downsample: Some(downsample),
+            preset: Some(self.preset.unwrap_or(Preset::Cpu)),
+            strategy: Some(self.strategy.clone().unwrap_or_default()),
+            sampling: Some(self.sampling.unwrap_or_default()),
+            channels: Some(self.channels.unwrap_or(8)),
+            cells: Some(self.cells.unwrap_or(2)),
+            epochs: Some(epochs),
+            warmup: Some(warmup),
+            seed: Some(self.seed.unwrap_or(0)),
+            device: Some(self.device.unwrap_or_default()),
+            ..self.clone()
+        })
+    }
+
+    /// The search that trains the supernet: the preset's training and scoring settings
+    /// on one stage of every op, with the options applied.
+    pub fn supernet_config(&self) -> SearchConfig {
+        let mut config = match self.preset.unwrap_or(Preset::Cpu) {
+            Preset::Paper => SearchConfig::paper(),
+            Preset::Quick => SearchConfig::quick(),
+            Preset::Cpu => SearchConfig::cpu(),
+        };
+        let stage = StageConfig::new(self.cells.unwrap_or(2) as usize, vec![0])
+            .with_epochs(
+                self.epochs.unwrap_or(2) as usize,
+                self.warmup.unwrap_or(1) as usize,
+            )
+            .with_channels(self.channels.unwrap_or(8) as usize);
+        config.schedule = ShrinkScheduleConfig::new(vec![stage]);
+        config.strategy = self.strategy.clone().unwrap_or_default();
+        config.seed = self.seed.unwrap_or(0);
+        let t = &mut config.train;
+        if let Some(dataset) = self.dataset {
+            t.augment = AugmentConfig::default().with_normalization(Some(dataset.normalization()));
+        }
+        if let Some(mode) = self.mode {
+            t.mode = mode;
+        }
+        if let Some(s) = self.sampling {
+            t.sampling = s;
+        }
+        if let Some(bn) = self.score_bn {
+            t.score_bn = bn;
+        }
+        if let Some(k) = self.score_batches {
+            t.score_batches = k as usize;
+        }
+        t.score_fixed |= self.score_fixed;
+        if let Some(steps) = self.max_steps {
+            t.max_steps_per_epoch = Some(steps as usize);
+        }
+        config
+    }
+
+    /// Scores the ground truth with every evaluator and prints the figures.
+    ///
+    /// # Errors
+    /// Any [`CliError`]: bad options, an unreadable ground truth or dataset, a refused
+    /// `--out`, a failed supernet search.
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        with_backend!(args.device.unwrap_or_default(), |B, device| args
+            .run_on::<B>(device))
+    }
+
+    fn run_on<B: AutodiffBackend>(&self, device: B::Device) -> Result<(), CliError> {
+        let Some(path) = &self.truth else {
+            return Err(CliError::usage("--truth FILE.csv is required"));
+        };
+        if let Some(out) = &self.out {
+            refuse_existing(out, self.force)?;
+        }
+        let truth = GroundTruth::read(path).map_err(|e| CliError::Input(e.to_string()))?;
+        let mut cells = truth.cells();
+        if let Some(n) = self.limit {
+            cells.truncate(n as usize);
+        }
+        if cells.len() < 2 {
+            return Err(CliError::Input(format!(
+                "{}: {} architecture(s), at least 2 are needed to rank",
+                path.display(),
+                cells.len()
+            )));
+        }
+        let space = Nb201Space::new();
+        let archs = cells
+            .iter()
+            .map(|c| {
+                space.parse(&c.arch).map_err(|e| {
+                    CliError::Input(format!(
+                        "{}: architecture `{}`: {e}",
+                        path.display(),
+                        c.arch
+                    ))
+                })
+            })
+            .collect::<Result<Vec<Architecture>, _>>()?;
+        let accuracy: Vec<f64> = cells.iter().map(|c| c.accuracy).collect();
+        println!(
+            "{:<56} {:>5} {:>8} {:>8} {:>6} {:>11} {:>9}",
+            "evaluator", "cells", "tau", "rho", "top10%", "tau(better)", "seconds"
+        );
+        let pairs = truth.seed_pairs(0, 1);
+        if pairs.len() >= 2 {
+            let (a, b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            let r = rank_report(&a, &b).map_err(|e| CliError::Input(e.to_string()))?;
+            println!(
+                "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9}",
+                "seed 0 vs seed 1 (the ceiling)",
+                r.cells,
+                show(kendall_tau(&a, &b)),
+                show(spearman_rho(&a, &b)),
+                r.top10_precision,
+                show(r.tau_better_half),
+                "-"
+            );
+        }
+        let mut lines = Vec::new();
+        for evaluator in &self.evaluator {
+            let started = Instant::now();
+            let (name, scores, seconds) = match evaluator {
+                EvaluatorName::Params => (
+                    "params".to_string(),
+                    cells.iter().map(|c| c.params as f64).collect::<Vec<_>>(),
+                    started.elapsed().as_secs_f64(),
+                ),
+                EvaluatorName::Macs => (
+                    "macs".to_string(),
+                    cells.iter().map(|c| c.macs as f64).collect(),
+                    started.elapsed().as_secs_f64(),
+                ),
+                EvaluatorName::Supernet => {
+                    self.supernet::<B>(&space, archs.clone(), device.clone())?
+                }
+            };
+            let report =
+                rank_report(&accuracy, &scores).map_err(|e| CliError::Input(e.to_string()))?;
+            println!(
+                "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9.1}",
+                name,
+                report.cells,
+                show(report.kendall_tau),
+                show(report.spearman_rho),
+                report.top10_precision,
+                show(report.tau_better_half),
+                seconds
+            );
+            lines.push(Line {
+                evaluator: name,
+                report,
+                seconds,
+                scores,
+            });
+        }
+        if let Some(out) = &self.out {
+            let doc = json!({
+                "truth": path.display().to_string(),
+                "archs": cells.iter().map(|c| &c.arch).collect::<Vec<_>>(),
+                "accuracy": accuracy,
+                "options": self,
+                "evaluators": lines,
+            });
+            let text =
+                serde_json::to_string_pretty(&doc).map_err(|e| CliError::Input(e.to_string()))?;
+            crate::atomic_write::write(out, text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {e}", out.display())))?;
+        }
+        Ok(())
+    }
+
+    /// Trains the supernet and scores `archs`; returns the line's name, the scores and
+    /// the seconds (training and scoring).
+    fn supernet<B: AutodiffBackend>(
+        &self,
+        space: &Nb201Space,
+        archs: Vec<Architecture>,
+        device: B::Device,
+    ) -> Result<(String, Vec<f64>, f64), CliError> {
+        let Some(dataset) = self.dataset else {
+            return Err(CliError::usage("--evaluator supernet needs --dataset"));
+        };
+        let mut data = dataset.train(self.data_dir.as_deref())?;
+        let factor = self.downsample.unwrap_or(1) as usize;
+        if factor > 1 {
+            data = data.downsample(factor)?;
+        }
+        let config = self.supernet_config();
+        let n = archs.len();
+        let mut bar = crate::observe::ProgressBar::new();
+        let got =
+            supernet_scores::<B, _>(&config, space.clone(), data, device, archs, &mut [&mut bar])?;
+        let scores = got
+            .scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.ok_or_else(|| {
+                    CliError::Input(format!("cell {i} of {n} was not scored by the supernet"))
+                })
+            })
+            .collect::<Result<Vec<f64>, _>>()?;
+        let t = &config.train;
+        let name = format!(
+            "supernet {} {}{} bn={} k={}{} C{}x{} e{}",
+            config.strategy,
+            match t.mode {
+                TrainMode::Weighted => "weighted",
+                TrainMode::SinglePath => "single-path",
+            },
+            match t.sampling {
+                PathSampling::Policy => "",
+                PathSampling::Uniform => " uniform",
+            },
+            match t.score_bn {
+                ScoreBn::Running => "running",
+                ScoreBn::Batch => "batch",
+            },
+            t.score_batches,
+            if t.score_fixed { " fixed" } else { "" },
+            self.channels.unwrap_or(8),
+            self.cells.unwrap_or(2),
+            self.epochs.unwrap_or(2),
+        );
+        Ok((name, scores, got.search_seconds + got.score_seconds))
+    }
+}
