@@ -10,9 +10,11 @@ use super::common::{OutputDir, genotype_family, text_or_file};
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
+use crate::data::{ImageDataset, Normalization};
 use crate::eval::{
-    MODEL_FILE, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
-    RetrainConfig, RetrainReport, retrain, retrain_network, save_model,
+    BuildNetwork, ImageClassifier, MODEL_FILE, MbConvNetworkConfig, MbConvNetworkSpec,
+    Nb201NetworkConfig, Nb201NetworkSpec, RetrainConfig, RetrainEvent, RetrainReport, retrain,
+    retrain_network, save_model,
 };
 use crate::observe::RetrainProgress;
 use crate::space::{MbConvSpace, Nb201Space};
@@ -275,43 +277,45 @@ impl RetrainArgs {
                 let network = Nb201NetworkConfig::new(config.channels, config.layers, classes)
                     .with_in_channels(in_channels);
                 let spec = Nb201NetworkSpec::new(network.clone());
-                let outcome = retrain_network::<B, _>(
+                let text = Nb201Space::new().describe(&arch);
+                let run = SpecRun {
+                    family: "nb201",
+                    text,
+                    network,
                     config,
+                    names,
+                };
+                run.train::<B, _>(
                     &spec,
                     &arch,
-                    train,
-                    test,
+                    (train, test),
                     &normalization,
                     device,
                     &mut observe,
-                )?;
-                let text = Nb201Space::new().describe(&arch);
-                let report = outcome.report("nb201", text, network, config, names);
-                (
-                    to_json(&report)?,
-                    save_model(&outcome.model.valid(), dir.path())?,
-                )
+                    dir.path(),
+                )?
             }
             Parsed::MbConv(arch) => {
                 let space = MbConvSpace::mobilenet_v2();
                 let network = MbConvNetworkConfig::new(classes).with_in_channels(in_channels);
                 let spec = MbConvNetworkSpec::new(space.clone(), network.clone());
-                let outcome = retrain_network::<B, _>(
+                let text = space.describe(&arch);
+                let run = SpecRun {
+                    family: "mbconv",
+                    text,
+                    network,
                     config,
+                    names,
+                };
+                run.train::<B, _>(
                     &spec,
                     &arch,
-                    train,
-                    test,
+                    (train, test),
                     &normalization,
                     device,
                     &mut observe,
-                )?;
-                let report =
-                    outcome.report("mbconv", space.describe(&arch), network, config, names);
-                (
-                    to_json(&report)?,
-                    save_model(&outcome.model.valid(), dir.path())?,
-                )
+                    dir.path(),
+                )?
             }
             Parsed::Darts(genotype) => {
                 let outcome = retrain::<B>(
@@ -348,6 +352,56 @@ enum Parsed {
     Darts(Genotype),
     Nb201(Architecture),
     MbConv(Architecture),
+}
+
+/// What a retraining of a NAS-Bench-201 or MBConv network records besides its outcome.
+struct SpecRun<'a, N> {
+    family: &'static str,
+    text: String,
+    network: N,
+    config: &'a RetrainConfig,
+    names: (&'a str, &'a str),
+}
+
+impl<N: Serialize> SpecRun<'_, N> {
+    /// Trains `spec`'s network of `arch`, saves the weights into `dir`; returns the
+    /// report's text and headline and the weights' path.
+    #[allow(clippy::too_many_arguments)]
+    fn train<B, S>(
+        self,
+        spec: &S,
+        arch: &Architecture,
+        (train, test): (ImageDataset, ImageDataset),
+        normalization: &Normalization,
+        device: &B::Device,
+        observe: &mut dyn FnMut(RetrainEvent),
+        dir: &std::path::Path,
+    ) -> Result<((String, Headline), PathBuf), CliError>
+    where
+        B: AutodiffBackend,
+        S: BuildNetwork,
+        S::Network<B>: AutodiffModule<B>,
+        <S::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
+        let outcome = retrain_network::<B, S>(
+            self.config,
+            spec,
+            arch,
+            train,
+            test,
+            normalization,
+            device,
+            observe,
+        )?;
+        let report = outcome.report(
+            self.family,
+            self.text,
+            self.network,
+            self.config,
+            self.names,
+        );
+        Ok((to_json(&report)?, save_model(&outcome.model.valid(), dir)?))
+    }
 }
 
 /// The headline figures of a report, whatever its network.
