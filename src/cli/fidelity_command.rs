@@ -97,6 +97,11 @@ pub struct FidelityArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_batches: Option<u64>,
+    /// Zero padding of the random crop that augments supernet training [default: the
+    /// preset's, 4]; 0 trains on uncropped images (flips only)
+    #[arg(long, value_name = "PIXELS", value_parser = clap::value_parser!(u64).range(0..=64))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop_padding: Option<u64>,
     /// Score every call on the same batches (a fixed scoring set)
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -246,6 +251,9 @@ impl FidelityArgs {
         }
         if let Some(mode) = self.mode {
             t.mode = mode;
+        }
+        if let Some(p) = self.crop_padding {
+            t.augment = t.augment.clone().with_crop_padding(p as usize);
         }
         if let Some(s) = self.sampling {
             t.sampling = s;
@@ -412,7 +420,7 @@ impl FidelityArgs {
             .collect::<Result<Vec<f64>, _>>()?;
         let t = &config.train;
         let name = format!(
-            "supernet {} {}{} bn={} k={}{} C{}x{} e{}",
+            "supernet {} {}{} bn={} k={}{} crop={} C{}x{} e{}",
             config.strategy,
             match t.mode {
                 TrainMode::Weighted => "weighted",
@@ -428,6 +436,7 @@ impl FidelityArgs {
             },
             t.score_batches,
             if t.score_fixed { " fixed" } else { "" },
+            t.augment.crop_padding,
             self.channels.unwrap_or(8),
             self.cells.unwrap_or(2),
             self.epochs.unwrap_or(2),
