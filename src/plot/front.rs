@@ -123,8 +123,15 @@ impl FrontFigure {
         };
         let (x0, x1) = bounds(all().map(|p| p.0)).unwrap_or((0.0, 1.0));
         let (y0, y1) = bounds(all().map(|p| p.1)).unwrap_or((0.0, 1.0));
+        // Several architectures can share one point of the front: the legend counts
+        // points, the title samples, and says so when they differ.
+        let distinct = if front.len() == result.front.len() {
+            String::new()
+        } else {
+            format!(" ({} distinct points)", front.len())
+        };
         let title = format!(
-            "{} search ({} evaluator): {} samples, {} on the Pareto front",
+            "{} search ({} evaluator): {} samples, {} on the Pareto front{distinct}",
             result.strategy,
             result.evaluator,
             result.sample_count,
