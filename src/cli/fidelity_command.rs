@@ -14,8 +14,8 @@ use super::{CliError, DatasetName, DeviceName};
 use crate::Architecture;
 use crate::data::AugmentConfig;
 use crate::fidelity::{
-    GroundTruth, GroundTruthProtocol, PROTOCOL_FILE, RankReport, kendall_tau, rank_report,
-    spearman_rho, supernet_scores,
+    GroundTruth, GroundTruthProtocol, RankReport, kendall_tau, rank_report, spearman_rho,
+    supernet_scores,
 };
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::search::{PathSampling, ScoreBn, SearchConfig, TrainMode};
@@ -190,20 +190,10 @@ impl FidelityArgs {
         let downsample = match self.downsample {
             Some(d) => d,
             None => {
-                let protocol = truth
-                    .parent()
-                    .map(|d| d.join(PROTOCOL_FILE))
-                    .filter(|p| p.is_file());
-                match protocol {
-                    Some(p) => {
-                        let text = std::fs::read_to_string(&p)
-                            .map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
-                        let protocol: GroundTruthProtocol = serde_json::from_str(&text)
-                            .map_err(|e| CliError::Input(format!("{}: {e}", p.display())))?;
-                        protocol.downsample as u64
-                    }
-                    None => 1,
-                }
+                let dir = truth.parent().unwrap_or_else(|| std::path::Path::new("."));
+                GroundTruthProtocol::recorded(dir)
+                    .map_err(|e| CliError::Input(e.to_string()))?
+                    .map_or(1, |p| p.downsample as u64)
             }
         };
         let (epochs, warmup) = (self.epochs.unwrap_or(2), self.warmup.unwrap_or(1));

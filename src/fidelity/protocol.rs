@@ -127,6 +127,23 @@ impl GroundTruthProtocol {
         )
     }
 
+    /// The protocol recorded in `dir/protocol.json`, if there is one.
+    ///
+    /// # Errors
+    /// [`FidelityError::Io`] for a file that cannot be read or parsed.
+    pub fn recorded(dir: &Path) -> Result<Option<Self>, FidelityError> {
+        let path = dir.join(PROTOCOL_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let io = |e: &dyn std::fmt::Display| FidelityError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| io(&e))?;
+        serde_json::from_str(&text).map(Some).map_err(|e| io(&e))
+    }
+
     /// Writes the protocol to `dir/protocol.json` if there is none, or checks that the
     /// one there is this protocol.
     ///
@@ -139,9 +156,7 @@ impl GroundTruthProtocol {
             path: path.display().to_string(),
             reason: e.to_string(),
         };
-        if path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|e| io(&e))?;
-            let recorded: Self = serde_json::from_str(&text).map_err(|e| io(&e))?;
+        if let Some(recorded) = Self::recorded(dir)? {
             let (a, b) = (
                 serde_json::to_value(&recorded).map_err(|e| io(&e))?,
                 serde_json::to_value(self).map_err(|e| io(&e))?,
