@@ -208,6 +208,11 @@ fn main() -> Result<()> {
     let started = Instant::now();
     for (k, (arch, seed)) in todo.iter().enumerate() {
         let text = space.describe(arch);
+        eprintln!(
+            "[worker {worker}: {}/{}] training {text} seed {seed}",
+            k + 1,
+            todo.len()
+        );
         let (t, cpu) = (Instant::now(), cpu_seconds());
         let outcome = retrain_network::<B, _>(
             &protocol.retrain_config(*seed),

@@ -8,12 +8,12 @@ use burn::record::{BinBytesRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor, TensorData, Tolerance};
 use common::{GradSum, TestAutodiff, TestBackend};
-use tnd_nas::OpKind;
 use tnd_nas::ops::{OpConfig, trainable_params};
 use tnd_nas::space::{DartsSpaceConfig, Nb201Space, OpSet};
 use tnd_nas::supernet::{
     DartsSuperNet, DartsSuperNetConfig, MixedOpConfig, Nb201SuperNetConfig, Path, SupernetForward,
 };
+use tnd_nas::{OpKind, SearchSpace};
 
 #[test]
 fn every_op_has_the_right_shape_and_count() {
@@ -300,4 +300,65 @@ fn flex_and_ndarray_agree_on_the_same_weights() {
         .unwrap();
     a.into_data()
         .assert_approx_eq::<f32>(&b.into_data(), Tolerance::absolute(1e-4));
+}
+
+/// NAS-Bench-201 cells run only the edges that reach their output: the ops of dead
+/// edges get no gradient (they are not computed, so they leave no unreachable autodiff
+/// graph behind), and the layers before a cell whose output edges are all `none` stay in
+/// the backward graph (they get a gradient, zero).
+#[test]
+fn nb201_cells_skip_dead_edges_and_keep_the_stem_in_the_graph() {
+    use tnd_nas::eval::Nb201NetworkConfig;
+    let device = Default::default();
+    let space = Nb201Space::new();
+    let x = || Tensor::<TestAutodiff, 4>::random([4, 1, 8, 8], Distribution::Default, &device);
+    let y =
+        || Tensor::<TestAutodiff, 1, Int>::from_data(TensorData::from([0i64, 1, 2, 3]), &device);
+    let loss = |logits| {
+        CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits, y())
+    };
+    // Node 3 reads nothing: edges 1<-0 (conv 1x1), 2<-0 (pool), 2<-1 (skip) are dead.
+    let dead = "|nor_conv_1x1~0|+|avg_pool_3x3~0|skip_connect~1|+|none~0|none~1|none~2|";
+    // Node 3 reads node 2 only; node 1 (conv 1x1 from the input) feeds nothing.
+    let partly = "|nor_conv_1x1~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|nor_conv_3x3~2|";
+    for (text, live) in [
+        (dead, [false; 6]),
+        (partly, [false, true, false, false, false, true]),
+    ] {
+        let arch = space.parse(text).unwrap();
+        let net = Nb201NetworkConfig::new(4, 1, 10)
+            .with_in_channels(1)
+            .init::<TestAutodiff>(&space.genotype(&arch).unwrap(), &device)
+            .unwrap();
+        let grads = loss(net.forward(x())).backward();
+        assert_eq!(GradSum::of(&net.stem, &grads).with_grad, 1, "{text}: stem");
+        let tnd_nas::eval::Nb201EvalBlock::Cell(cell) = &net.blocks[0] else {
+            panic!("the first block is a cell")
+        };
+        for (e, op) in cell.ops.iter().enumerate() {
+            let g = GradSum::of(op, &grads);
+            let has = g.tensors > 0 && g.with_grad == g.tensors;
+            assert_eq!(has, live[e] && g.tensors > 0, "{text}: edge {e}");
+        }
+        // The supernet on the same single path.
+        let all = space.all_candidates();
+        let net = Nb201SuperNetConfig::new(4, 1, 10, all.clone())
+            .with_in_channels(1)
+            .init::<TestAutodiff>(&device)
+            .unwrap();
+        let path: Vec<usize> = arch
+            .ops()
+            .iter()
+            .zip(&all)
+            .map(|(op, ops)| ops.iter().position(|o| o == op).unwrap())
+            .collect();
+        let grads = loss(net.forward_path(x(), &Path::SinglePath(path)).unwrap()).backward();
+        assert_eq!(
+            GradSum::of(&net.stem, &grads).with_grad,
+            1,
+            "{text}: supernet stem"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use crate::fidelity::{
     supernet_scores,
 };
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
-use crate::search::{PathSampling, ScoreBn, SearchConfig, TrainMode};
+use crate::search::{PathSampling, ScoreBn, ScoreMetric, SearchConfig, TrainMode};
 use crate::space::Nb201Space;
 use crate::strategy::StrategyConfig;
 
@@ -93,6 +93,10 @@ pub struct FidelityArgs {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_bn: Option<ScoreBn>,
+    /// What a score measures: accuracy or probability (of the true class) [default: the preset's]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_metric: Option<ScoreMetric>,
     /// Validation batches per scoring call [default: the preset's]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=10_000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,6 +130,18 @@ pub struct FidelityArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<u64>,
+    /// Supernet training batch size, also the scoring batch size [default: the preset's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u64>,
+    /// Supernet learning rate, annealed by a cosine over the epochs [default: the preset's]
+    #[arg(long, value_name = "LR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr: Option<f64>,
+    /// Weight steps between two asks of the strategy [default: the preset's]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_every: Option<u64>,
     /// Seed of the supernet search [default: 0]
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,10 +267,22 @@ impl FidelityArgs {
         if let Some(bn) = self.score_bn {
             t.score_bn = bn;
         }
+        if let Some(m) = self.score_metric {
+            t.score_metric = m;
+        }
         if let Some(k) = self.score_batches {
             t.score_batches = k as usize;
         }
         t.score_fixed |= self.score_fixed;
+        if let Some(b) = self.batch_size {
+            t.batch_size = b as usize;
+        }
+        if let Some(lr) = self.lr {
+            t.lr = lr;
+        }
+        if let Some(n) = self.alpha_every {
+            t.alpha_every = n as usize;
+        }
         if let Some(steps) = self.max_steps {
             t.max_steps_per_epoch = Some(steps as usize);
         }
@@ -410,7 +438,7 @@ impl FidelityArgs {
             .collect::<Result<Vec<f64>, _>>()?;
         let t = &config.train;
         let name = format!(
-            "supernet {} {}{} bn={} k={}{} crop={} C{}x{} e{}",
+            "supernet {} {}{} bn={} k={}{}{} crop={} C{}x{} e{} b{} lr{}",
             config.strategy,
             match t.mode {
                 TrainMode::Weighted => "weighted",
@@ -426,10 +454,16 @@ impl FidelityArgs {
             },
             t.score_batches,
             if t.score_fixed { " fixed" } else { "" },
+            match t.score_metric {
+                ScoreMetric::Accuracy => "",
+                ScoreMetric::Probability => " prob",
+            },
             t.augment.crop_padding,
             self.channels.unwrap_or(8),
             self.cells.unwrap_or(2),
             self.epochs.unwrap_or(2),
+            t.batch_size,
+            t.lr,
         );
         Ok((name, scores, got.search_seconds + got.score_seconds))
     }

@@ -8,8 +8,8 @@ use burn::tensor::{Tensor, backend::Backend};
 
 use super::EvalError;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, OpConfig};
-use crate::space::Nb201Genotype;
-use crate::supernet::{ResidualBlock, residual_param_count, residual_specs};
+use crate::space::{Nb201Genotype, nb201_live_edges};
+use crate::supernet::{ResidualBlock, nb201_cell_forward, residual_param_count, residual_specs};
 
 /// Configuration of an [`Nb201Network`]: stem, three stages of `cells` cells at C, 2C, 4C
 /// joined by residual blocks, BN + ReLU, global pool, linear classifier.
@@ -156,18 +156,12 @@ pub struct Nb201Cell<B: Backend> {
 
 impl<B: Backend> Nb201Cell<B> {
     fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let mut nodes = vec![x];
-        let mut e = 0;
-        for to in 1..4 {
-            let mut sum = self.ops[e].forward(nodes[0].clone());
-            e += 1;
-            for node in nodes.iter().take(to).skip(1) {
-                sum = sum.add(self.ops[e].forward(node.clone()));
-                e += 1;
-            }
-            nodes.push(sum);
-        }
-        nodes.swap_remove(3)
+        let zero: [bool; 6] =
+            std::array::from_fn(|e| self.ops.get(e).is_none_or(|op| matches!(op, Op::Zero(_))));
+        let Ok(out) = nb201_cell_forward(x, &nb201_live_edges(&zero), |e, input| {
+            Ok::<_, std::convert::Infallible>(self.ops[e].forward(input))
+        });
+        out
     }
 }
 

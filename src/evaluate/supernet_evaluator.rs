@@ -26,8 +26,8 @@ use crate::ops::{materialize, trainable_params, with_batch_statistics};
 use crate::policy::sample_from;
 use crate::schedule::StageConfig;
 use crate::supernet::{Path as NetPath, SupernetForward};
-use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode, cosine_lr};
-use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step};
+use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode, cosine_lr};
+use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step, true_class_probability};
 use crate::{Architecture, OpKind};
 
 /// What identifies the training data a search runs on (checked on resume).
@@ -362,7 +362,10 @@ where
                 let (mut correct, mut total) = (0.0, 0.0);
                 for (x, y) in &tensors {
                     let logits = model.forward_path(x.clone(), path)?;
-                    correct += hits_value(logits, y.clone());
+                    correct += match self.config.train.score_metric {
+                        ScoreMetric::Accuracy => hits_value(logits, y.clone()),
+                        ScoreMetric::Probability => true_class_probability(logits, y.clone()),
+                    };
                     total += y.dims()[0] as f64;
                 }
                 accs.push(100.0 * correct / total.max(1.0));

@@ -13,7 +13,7 @@ pub use crate::observe::{
     AlphaRecord, Control, JsonlLog, ProgressBar, SearchEvent, SearchObserver, StageSummary,
     StepRecord,
 };
-pub use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode};
+pub use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};
 pub use config::SearchConfig;
 pub use executor::Search;
 pub use result::{FrontHypervolume, SampleRecord, SearchResult, peak_memory_bytes};

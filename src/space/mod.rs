@@ -21,6 +21,6 @@ pub use mbconv_space::{
     BlockSlot, MBCONV_OPS, MOBILENET_V2_STAGES, MbConvPlan, MbConvSpace, MbConvSpaceConfig,
     make_divisible,
 };
-pub use nb201_space::Nb201Space;
+pub use nb201_space::{NB201_EDGES, Nb201Space, nb201_live_edges};
 pub use op_set::OpSet;
 pub use search_space::{Edge, SearchSpace};

@@ -91,3 +91,43 @@ impl SearchSpace for Nb201Space {
         }
     }
 }
+
+/// The NAS-Bench-201 cell's edges as `(from, to)` nodes, in space order
+/// (`1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2`).
+pub const NB201_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)];
+
+/// Which edges of a NAS-Bench-201 cell reach its output, given which carry `none`
+/// (`zero[e]`): an edge counts when its op is not `none` and its target node is the
+/// output or feeds a counted edge. Cells run only these edges: the others compute
+/// values nothing reads, which costs time and, on an autodiff backend, leaves graph
+/// nodes that no backward pass reaches and so are never freed (memory grew by about
+/// 1 GB a minute training a cell whose output edges are all `none`).
+///
+/// ```
+/// use tnd_nas::space::nb201_live_edges;
+/// // Every edge into node 3 is `none`: nothing reaches the output.
+/// assert_eq!(nb201_live_edges(&[false, false, false, true, true, true]), [false; 6]);
+/// // Node 2 feeds the output, node 1 feeds node 2, nothing leaves the input.
+/// assert_eq!(
+///     nb201_live_edges(&[true, true, false, true, true, false]),
+///     [false, false, true, false, false, true]
+/// );
+/// // Node 1 feeds only node 2, whose edge to the output is `none`.
+/// assert_eq!(
+///     nb201_live_edges(&[false, true, false, false, true, true]),
+///     [false, false, false, true, false, false]
+/// );
+/// ```
+pub fn nb201_live_edges(zero: &[bool; 6]) -> [bool; 6] {
+    let mut used = [false, false, false, true];
+    let mut live = [false; 6];
+    for node in (0..4).rev() {
+        for (e, &(from, to)) in NB201_EDGES.iter().enumerate() {
+            if to == node && used[to] && !zero[e] {
+                live[e] = true;
+                used[from] = true;
+            }
+        }
+    }
+    live
+}

@@ -11,6 +11,7 @@ use super::mixed_op::{MixedOp, MixedOpConfig};
 use super::path::Path;
 use crate::OpKind;
 use crate::ops::{ConvSpec, FactorizedReduce, ReluConvBn};
+use crate::space::{NB201_EDGES, nb201_live_edges};
 
 /// How a DARTS cell prepares its first input: a 1x1 ReLU-Conv-BN, or a FactorizedReduce
 /// when the previous cell reduced the resolution.
@@ -185,30 +186,24 @@ impl<B: Backend> Nb201SearchCell<B> {
         x: Tensor<B, 4>,
         path: &Path,
     ) -> Result<Tensor<B, 4>, SuperNetError> {
-        let mut nodes = vec![x];
-        let mut e = 0;
-        for to in 1..4 {
-            let mut sum: Option<Tensor<B, 4>> = None;
-            for node in nodes.iter().take(to) {
-                let choice = path.edge(e).ok_or_else(|| {
-                    SuperNetError::PathMismatch(format!("path has no entry for edge {e}"))
-                })?;
-                let y = self.edges[e]
-                    .forward_choice(node.clone(), choice)
-                    .map_err(|err| SuperNetError::PathMismatch(format!("edge {e}: {err}")))?;
-                sum = Some(match sum {
-                    Some(s) => s.add(y),
-                    None => y,
-                });
-                e += 1;
-            }
-            if let Some(s) = sum {
-                nodes.push(s);
-            }
+        let mut choices = Vec::with_capacity(6);
+        for e in 0..6 {
+            choices.push(path.edge(e).ok_or_else(|| {
+                SuperNetError::PathMismatch(format!("path has no entry for edge {e}"))
+            })?);
         }
-        nodes
-            .pop()
-            .ok_or_else(|| SuperNetError::PathMismatch("empty cell".into()))
+        if self.edges.len() != 6 {
+            return Err(SuperNetError::PathMismatch(format!(
+                "the cell has {} edges, not 6",
+                self.edges.len()
+            )));
+        }
+        let zero: [bool; 6] = std::array::from_fn(|e| self.edges[e].is_zero(choices[e]));
+        nb201_cell_forward(x, &nb201_live_edges(&zero), |e, input| {
+            self.edges[e]
+                .forward_choice(input, choices[e])
+                .map_err(|err| SuperNetError::PathMismatch(format!("edge {e}: {err}")))
+        })
     }
 }
 
@@ -268,4 +263,42 @@ impl<B: Backend> ResidualBlock<B> {
         let y = self.conv_b.forward(self.conv_a.forward(x.clone()));
         y.add(self.shortcut.forward(self.pool.forward(x)))
     }
+}
+
+/// Runs a NAS-Bench-201 cell on `x` over its `live` edges only ([`nb201_live_edges`]),
+/// `run(e, input)` applying edge `e`'s op. A node without live inputs is zeros; when no
+/// live edge leaves the input, `x` still joins the output multiplied by zero, so that
+/// the layers before the cell stay in the backward graph (a tensor computed but never
+/// reached by a backward pass is never freed by the autodiff backend).
+pub(crate) fn nb201_cell_forward<B: Backend, E>(
+    x: Tensor<B, 4>,
+    live: &[bool; 6],
+    mut run: impl FnMut(usize, Tensor<B, 4>) -> Result<Tensor<B, 4>, E>,
+) -> Result<Tensor<B, 4>, E> {
+    let mut nodes: Vec<Option<Tensor<B, 4>>> = vec![Some(x.clone()), None, None, None];
+    for to in 1..4 {
+        let mut sum: Option<Tensor<B, 4>> = None;
+        for (e, &(from, t)) in NB201_EDGES.iter().enumerate() {
+            if t != to || !live[e] {
+                continue;
+            }
+            let input = nodes[from].clone().unwrap_or_else(|| x.zeros_like());
+            let y = run(e, input)?;
+            sum = Some(match sum {
+                Some(s) => s.add(y),
+                None => y,
+            });
+        }
+        nodes[to] = sum;
+    }
+    let input_used = NB201_EDGES
+        .iter()
+        .zip(live)
+        .any(|(&(from, _), &l)| l && from == 0);
+    // Built only when needed: an unused product would itself be such a tensor.
+    Ok(match nodes[3].take() {
+        Some(out) if input_used => out,
+        Some(out) => out.add(x.mul_scalar(0.0)),
+        None => x.mul_scalar(0.0),
+    })
 }

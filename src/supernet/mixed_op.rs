@@ -146,6 +146,20 @@ impl<B: Backend> MixedOp<B> {
         Ok(out.unwrap_or_else(|| self.zeros(&x)))
     }
 
+    /// Whether `choice` makes this edge output zeros (it picks `none`, or weighs only
+    /// `none` ops); a choice that does not fit the edge is not zero (running it reports
+    /// the mismatch).
+    pub fn is_zero(&self, choice: EdgeChoice<'_>) -> bool {
+        let none = |i: usize| self.kinds.get(i) == Some(&OpKind::None);
+        match choice {
+            EdgeChoice::Single(i) => none(i),
+            EdgeChoice::Weighted(w) => {
+                w.len() == self.kinds.len()
+                    && w.iter().enumerate().all(|(i, &wi)| wi == 0.0 || none(i))
+            }
+        }
+    }
+
     fn zeros(&self, x: &Tensor<B, 4>) -> Tensor<B, 4> {
         let [n, c, h, w] = x.dims();
         Tensor::zeros(

@@ -9,7 +9,7 @@ mod network;
 mod path;
 
 pub use cell::{DartsSearchCell, Nb201SearchCell, Preprocess, ResidualBlock};
-pub(crate) use cell::{residual_param_count, residual_specs};
+pub(crate) use cell::{nb201_cell_forward, residual_param_count, residual_specs};
 pub use error::SuperNetError;
 pub(crate) use mbconv_supernet::mbconv_ends;
 pub use mbconv_supernet::{MbConvEdge, MbConvSuperNet, MbConvSuperNetConfig};

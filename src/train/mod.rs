@@ -10,10 +10,10 @@ mod sgd_setup;
 mod step;
 mod train_config;
 
-pub(crate) use accuracy::hits_value;
 pub use accuracy::{count_correct, loss_and_hits};
+pub(crate) use accuracy::{hits_value, true_class_probability};
 pub use cosine::cosine_lr;
 pub use grad_clip::{clip_grad_norm, grad_norm};
 pub use sgd_setup::{Sgd, SgdSetup};
 pub use step::sgd_step;
-pub use train_config::{PathSampling, ScoreBn, TrainConfig, TrainMode};
+pub use train_config::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};

@@ -45,6 +45,23 @@ pub enum ScoreBn {
     Batch,
 }
 
+/// What a sampled architecture's supernet score measures on the scoring batches (both
+/// in percent, so rewards and objectives read them alike).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreMetric {
+    /// Top-1 accuracy: the share of images whose highest logit is the label.
+    #[default]
+    Accuracy,
+    /// The mean softmax probability of the true class ("soft accuracy"): the expected
+    /// accuracy of sampling the prediction from the softmax. Each image contributes a
+    /// number in [0, 1] instead of 0 or 1, so on the same images the score varies less
+    /// from one set of images to another, and two close architectures are told apart on
+    /// fewer images.
+    Probability,
+}
+
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
@@ -78,6 +95,9 @@ pub struct TrainConfig {
     /// BN statistics when scoring ([`ScoreBn::Running`]).
     #[serde(default, skip_serializing_if = "is_default")]
     pub score_bn: ScoreBn,
+    /// What a score measures ([`ScoreMetric::Accuracy`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub score_metric: ScoreMetric,
     /// Where training paths come from ([`PathSampling::Policy`]).
     #[serde(default, skip_serializing_if = "is_default")]
     pub sampling: PathSampling,
@@ -103,6 +123,7 @@ impl Default for TrainConfig {
             score_batches: 1,
             score_fixed: false,
             score_bn: ScoreBn::Running,
+            score_metric: ScoreMetric::Accuracy,
             sampling: PathSampling::Policy,
             augment: AugmentConfig::default(),
             max_steps_per_epoch: None,
