@@ -72,7 +72,8 @@ struct Args {
     /// How many of the random cells also train with seed 1
     #[arg(long, default_value_t = 60)]
     second_seed: usize,
-    /// Files of further cells (one NAS-Bench-201 string a line), e.g. cells a search selected
+    /// Files of further cells (one NAS-Bench-201 string a line), e.g. cells a search
+    /// selected [default: selected-cells.txt beside --out, when it exists]
     #[arg(long, value_name = "FILE")]
     cells: Vec<PathBuf>,
     /// Stop after this many new rows
@@ -156,7 +157,13 @@ fn main() -> Result<()> {
             jobs.push((arch, 1));
         }
     }
-    for file in &args.cells {
+    let beside = dir.join("selected-cells.txt");
+    let cell_files = if args.cells.is_empty() && beside.exists() {
+        vec![beside]
+    } else {
+        args.cells.clone()
+    };
+    for file in &cell_files {
         let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
         for (line, s) in text
             .lines()

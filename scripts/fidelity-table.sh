@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # The evaluator-fidelity table of docs/fidelity.md: every evaluator configuration scored
 # against the Fashion-MNIST ground truth, one `tnd-nas fidelity` run each, figures
-# appended to OUT/table.txt and every run's JSON kept in OUT/.
+# appended to OUT/table.txt and every run's JSON kept in OUT/. A run whose JSON exists
+# is skipped, so a killed sweep continues where it stopped.
 #
 #   scripts/fidelity-table.sh [TRUTH.csv] [OUT_DIR] [SEED]
 #
 # Defaults: data/fm-nb201/ground-truth.csv, fidelity-out, seed 0. Needs the release
-# binary (cargo build --release) and Debian's dataset-fashion-mnist. About 1-3 minutes
-# per supernet configuration on two CPU cores.
+# binary (cargo build --release) and Debian's dataset-fashion-mnist. On two CPU cores
+# the configurations of the 2026-12-06 presets take 1-5 minutes each, the long ones
+# 10-30 minutes: about 3 hours in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 truth=${1:-data/fm-nb201/ground-truth.csv}
 out=${2:-fidelity-out}
 seed=${3:-0}
 bin=target/release/tnd-nas
-data=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist --seed "$seed")
+data=(--evaluator supernet --dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist --seed "$seed")
 mkdir -p "$out"
 run() {
     local name=$1; shift
@@ -29,17 +31,39 @@ run() {
 }
 # The free baselines.
 run counts --evaluator params --evaluator macs
-# The supernet as the cpu preset trains it today (TND's policy drives single paths,
-# one 32-image validation batch per ask, running BN statistics), and weighted.
-run default --evaluator supernet "${data[@]}"
-run weighted --evaluator supernet "${data[@]}" --mode weighted
-# One cause at a time.
-run fixed8 --evaluator supernet "${data[@]}" --score-batches 8 --score-fixed
-run bn-batch --evaluator supernet "${data[@]}" --score-bn batch
-run uniform --evaluator supernet "${data[@]}" --sampling uniform
-run random --evaluator supernet "${data[@]}" --strategy random
-run wide16 --evaluator supernet "${data[@]}" --channels 16
-run cells1 --evaluator supernet "${data[@]}" --cells 1
-run long4 --evaluator supernet "${data[@]}" --epochs 4 --warmup 2
-# The causes together.
-run fair-fixed-batch --evaluator supernet "${data[@]}" --sampling uniform --score-batches 8 --score-fixed --score-bn batch
+# The supernet as the `cpu` preset trained it until 2026-12-06 (quick's first stage:
+# C = 8, 2 cells, 2 epochs of which 1 warm-up, batch 32, lr 0.05; 500 single-path steps
+# an epoch on TND's favourite paths, stage spread 24; each ask of 4 cells scored on the
+# next 32-image validation batch with running BN statistics; crops of padding 4), and
+# the same trained weighted.
+old=(--preset quick --mode single-path --max-steps 500 --sampling policy --score-bn running
+     --score-batches 1 --score-set rolling --crop-padding 4 --stage-spread 24)
+run old "${data[@]}" "${old[@]}"
+run old-weighted "${data[@]}" "${old[@]}" --mode weighted
+# One cause at a time, from there.
+run old-fixed8 "${data[@]}" "${old[@]}" --score-batches 8 --score-set fixed
+run old-bn-batch "${data[@]}" "${old[@]}" --score-bn batch
+run old-uniform "${data[@]}" "${old[@]}" --sampling uniform
+run old-wide16 "${data[@]}" "${old[@]}" --channels 16
+run old-cells1 "${data[@]}" "${old[@]}" --cells 1
+run old-long4 "${data[@]}" "${old[@]}" --epochs 4 --warmup 2
+# Uniform paths scored with their own BN statistics on a fixed set, trained like the
+# ground truth (batch 256, lr 0.1, no crops, C = 8, one cell per stage), growing in
+# length and scoring set; `cpu` is the preset since 2026-12-07 (40 epochs, 16 batches).
+fair=(--preset cpu --strategy random)
+run fair-e6-k4 "${data[@]}" "${fair[@]}" --epochs 6 --warmup 5 --score-batches 4
+run fair-e20-k4 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-batches 4
+run fair-e20-k16 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19
+run fair-e20-k16-prob "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-metric probability
+run cpu "${data[@]}" --preset cpu
+run cpu-crop4 "${data[@]}" --preset cpu --crop-padding 4
+run cpu-cells2 "${data[@]}" --preset cpu --cells 2
+run cpu-wide16 "${data[@]}" --preset cpu --channels 16
+run cpu-running-bn "${data[@]}" --preset cpu --score-bn running
+# The quick preset (a pipeline demonstration: 2 x 12 steps).
+run quick "${data[@]}" --preset quick
+# The cells the supernet searches selected (their final architectures): the ground truth
+# trains them too (fm_ground_truth reads selected-cells.txt beside its CSV).
+grep -ho '"selected": "[^"]*"' "$out"/*.json | sed 's/.*: "\(.*\)"/\1/' | sort -u \
+    > "$out/selected-cells.txt"
+echo "selected cells: $out/selected-cells.txt (merge into data/fm-nb201/selected-cells.txt)"

@@ -12,7 +12,6 @@ use super::program::with_backend;
 use super::search_command::Preset;
 use super::{CliError, DatasetName, DeviceName};
 use crate::Architecture;
-use crate::data::AugmentConfig;
 use crate::fidelity::{
     GroundTruth, GroundTruthProtocol, RankReport, kendall_tau, rank_report, spearman_rho,
     supernet_scores,
@@ -32,6 +31,16 @@ pub enum EvaluatorName {
     Macs,
     /// A supernet trained by a one-stage search, scoring each cell as the search does.
     Supernet,
+}
+
+/// Which validation batches a supernet scores each call on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScoreSet {
+    /// The same batches for every call (`TrainConfig::score_fixed`).
+    Fixed,
+    /// The next batches of the validation half for each call.
+    Rolling,
 }
 
 /// Options of `tnd-nas fidelity`.
@@ -106,23 +115,28 @@ pub struct FidelityArgs {
     #[arg(long, value_name = "PIXELS", value_parser = clap::value_parser!(u64).range(0..=64))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crop_padding: Option<u64>,
-    /// Score every call on the same batches (a fixed scoring set)
-    #[arg(long)]
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub score_fixed: bool,
-    /// Supernet width: channels of its first stage [default: 8]
+    /// Score every call on the same batches (fixed) or on the next ones (rolling)
+    /// [default: the preset's]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_set: Option<ScoreSet>,
+    /// The updater's stage spread (how far alpha may drift in a stage) [default: the preset's]
+    #[arg(long, value_name = "X")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage_spread: Option<f64>,
+    /// Supernet width: channels of its first stage [default: the preset's first stage]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<u64>,
-    /// Supernet depth: cells per stage [default: 2]
+    /// Supernet depth: cells per stage [default: the preset's first stage]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cells: Option<u64>,
-    /// Training epochs [default: 2]
+    /// Training epochs [default: the preset's first stage]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epochs: Option<u64>,
-    /// Weight-only warm-up epochs, fewer than --epochs [default: 1]
+    /// Weight-only warm-up epochs, fewer than --epochs [default: the preset's first stage]
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<u64>,
@@ -175,6 +189,9 @@ struct Line {
     #[serde(flatten)]
     report: RankReport,
     seconds: f64,
+    /// The supernet search's final architecture (for the ground truth's selected cells).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selected: Option<String>,
     scores: Vec<f64>,
 }
 
@@ -212,7 +229,10 @@ impl FidelityArgs {
                     .map_or(1, |p| p.downsample as u64)
             }
         };
-        let (epochs, warmup) = (self.epochs.unwrap_or(2), self.warmup.unwrap_or(1));
+        let preset = self.preset.unwrap_or(Preset::Cpu);
+        let first = preset_config(preset).schedule.stages[0].clone();
+        let epochs = self.epochs.unwrap_or(first.epochs as u64);
+        let warmup = self.warmup.unwrap_or(first.warmup_epochs as u64);
         if supernet && warmup >= epochs {
             return Err(CliError::usage(format!(
                 "--warmup {warmup} must be fewer than --epochs {epochs}"
@@ -221,11 +241,11 @@ impl FidelityArgs {
         Ok(Self {
             evaluator,
             downsample: Some(downsample),
-            preset: Some(self.preset.unwrap_or(Preset::Cpu)),
+            preset: Some(preset),
             strategy: Some(self.strategy.clone().unwrap_or_default()),
             sampling: Some(self.sampling.unwrap_or_default()),
-            channels: Some(self.channels.unwrap_or(8)),
-            cells: Some(self.cells.unwrap_or(2)),
+            channels: Some(self.channels.unwrap_or(first.channels as u64)),
+            cells: Some(self.cells.unwrap_or(first.cells as u64)),
             epochs: Some(epochs),
             warmup: Some(warmup),
             seed: Some(self.seed.unwrap_or(0)),
@@ -237,23 +257,33 @@ impl FidelityArgs {
     /// The search that trains the supernet: the preset's training and scoring settings
     /// on one stage of every op, with the options applied.
     pub fn supernet_config(&self) -> SearchConfig {
-        let mut config = match self.preset.unwrap_or(Preset::Cpu) {
-            Preset::Paper => SearchConfig::paper(),
-            Preset::Quick => SearchConfig::quick(),
-            Preset::Cpu => SearchConfig::cpu(),
-        };
-        let stage = StageConfig::new(self.cells.unwrap_or(2) as usize, vec![0])
-            .with_epochs(
-                self.epochs.unwrap_or(2) as usize,
-                self.warmup.unwrap_or(1) as usize,
-            )
-            .with_channels(self.channels.unwrap_or(8) as usize);
+        let mut config = preset_config(self.preset.unwrap_or(Preset::Cpu));
+        let first = config.schedule.stages[0].clone();
+        let stage = StageConfig {
+            drops: vec![0],
+            ..first.clone()
+        }
+        .with_epochs(
+            self.epochs.map_or(first.epochs, |e| e as usize),
+            self.warmup.map_or(first.warmup_epochs, |w| w as usize),
+        );
+        let stage = StageConfig {
+            cells: self.cells.map_or(first.cells, |c| c as usize),
+            ..stage
+        }
+        .with_channels(self.channels.map_or(first.channels, |c| c as usize));
         config.schedule = ShrinkScheduleConfig::new(vec![stage]);
         config.strategy = self.strategy.clone().unwrap_or_default();
+        if let Some(spread) = self.stage_spread {
+            config.updater = config.updater.clone().with_stage_spread(Some(spread));
+        }
         config.seed = self.seed.unwrap_or(0);
         let t = &mut config.train;
         if let Some(dataset) = self.dataset {
-            t.augment = AugmentConfig::default().with_normalization(Some(dataset.normalization()));
+            t.augment = t
+                .augment
+                .clone()
+                .with_normalization(Some(dataset.normalization()));
         }
         if let Some(mode) = self.mode {
             t.mode = mode;
@@ -273,7 +303,9 @@ impl FidelityArgs {
         if let Some(k) = self.score_batches {
             t.score_batches = k as usize;
         }
-        t.score_fixed |= self.score_fixed;
+        if let Some(set) = self.score_set {
+            t.score_fixed = set == ScoreSet::Fixed;
+        }
         if let Some(b) = self.batch_size {
             t.batch_size = b as usize;
         }
@@ -355,16 +387,18 @@ impl FidelityArgs {
         let mut lines = Vec::new();
         for evaluator in &self.evaluator {
             let started = Instant::now();
-            let (name, scores, seconds) = match evaluator {
+            let (name, scores, seconds, selected) = match evaluator {
                 EvaluatorName::Params => (
                     "params".to_string(),
                     cells.iter().map(|c| c.params as f64).collect::<Vec<_>>(),
                     started.elapsed().as_secs_f64(),
+                    None,
                 ),
                 EvaluatorName::Macs => (
                     "macs".to_string(),
                     cells.iter().map(|c| c.macs as f64).collect(),
                     started.elapsed().as_secs_f64(),
+                    None,
                 ),
                 EvaluatorName::Supernet => {
                     self.supernet::<B>(&space, archs.clone(), device.clone())?
@@ -386,6 +420,7 @@ impl FidelityArgs {
                 evaluator: name,
                 report,
                 seconds,
+                selected,
                 scores,
             });
         }
@@ -405,14 +440,14 @@ impl FidelityArgs {
         Ok(())
     }
 
-    /// Trains the supernet and scores `archs`; returns the line's name, the scores and
-    /// the seconds (training and scoring).
+    /// Trains the supernet and scores `archs`; returns the line's name, the scores, the
+    /// seconds (training and scoring) and the search's final architecture.
     fn supernet<B: AutodiffBackend>(
         &self,
         space: &Nb201Space,
         archs: Vec<Architecture>,
         device: B::Device,
-    ) -> Result<(String, Vec<f64>, f64), CliError> {
+    ) -> Result<(String, Vec<f64>, f64, Option<String>), CliError> {
         let Some(dataset) = self.dataset else {
             return Err(CliError::usage("--evaluator supernet needs --dataset"));
         };
@@ -453,18 +488,32 @@ impl FidelityArgs {
                 ScoreBn::Batch => "batch",
             },
             t.score_batches,
-            if t.score_fixed { " fixed" } else { "" },
+            if t.score_fixed { " fixed" } else { " rolling" },
             match t.score_metric {
                 ScoreMetric::Accuracy => "",
                 ScoreMetric::Probability => " prob",
             },
             t.augment.crop_padding,
-            self.channels.unwrap_or(8),
-            self.cells.unwrap_or(2),
-            self.epochs.unwrap_or(2),
+            config.schedule.stages[0].channels,
+            config.schedule.stages[0].cells,
+            config.schedule.stages[0].epochs,
             t.batch_size,
             t.lr,
         );
-        Ok((name, scores, got.search_seconds + got.score_seconds))
+        Ok((
+            name,
+            scores,
+            got.search_seconds + got.score_seconds,
+            Some(got.selected),
+        ))
+    }
+}
+
+/// The search configuration of a preset.
+fn preset_config(preset: Preset) -> SearchConfig {
+    match preset {
+        Preset::Paper => SearchConfig::paper(),
+        Preset::Quick => SearchConfig::quick(),
+        Preset::Cpu => SearchConfig::cpu(),
     }
 }

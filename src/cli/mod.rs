@@ -34,7 +34,7 @@ mod tabular_command;
 pub use cli_error::CliError;
 pub use common::{DatasetName, DeviceName, OutputDir, SpaceName};
 pub use export_command::ExportArgs;
-pub use fidelity_command::{EvaluatorName, FidelityArgs};
+pub use fidelity_command::{EvaluatorName, FidelityArgs, ScoreSet};
 pub use inspect_command::{InspectArgs, InspectWhat};
 pub use plot_command::PlotArgs;
 pub use program::{Cli, Command, main, run_as};

@@ -10,7 +10,7 @@ use super::common::OutputDir;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
-use crate::data::{AugmentConfig, ImageDataset};
+use crate::data::ImageDataset;
 use crate::eval::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec,
     Nb201NetworkConfig, Nb201NetworkSpec,
@@ -183,8 +183,11 @@ impl SearchArgs {
                     Preset::Cpu => SearchConfig::cpu(),
                 };
                 s.schedule = schedule_for(space, preset, s.schedule);
-                s.train.augment =
-                    AugmentConfig::default().with_normalization(Some(dataset.normalization()));
+                s.train.augment = s
+                    .train
+                    .augment
+                    .clone()
+                    .with_normalization(Some(dataset.normalization()));
                 s
             }
         };

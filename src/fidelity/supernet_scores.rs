@@ -22,6 +22,8 @@ pub struct SupernetScores {
     pub search_seconds: f64,
     /// Seconds spent scoring the architectures.
     pub score_seconds: f64,
+    /// The search's own final architecture (the one it selects), in the space's notation.
+    pub selected: String,
 }
 
 /// Runs the supernet search `config` describes on `data` (its strategy, stages,
@@ -70,7 +72,7 @@ where
     )?
     .with_network(network);
     let started = Instant::now();
-    search.run(observers)?;
+    let result = search.run(observers)?;
     let seconds = started.elapsed().as_secs_f64();
     let probed = handle
         .lock()
@@ -81,5 +83,6 @@ where
         scores: probed.scores,
         search_seconds: seconds - probed.seconds,
         score_seconds: probed.seconds,
+        selected: result.final_architecture.text,
     })
 }
