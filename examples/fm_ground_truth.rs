@@ -83,6 +83,10 @@ struct Args {
     /// almost as fast on one thread as on two)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     jobs: u64,
+    /// Train this many epochs instead of the protocol's 3: another protocol, so give
+    /// another --out (its protocol.json refuses mixing). For convergence checks.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    epochs: Option<u64>,
     /// Internal: this process is worker K of N (`K/N`) and trains every N-th row
     #[arg(long, hide = true, value_name = "K/N")]
     worker: Option<String>,
@@ -140,7 +144,10 @@ fn spawn_workers(args: &Args, truth: &GroundTruth) -> Result<()> {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let protocol = GroundTruthProtocol::default();
+    let mut protocol = GroundTruthProtocol::default();
+    if let Some(epochs) = args.epochs {
+        protocol.epochs = epochs as usize;
+    }
     protocol.validate()?;
     let dir = args
         .out
