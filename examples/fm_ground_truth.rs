@@ -7,18 +7,20 @@
 //! ```text
 //! cargo run --release --example fm_ground_truth -- \
 //!     [--data-dir /usr/share/datasets/fashion-mnist] [--out data/fm-nb201/ground-truth.csv] \
-//!     [--random 250] [--second-seed 60] [--cells FILE]... [--limit N]
+//!     [--random 250] [--second-seed 60] [--cells FILE]... [--limit N] [--epochs N]
 //! ```
 //!
 //! - Cells: `--random` distinct cells drawn uniformly from the 15,625 with the fixed
 //!   seed 2022 (the first `k` of the list are the same for every `--random k`), then
-//!   every cell listed in each `--cells` file (one NAS-Bench-201 string a line).
+//!   every cell listed in each `--cells` file (one NAS-Bench-201 string a line;
+//!   without `--cells`, `selected-cells.txt` beside `--out` when it exists).
 //! - Seeds: every cell with seed 0; the first `--second-seed` random cells also with
 //!   seed 1, each right after its seed-0 run, so a partial file already measures the
 //!   protocol's noise.
 //! - Resume: rows already in `--out` (same cell and seed) are skipped; `protocol.json`
 //!   beside it must hold this protocol.
-//! - `--limit N` stops after N new rows.
+//! - `--limit N` stops after N new rows; `--epochs N` trains another protocol (give
+//!   another `--out`), for convergence checks.
 //! - `--jobs 2` (default) trains in two processes side by side, one thread each; every
 //!   row is appended with one write, so the processes never mix lines.
 //! - `train_seconds` is the CPU time of the run (user + system, data loading included;

@@ -54,7 +54,7 @@ impl Default for GroundTruthProtocol {
             channels: 8,
             cells: 1,
             downsample: 2,
-            epochs: 3,
+            epochs: 6,
             batch_size: 256,
             lr: 0.1,
             momentum: 0.9,
