@@ -86,7 +86,7 @@ pub struct FidelityArgs {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
-    /// What drives training paths: tnd (the policy, default) or random (uniform)
+    /// What drives training paths: tnd (the policy) or random (uniform) [default: the preset's]
     #[arg(long, value_name = "STRATEGY")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyConfig>,
@@ -94,7 +94,7 @@ pub struct FidelityArgs {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<TrainMode>,
-    /// Training paths from the policy or uniform [default: policy]
+    /// Training paths from the policy or uniform [default: the preset's]
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<PathSampling>,
@@ -230,7 +230,8 @@ impl FidelityArgs {
             }
         };
         let preset = self.preset.unwrap_or(Preset::Cpu);
-        let first = preset_config(preset).schedule.stages[0].clone();
+        let base = preset_config(preset);
+        let first = base.schedule.stages[0].clone();
         let epochs = self.epochs.unwrap_or(first.epochs as u64);
         let warmup = self.warmup.unwrap_or(first.warmup_epochs as u64);
         if supernet && warmup >= epochs {
@@ -242,8 +243,8 @@ impl FidelityArgs {
             evaluator,
             downsample: Some(downsample),
             preset: Some(preset),
-            strategy: Some(self.strategy.clone().unwrap_or_default()),
-            sampling: Some(self.sampling.unwrap_or_default()),
+            strategy: Some(self.strategy.clone().unwrap_or(base.strategy)),
+            sampling: Some(self.sampling.unwrap_or(base.train.sampling)),
             channels: Some(self.channels.unwrap_or(first.channels as u64)),
             cells: Some(self.cells.unwrap_or(first.cells as u64)),
             epochs: Some(epochs),
@@ -273,7 +274,9 @@ impl FidelityArgs {
         }
         .with_channels(self.channels.map_or(first.channels, |c| c as usize));
         config.schedule = ShrinkScheduleConfig::new(vec![stage]);
-        config.strategy = self.strategy.clone().unwrap_or_default();
+        if let Some(strategy) = &self.strategy {
+            config.strategy = strategy.clone();
+        }
         if let Some(spread) = self.stage_spread {
             config.updater = config.updater.clone().with_stage_spread(Some(spread));
         }
@@ -515,5 +518,45 @@ fn preset_config(preset: Preset) -> SearchConfig {
         Preset::Paper => SearchConfig::paper(),
         Preset::Quick => SearchConfig::quick(),
         Preset::Cpu => SearchConfig::cpu(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::TrainConfig;
+
+    /// Without options the supernet is the preset's first stage, trained and scored
+    /// exactly as the preset says (the options' defaults must not override it).
+    #[test]
+    fn the_default_supernet_is_the_presets_first_stage() {
+        for preset in [Preset::Cpu, Preset::Quick] {
+            let args = FidelityArgs {
+                truth: Some("truth.csv".into()),
+                evaluator: vec![EvaluatorName::Supernet],
+                dataset: Some(DatasetName::Sample),
+                downsample: Some(2),
+                preset: Some(preset),
+                ..FidelityArgs::default()
+            };
+            let got = args.effective().unwrap().supernet_config();
+            let want = preset_config(preset);
+            let (g, w) = (&got.schedule.stages[0], &want.schedule.stages[0]);
+            assert_eq!(
+                (g.cells, g.channels, g.epochs, g.warmup_epochs),
+                (w.cells, w.channels, w.epochs, w.warmup_epochs),
+                "{preset:?}"
+            );
+            assert_eq!(got.strategy, want.strategy, "{preset:?}");
+            let train = TrainConfig {
+                augment: want.train.augment.clone(),
+                ..got.train.clone()
+            };
+            assert_eq!(train, want.train, "{preset:?}");
+            assert_eq!(
+                got.train.augment.crop_padding, want.train.augment.crop_padding,
+                "{preset:?}"
+            );
+        }
     }
 }
