@@ -5,7 +5,7 @@
 //! cargo run --release --example tabular_search -- [--table FILE.csv --arch-column NAME] \
 //!     [--objective table:COLUMN:max] [--objective params:min] [--objective macs:min] \
 //!     [--reward mnas:target=T,exponent=W | sum:W1,W2 | chebyshev:W1,W2 | hard:limit=L | front[:K]] \
-//!     [--strategy tnd|random|rea] [--updater default|paper] [--schedule one|nb201] \
+//!     [--strategy tnd|random|rea|ls] [--updater default|paper] [--schedule one|nb201] \
 //!     [--lr LR] [--spread D] [--samples M] --budget N --seed S --out result.json
 //! ```
 //!
@@ -33,9 +33,10 @@
 //!   with two or more objectives, `hypervolume` (`value` and its `reference` point).
 //! - `--schedule`: `one` (default: one stage, all but one op dropped at its end) or
 //!   `nb201` (three stages dropping 2, 1, 1 ops per edge).
-//! - `--strategy`: `tnd` (default), `random`, or `rea` (regularised evolution, P = 10,
-//!   S = 3; `rea:population=P,tournament=S`). Random search and evolution return their
-//!   best-rewarded sample; all three report it as `best`.
+//! - `--strategy`: `tnd` (default), `random`, `rea` (regularised evolution, P = 10,
+//!   S = 3; `rea:population=P,tournament=S`) or `ls` (local search from the best of 10
+//!   random cells; `ls:init=N`). Random search, evolution and local search return their
+//!   best-rewarded sample; all four report it as `best`.
 //!
 //! The `tnd-nas tabular` command under its old name: every flag is the same, parsed and run
 //! by the same code (`tnd_nas::cli`); `--help` lists them.

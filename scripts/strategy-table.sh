@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Best architecture found by TND, random search and regularised evolution on a
+# Best architecture found by TND, random search, regularised evolution and local search on a
 # NAS-Bench-201 accuracy table, at several budgets over 20 seeds: mean +- sd of the
 # final architecture's table accuracy, and of the best-rewarded sample's (the two agree
-# for random search and evolution). Without a table, the bundled CIFAR-10 table.
+# for random search, evolution and local search). Without a table, the bundled CIFAR-10 table.
 #
 #   bash scripts/strategy-table.sh [BUDGETS...]                     # bundled table
 #   bash scripts/strategy-table.sh TABLE.csv COLUMN [BUDGETS...]
@@ -22,7 +22,7 @@ cargo build --release --example tabular_search >&2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for budget in "${budgets[@]}"; do
-  for strategy in tnd random rea; do
+  for strategy in tnd random rea ls; do
     for seed in $(seq 0 19); do
       "$bin" "${table_args[@]}" --objective "table:$column:max" \
         --budget "$budget" --seed "$seed" --strategy "$strategy" \
@@ -35,7 +35,7 @@ import json, statistics, sys
 out, column, budgets = sys.argv[1], sys.argv[2], sys.argv[3:]
 print(f"| strategy | " + " | ".join(f"budget {b}: final" for b in budgets) + " | " + " | ".join(f"budget {b}: best" for b in budgets) + " |")
 print("| --- " * (1 + 2 * len(budgets)) + "|")
-for strategy in ["tnd", "random", "rea"]:
+for strategy in ["tnd", "random", "rea", "ls"]:
     cells = {"final": [], "best": []}
     for b in budgets:
         runs = [json.load(open(f"{out}/{strategy}-{b}-{s}.json")) for s in range(20)]

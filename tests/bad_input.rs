@@ -132,6 +132,30 @@ fn bad_arguments_are_usage_errors_naming_the_value() {
             &["search", "--strategy", "annealing", "--out", out],
             &["annealing"],
         ),
+        (
+            &[
+                "tabular",
+                "--strategy",
+                "ls:init=0",
+                "--budget",
+                "10",
+                "--out",
+                out,
+            ],
+            &["ls.init"],
+        ),
+        (
+            &[
+                "tabular",
+                "--strategy",
+                "ls:tournament=3",
+                "--budget",
+                "10",
+                "--out",
+                out,
+            ],
+            &["tournament"],
+        ),
         (&["search", "--mode", "both", "--out", out], &["both"]),
         (
             &["search", "--max-steps", "0", "--out", out],

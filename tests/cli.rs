@@ -309,6 +309,28 @@ fn non_utf8_paths_work() {
 }
 
 #[test]
+fn tabular_runs_local_search() {
+    let dir = scratch("tabular-ls");
+    let file = dir.join("ls.json");
+    let out = run([
+        "tabular",
+        "--strategy",
+        "ls:init=5",
+        "--budget",
+        "60",
+        "--seed",
+        "1",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(result["strategy"], "ls", "{result}");
+    assert!(result["best"]["objectives"].is_object() || result["best"]["objectives"].is_array());
+}
+
+#[test]
 fn retrain_then_export_to_safetensors() {
     let dir = scratch("export");
     let run_dir = dir.join("retrained");

@@ -427,15 +427,15 @@ fn non_finite_loss_stops_with_its_position_and_a_checkpoint() {
 }
 
 #[test]
-fn random_search_and_evolution_run_on_the_supernet_and_resume_exactly() {
+fn random_search_evolution_and_local_search_run_on_the_supernet_and_resume_exactly() {
     let _serial = serial();
     let dir = temp_dir("strategies");
     std::fs::create_dir_all(&dir).unwrap();
     let data = sample_data(160);
-    for strategy in ["random", "rea:population=3,tournament=2"] {
+    for strategy in ["random", "rea:population=3,tournament=2", "ls:init=2"] {
         let config = tiny_config(TrainMode::SinglePath).with_strategy(strategy.parse().unwrap());
         let full = search(config.clone(), data.clone()).run(&mut []).unwrap();
-        // 3 stages x 1 search epoch x 3 steps, a batch of 2 (random) or 1 (rea) each.
+        // 3 stages x 1 search epoch x 3 steps, a batch of 2 (random) or 1 (rea, ls) each.
         let per_batch = if strategy == "random" { 2 } else { 1 };
         assert_eq!(full.sample_count, 9 * per_batch, "{strategy}");
         assert!(

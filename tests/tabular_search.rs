@@ -542,3 +542,59 @@ fn a_table_search_with_repeats_resumes_bit_for_bit() {
     });
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn local_search_on_the_table_climbs_and_resumes_bit_for_bit() {
+    let table = Arc::new(TabularTable::nb201_cifar10().unwrap());
+    let cfg = TableSearchConfig::new(150)
+        .with_seed(5)
+        .with_strategy("ls:init=5".parse().unwrap());
+    let make = || {
+        let acc = Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise).unwrap();
+        Search::table(
+            cfg.clone(),
+            Nb201Space::new(),
+            vec![Box::new(acc)],
+            Box::new(WeightedSum::new(vec![1.0]).unwrap()),
+        )
+        .unwrap()
+    };
+    let whole = make().run(&mut []).unwrap();
+    assert_eq!(whole.strategy, "ls");
+    assert_eq!(whole.sample_count, 150);
+    // After the five starts, every sample is a one-edge neighbour of an earlier one.
+    let edges = |a: &str, b: &str| {
+        a.split('|')
+            .zip(b.split('|'))
+            .filter(|(x, y)| x != y)
+            .count()
+    };
+    let neighbours = whole.samples[5..]
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| {
+            whole.samples[..5 + i]
+                .iter()
+                .any(|t| edges(&t.arch, &s.arch) == 1)
+        })
+        .count();
+    assert!(neighbours >= 120, "{neighbours} of 145 are neighbours");
+    let dir = std::env::temp_dir().join(format!("tnd-table-ls-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let stopped = make()
+        .with_checkpoint_dir(&dir)
+        .with_checkpoint_every(1)
+        .run(&mut [&mut StopAfterBatches(40)])
+        .unwrap_err();
+    assert!(matches!(
+        stopped,
+        SearchError::Stopped {
+            checkpoint: Some(_),
+            ..
+        }
+    ));
+    let resumed = make().resume_from(&dir).unwrap().run(&mut []).unwrap();
+    assert_eq!(resumed.samples, whole.samples);
+    assert_eq!(resumed.best, whole.best);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

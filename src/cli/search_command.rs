@@ -133,7 +133,8 @@ pub struct SearchArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_steps: Option<u64>,
-    /// What to try next: tnd (default), random, rea or rea:population=P,tournament=S
+    /// What to try next: tnd (default), random, rea, rea:population=P,tournament=S, ls
+    /// (local search) or ls:init=N
     #[arg(long, value_name = "STRATEGY")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyConfig>,

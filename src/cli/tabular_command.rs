@@ -73,7 +73,8 @@ pub struct TabularArgs {
     #[arg(long, value_name = "SPEC")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<String>,
-    /// tnd (default), random, rea or rea:population=P,tournament=S
+    /// tnd (default), random, rea, rea:population=P,tournament=S, ls
+    /// (local search) or ls:init=N
     #[arg(long, value_name = "STRATEGY")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyConfig>,

@@ -252,9 +252,7 @@ impl SearchConfig {
             }
         }
         self.updater.validate()?;
-        if let StrategyConfig::Rea(rea) = &self.strategy {
-            rea.validate()?;
-        }
+        self.strategy.validate()?;
         Ok(())
     }
 

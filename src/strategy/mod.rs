@@ -1,6 +1,6 @@
 //! What to try next: the [`Strategy`] trait (ask/tell) and the built-in strategies,
-//! TND-NAS ([`Tnd`]), uniform random sampling ([`Random`]) and regularised evolution
-//! ([`RegularizedEvolution`]).
+//! TND-NAS ([`Tnd`]), uniform random sampling ([`Random`]), regularised evolution
+//! ([`RegularizedEvolution`]) and local search ([`LocalSearch`]).
 //!
 //! A strategy never owns the loop: the executor ([`crate::search::Search`]) asks it for
 //! a batch, has an [`crate::evaluate::Evaluator`] score the batch, tells it the rewards,
@@ -8,13 +8,15 @@
 
 mod error;
 mod evolution;
+mod local_search;
 mod random;
 mod strategy_config;
 mod strategy_trait;
 mod tnd;
 
 pub use error::StrategyError;
-pub use evolution::{RegularizedEvolution, RegularizedEvolutionConfig};
+pub use evolution::{Member, RegularizedEvolution, RegularizedEvolutionConfig};
+pub use local_search::{LocalSearch, LocalSearchConfig};
 pub use random::Random;
 pub use strategy_config::StrategyConfig;
 pub use strategy_trait::Strategy;
