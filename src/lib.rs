@@ -80,6 +80,7 @@ pub mod ops;
 pub mod plot;
 pub mod policy;
 pub mod prelude;
+pub mod proxy;
 pub mod schedule;
 pub mod search;
 pub mod space;

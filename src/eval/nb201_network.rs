@@ -203,7 +203,7 @@ impl<B: Backend> Nb201Network<B> {
                 Nb201EvalBlock::Residual(r) => r.forward(x),
             };
         }
-        let x = burn::tensor::activation::relu(self.last_bn.forward(x));
+        let x = crate::ops::relu(self.last_bn.forward(x));
         self.classifier
             .forward(x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3))
     }

@@ -8,6 +8,31 @@ use crate::kernels::{batch_moments, normalize_batch_stats};
 
 thread_local! {
     static BATCH_STATISTICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static BYPASSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every [`BatchNorm2d`] of this thread left out (its forward pass returns
+/// its input), as synflow scores a network "without BN" (Tanaka et al. 2020; the
+/// zero-cost-nas code builds such a copy).
+///
+/// ```
+/// use burn::backend::NdArray;
+/// use burn::tensor::Tensor;
+/// use tnd_nas::ops::{BatchNorm2dConfig, without_batch_norm};
+/// let bn = BatchNorm2dConfig::new(1).init::<NdArray>(&Default::default());
+/// let x = Tensor::<NdArray, 4>::from_floats([[[[1.0, 3.0]]]], &Default::default());
+/// let y = without_batch_norm(|| bn.forward(x.clone()));
+/// assert_eq!(y.into_data(), x.into_data());
+/// ```
+pub fn without_batch_norm<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BYPASSED.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BYPASSED.with(|b| b.replace(true)));
+    f()
 }
 
 /// Runs `f` with every [`BatchNorm2d`] forward pass of this thread normalising with the
@@ -144,6 +169,9 @@ impl<B: Backend> BatchNorm2d<B> {
     /// (the supernet's BN) it is one native op with its own backward on Flex and
     /// NdArray (f32), and the same computation from burn ops elsewhere.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        if BYPASSED.with(std::cell::Cell::get) {
+            return x;
+        }
         if self.gamma.is_none() && self.beta.is_none() && !self.track_running_stats {
             return normalize_batch_stats(x, self.epsilon);
         }

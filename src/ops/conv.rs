@@ -113,10 +113,7 @@ impl<B: Backend> ReluConvBn<B> {
 
     /// ReLU, the convolutions, BN.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self
-            .convs
-            .iter()
-            .fold(burn::tensor::activation::relu(x), |x, c| conv2d(c, x));
+        let x = self.convs.iter().fold(super::relu(x), |x, c| conv2d(c, x));
         self.bn.forward(x)
     }
 }
@@ -147,6 +144,7 @@ impl<B: Backend> DwPwBn<B> {
 
     /// ReLU, depthwise, pointwise, BN.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
+        super::relu::note_rectifier_input(&x);
         let x = relu_conv2d(&self.depthwise, x);
         self.bn.forward(conv2d(&self.pointwise, x))
     }
@@ -196,7 +194,7 @@ impl<B: Backend> FactorizedReduce<B> {
 
     /// The reduction.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = burn::tensor::activation::relu(x);
+        let x = super::relu(x);
         let [n, c, h, w] = x.dims();
         let a = conv2d(&self.conv_a, x.clone());
         let b = if h > 1 && w > 1 {

@@ -122,10 +122,7 @@ pub(crate) fn bn_for(c: usize, batch_stats: bool) -> BatchNorm2dConfig {
     }
 }
 
-/// ReLU6.
-pub(crate) fn relu6<B: Backend>(x: Tensor<B, 4>) -> Tensor<B, 4> {
-    x.clamp(0.0, 6.0)
-}
+pub(crate) use super::relu::relu6;
 
 /// An MBConv inverted residual block (see [`MbConvBlockConfig`]).
 ///

@@ -10,12 +10,13 @@ mod error;
 mod kind;
 mod mbconv_backbone;
 mod mbconv_block;
+mod relu;
 mod trainable_params;
 
 pub use crate::kernels::conv2d;
 pub(crate) use crate::kernels::weighted_sum;
 pub use crate::kernels::{avg_pool2d, max_pool2d};
-pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig, with_batch_statistics};
+pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig, with_batch_statistics, without_batch_norm};
 pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero};
 #[allow(unused_imports)]
 pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs};
@@ -25,4 +26,5 @@ pub use kind::{OpKind, UserOp};
 pub(crate) use mbconv_backbone::MbConvEnds;
 pub use mbconv_backbone::{MbConvHead, MbConvStem};
 pub use mbconv_block::{MbConvBlock, MbConvBlockConfig};
+pub use relu::{CodeKernel, relu, relu6, with_relu_codes};
 pub use trainable_params::{materialize, trainable_params};
