@@ -651,3 +651,54 @@ fn fidelity_runs_on_the_bundled_ground_truth() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l.starts_with("macs")), "{text}");
 }
+
+#[test]
+fn fidelity_scores_ground_truth_cells_with_zero_cost_proxies() {
+    let dir = scratch("fidelity-proxies");
+    let json = dir.join("proxies.json");
+    let truth = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fm-nb201/ground-truth.csv");
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("fidelity"),
+        OsStr::new("--truth"),
+        truth.as_os_str(),
+        OsStr::new("--limit"),
+        OsStr::new("6"),
+    ];
+    for e in ["synflow", "naswot", "grad-norm", "snip"] {
+        args.extend([OsStr::new("--evaluator"), OsStr::new(e)]);
+    }
+    // Without data the data-dependent proxies are refused, by name.
+    let out = run(args.clone());
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("naswot needs --dataset"),
+        "{}",
+        stderr(&out)
+    );
+    args.extend([
+        OsStr::new("--dataset"),
+        OsStr::new("sample"),
+        OsStr::new("--proxy-batch"),
+        OsStr::new("16"),
+        OsStr::new("--out"),
+        json.as_os_str(),
+    ]);
+    let out = run(args);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["synflow", "naswot", "grad_norm", "snip"] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{name}: {text}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for line in report["evaluators"].as_array().unwrap() {
+        let scores = line["scores"].as_array().unwrap();
+        assert_eq!(scores.len(), 6, "{line}");
+        assert!(
+            scores
+                .iter()
+                .all(|s| s.as_f64().is_some_and(f64::is_finite)),
+            "{line}"
+        );
+    }
+}

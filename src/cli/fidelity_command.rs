@@ -16,6 +16,7 @@ use crate::fidelity::{
     GroundTruth, GroundTruthProtocol, RankReport, kendall_tau, rank_report, spearman_rho,
     supernet_scores,
 };
+use crate::proxy::ZeroCostProxy;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::search::{PathSampling, ScoreBn, ScoreMetric, SearchConfig, TrainMode};
 use crate::space::Nb201Space;
@@ -31,6 +32,27 @@ pub enum EvaluatorName {
     Macs,
     /// A supernet trained by a one-stage search, scoring each cell as the search does.
     Supernet,
+    /// synflow of the ground truth's network, freshly initialised (data-free).
+    Synflow,
+    /// NASWOT of the ground truth's network on one training batch.
+    Naswot,
+    /// grad_norm of the ground truth's network on one training batch.
+    GradNorm,
+    /// snip of the ground truth's network on one training batch.
+    Snip,
+}
+
+impl EvaluatorName {
+    /// The zero-cost proxy the evaluator is, if it is one.
+    fn proxy(self) -> Option<ZeroCostProxy> {
+        match self {
+            EvaluatorName::Synflow => Some(ZeroCostProxy::Synflow),
+            EvaluatorName::Naswot => Some(ZeroCostProxy::Naswot),
+            EvaluatorName::GradNorm => Some(ZeroCostProxy::GradNorm),
+            EvaluatorName::Snip => Some(ZeroCostProxy::Snip),
+            EvaluatorName::Params | EvaluatorName::Macs | EvaluatorName::Supernet => None,
+        }
+    }
 }
 
 /// Which validation batches a supernet scores each call on.
@@ -160,6 +182,10 @@ pub struct FidelityArgs {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// Images in the batch a data-dependent proxy (naswot, grad-norm, snip) reads [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=4096))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_batch: Option<u64>,
     /// Only the first N cells of the ground truth
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -215,10 +241,16 @@ impl FidelityArgs {
             self.evaluator.clone()
         };
         let supernet = evaluator.contains(&EvaluatorName::Supernet);
-        if supernet && self.dataset.is_none() {
-            return Err(CliError::usage(
-                "--evaluator supernet needs --dataset (the images it trains on)",
-            ));
+        if let Some(e) = evaluator
+            .iter()
+            .find(|e| **e == EvaluatorName::Supernet || e.proxy().is_some_and(|p| p.needs_data()))
+            && self.dataset.is_none()
+        {
+            let name = clap::ValueEnum::to_possible_value(e)
+                .map_or_else(String::new, |v| v.get_name().to_string());
+            return Err(CliError::usage(format!(
+                "--evaluator {name} needs --dataset (the images it reads)"
+            )));
         }
         let downsample = match self.downsample {
             Some(d) => d,
@@ -406,6 +438,16 @@ impl FidelityArgs {
                 EvaluatorName::Supernet => {
                     self.supernet::<B>(&space, archs.clone(), device.clone())?
                 }
+                e => {
+                    let proxy = e.proxy().ok_or_else(|| CliError::usage("not a proxy"))?;
+                    let scores = self.proxy_scores::<B>(proxy, path, &archs, &device)?;
+                    (
+                        proxy.to_string(),
+                        scores,
+                        started.elapsed().as_secs_f64(),
+                        None,
+                    )
+                }
             };
             let report =
                 rank_report(&accuracy, &scores).map_err(|e| CliError::Input(e.to_string()))?;
@@ -441,6 +483,105 @@ impl FidelityArgs {
                 .map_err(|e| CliError::Input(format!("{}: {e}", out.display())))?;
         }
         Ok(())
+    }
+
+    /// Scores `archs` with `proxy` on the ground truth's network (its protocol.json),
+    /// each freshly initialised from `--seed`; data-dependent proxies read one training
+    /// batch of `--proxy-batch` images (normalised, not augmented).
+    fn proxy_scores<B: AutodiffBackend>(
+        &self,
+        proxy: ZeroCostProxy,
+        truth: &std::path::Path,
+        archs: &[Architecture],
+        device: &B::Device,
+    ) -> Result<Vec<f64>, CliError> {
+        use crate::eval::BuildNetwork;
+        use burn::tensor::backend::Backend;
+        let dir = truth.parent().unwrap_or_else(|| std::path::Path::new("."));
+        let protocol = GroundTruthProtocol::recorded(dir)
+            .map_err(|e| CliError::Input(e.to_string()))?
+            .ok_or_else(|| {
+                CliError::Input(format!(
+                    "{}: no protocol.json beside it (the network the proxies score)",
+                    truth.display()
+                ))
+            })?;
+        let seed = self.seed.unwrap_or(0);
+        let (input, classes, batch) = match self.dataset {
+            Some(dataset) => {
+                let mut data = dataset.train(self.data_dir.as_deref())?;
+                let factor = self.downsample.unwrap_or(1) as usize;
+                if factor > 1 {
+                    data = data.downsample(factor)?;
+                }
+                let shape = data.shape();
+                let classes = data.num_classes();
+                let batch = if proxy.needs_data() {
+                    let augment = crate::data::AugmentConfig::none()
+                        .with_normalization(Some(dataset.normalization()));
+                    let loader = crate::data::BatchLoaderConfig::new(
+                        self.proxy_batch.unwrap_or(64) as usize,
+                    )
+                    .with_shuffle(true)
+                    .with_seed(seed)
+                    .with_augment(augment)
+                    .init(data)?;
+                    Some(loader.batch(0, 0)?)
+                } else {
+                    None
+                };
+                ([shape.channels, shape.height, shape.width], classes, batch)
+            }
+            // synflow without data: Fashion-MNIST's shape at the protocol's size.
+            None => {
+                let side = 28 / protocol.downsample.max(1);
+                ([1, side, side], 10, None)
+            }
+        };
+        let spec = protocol.network(classes, input[0]);
+        let mut scores = Vec::with_capacity(archs.len());
+        for arch in archs {
+            let score = match proxy {
+                ZeroCostProxy::Synflow => {
+                    type B64 = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
+                    let cpu = Default::default();
+                    B64::seed(&cpu, seed);
+                    crate::proxy::synflow(spec.build::<B64>(arch, &cpu)?, input, &cpu)
+                }
+                _ => {
+                    B::seed(device, seed);
+                    let net = spec.build::<B>(arch, device)?;
+                    let Some(batch) = &batch else {
+                        return Err(CliError::usage(format!(
+                            "--evaluator {proxy} needs --dataset"
+                        )));
+                    };
+                    let (images, labels) = batch.to_tensors::<B>(device);
+                    match proxy {
+                        ZeroCostProxy::Naswot => crate::proxy::naswot(&net, images),
+                        ZeroCostProxy::GradNorm => crate::proxy::grad_norm(&net, images, labels),
+                        _ => crate::proxy::snip(&net, images, labels),
+                    }
+                }
+            };
+            let score = match score {
+                // A broken cell (its output reads nothing of its input) codes every image
+                // alike: a singular NASWOT kernel, ranked below every other cell.
+                Err(crate::proxy::ProxyError::NonFinite { value, .. })
+                    if value == f64::NEG_INFINITY =>
+                {
+                    Ok(f64::MIN)
+                }
+                other => other,
+            };
+            scores.push(score.map_err(|e| {
+                CliError::Input(format!(
+                    "{}: {e}",
+                    crate::SearchSpace::describe(&Nb201Space::new(), arch)
+                ))
+            })?);
+        }
+        Ok(scores)
     }
 
     /// Trains the supernet and scores `archs`; returns the line's name, the scores, the
