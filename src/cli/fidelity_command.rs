@@ -485,6 +485,42 @@ impl FidelityArgs {
         Ok(())
     }
 
+    /// What the proxies of `proxy_scores` read: the input shape `[c, h, w]`, the classes
+    /// and, for a data-dependent proxy, one training batch of `--proxy-batch` images
+    /// (normalised, not augmented); without `--dataset`, Fashion-MNIST's shape at the
+    /// protocol's size.
+    fn proxy_input(
+        &self,
+        proxy: ZeroCostProxy,
+        protocol: &GroundTruthProtocol,
+    ) -> Result<([usize; 3], usize, Option<crate::data::ImageBatch>), CliError> {
+        let Some(dataset) = self.dataset else {
+            let side = 28 / protocol.downsample.max(1);
+            return Ok(([1, side, side], 10, None));
+        };
+        let mut data = dataset.train(self.data_dir.as_deref())?;
+        let factor = self.downsample.unwrap_or(1) as usize;
+        if factor > 1 {
+            data = data.downsample(factor)?;
+        }
+        let shape = data.shape();
+        let classes = data.num_classes();
+        let batch = if proxy.needs_data() {
+            let augment = crate::data::AugmentConfig::none()
+                .with_normalization(Some(dataset.normalization()));
+            let loader =
+                crate::data::BatchLoaderConfig::new(self.proxy_batch.unwrap_or(64) as usize)
+                    .with_shuffle(true)
+                    .with_seed(self.seed.unwrap_or(0))
+                    .with_augment(augment)
+                    .init(data)?;
+            Some(loader.batch(0, 0)?)
+        } else {
+            None
+        };
+        Ok(([shape.channels, shape.height, shape.width], classes, batch))
+    }
+
     /// Scores `archs` with `proxy` on the ground truth's network (its protocol.json),
     /// each freshly initialised from `--seed`; data-dependent proxies read one training
     /// batch of `--proxy-batch` images (normalised, not augmented).
@@ -507,37 +543,7 @@ impl FidelityArgs {
                 ))
             })?;
         let seed = self.seed.unwrap_or(0);
-        let (input, classes, batch) = match self.dataset {
-            Some(dataset) => {
-                let mut data = dataset.train(self.data_dir.as_deref())?;
-                let factor = self.downsample.unwrap_or(1) as usize;
-                if factor > 1 {
-                    data = data.downsample(factor)?;
-                }
-                let shape = data.shape();
-                let classes = data.num_classes();
-                let batch = if proxy.needs_data() {
-                    let augment = crate::data::AugmentConfig::none()
-                        .with_normalization(Some(dataset.normalization()));
-                    let loader = crate::data::BatchLoaderConfig::new(
-                        self.proxy_batch.unwrap_or(64) as usize,
-                    )
-                    .with_shuffle(true)
-                    .with_seed(seed)
-                    .with_augment(augment)
-                    .init(data)?;
-                    Some(loader.batch(0, 0)?)
-                } else {
-                    None
-                };
-                ([shape.channels, shape.height, shape.width], classes, batch)
-            }
-            // synflow without data: Fashion-MNIST's shape at the protocol's size.
-            None => {
-                let side = 28 / protocol.downsample.max(1);
-                ([1, side, side], 10, None)
-            }
-        };
+        let (input, classes, batch) = self.proxy_input(proxy, &protocol)?;
         let spec = protocol.network(classes, input[0]);
         let mut scores = Vec::with_capacity(archs.len());
         for arch in archs {

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::strategy_trait::check_tell;
+use super::strategy_trait::check_tell_in;
 use super::{Strategy, StrategyError, restore_state, save_state, uniform_architecture};
 use crate::policy::UpdateStats;
 use crate::{Architecture, OpKind};
@@ -222,14 +222,7 @@ impl Strategy for RegularizedEvolution {
         batch: &[Architecture],
         rewards: &[f64],
     ) -> Result<Option<UpdateStats>, StrategyError> {
-        check_tell(batch, rewards)?;
-        if let Some(a) = batch.iter().find(|a| a.len() != self.candidates.len()) {
-            return Err(StrategyError::Tell(format!(
-                "an architecture has {} edges, the space {}",
-                a.len(),
-                self.candidates.len()
-            )));
-        }
+        check_tell_in(batch, rewards, self.candidates.len())?;
         for (arch, &reward) in batch.iter().zip(rewards) {
             self.population.push_back(Member {
                 arch: arch.clone(),
@@ -255,14 +248,7 @@ impl Strategy for RegularizedEvolution {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ops() -> Vec<Vec<OpKind>> {
-        vec![vec![OpKind::None, OpKind::SkipConnect, OpKind::AvgPool3x3]; 5]
-    }
-
-    fn differing_edges(a: &Architecture, b: &Architecture) -> usize {
-        a.ops().iter().zip(b.ops()).filter(|(x, y)| x != y).count()
-    }
+    use crate::strategy::test_support::{differing_edges, ops};
 
     #[test]
     fn children_are_one_edge_mutants_of_the_tournament_winner() {

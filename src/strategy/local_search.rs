@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::evolution::Member;
-use super::strategy_trait::check_tell;
+use super::strategy_trait::check_tell_in;
 use super::{Strategy, StrategyError, restore_state, save_state, uniform_architecture};
 use crate::policy::UpdateStats;
 use crate::{Architecture, OpKind};
@@ -288,14 +288,7 @@ impl Strategy for LocalSearch {
         batch: &[Architecture],
         rewards: &[f64],
     ) -> Result<Option<UpdateStats>, StrategyError> {
-        check_tell(batch, rewards)?;
-        if let Some(a) = batch.iter().find(|a| a.len() != self.candidates.len()) {
-            return Err(StrategyError::Tell(format!(
-                "an architecture has {} edges, the space {}",
-                a.len(),
-                self.candidates.len()
-            )));
-        }
+        check_tell_in(batch, rewards, self.candidates.len())?;
         for (arch, &reward) in batch.iter().zip(rewards) {
             match self.known(arch) {
                 Some(_) => {
@@ -327,14 +320,7 @@ impl Strategy for LocalSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ops() -> Vec<Vec<OpKind>> {
-        vec![vec![OpKind::None, OpKind::SkipConnect, OpKind::AvgPool3x3]; 5]
-    }
-
-    fn differing_edges(a: &Architecture, b: &Architecture) -> usize {
-        a.ops().iter().zip(b.ops()).filter(|(x, y)| x != y).count()
-    }
+    use crate::strategy::test_support::{differing_edges, ops};
 
     /// Pools count 1, skips 0.1; a trap: all-skip scores 1.0 above its neighbours.
     fn trap(a: &Architecture) -> f64 {

@@ -50,3 +50,19 @@ fn uniform_architecture<R: Rng + ?Sized>(candidates: &[Vec<OpKind>], rng: &mut R
             .collect(),
     )
 }
+
+/// Helpers shared by the strategies' unit tests.
+#[cfg(test)]
+mod test_support {
+    use crate::{Architecture, OpKind};
+
+    /// Five edges of three ops each.
+    pub(crate) fn ops() -> Vec<Vec<OpKind>> {
+        vec![vec![OpKind::None, OpKind::SkipConnect, OpKind::AvgPool3x3]; 5]
+    }
+
+    /// How many edges two architectures differ on.
+    pub(crate) fn differing_edges(a: &Architecture, b: &Architecture) -> usize {
+        a.ops().iter().zip(b.ops()).filter(|(x, y)| x != y).count()
+    }
+}

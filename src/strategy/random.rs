@@ -4,7 +4,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::strategy_trait::check_tell;
+use super::strategy_trait::check_tell_in;
 use super::{Strategy, StrategyError, restore_state, save_state, uniform_architecture};
 use crate::policy::UpdateStats;
 use crate::{Architecture, OpKind};
@@ -63,7 +63,7 @@ impl Strategy for Random {
         batch: &[Architecture],
         rewards: &[f64],
     ) -> Result<Option<UpdateStats>, StrategyError> {
-        check_tell(batch, rewards)?;
+        check_tell_in(batch, rewards, self.candidates.len())?;
         Ok(None)
     }
 

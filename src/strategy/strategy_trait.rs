@@ -146,3 +146,19 @@ pub(crate) fn check_tell(batch: &[Architecture], rewards: &[f64]) -> Result<(), 
     }
     Ok(())
 }
+
+/// [`check_tell`], and every architecture with one op per edge of a space of `edges`.
+pub(crate) fn check_tell_in(
+    batch: &[Architecture],
+    rewards: &[f64],
+    edges: usize,
+) -> Result<(), StrategyError> {
+    check_tell(batch, rewards)?;
+    match batch.iter().find(|a| a.len() != edges) {
+        Some(a) => Err(StrategyError::Tell(format!(
+            "an architecture has {} edges, the space {edges}",
+            a.len()
+        ))),
+        None => Ok(()),
+    }
+}
