@@ -545,6 +545,8 @@ impl FidelityArgs {
         let seed = self.seed.unwrap_or(0);
         let (input, classes, batch) = self.proxy_input(proxy, &protocol)?;
         let spec = protocol.network(classes, input[0]);
+        // The batch goes to the device once, not once per cell.
+        let tensors = batch.as_ref().map(|b| b.to_tensors::<B>(device));
         let mut scores = Vec::with_capacity(archs.len());
         for arch in archs {
             let score = match proxy {
@@ -557,12 +559,11 @@ impl FidelityArgs {
                 _ => {
                     B::seed(device, seed);
                     let net = spec.build::<B>(arch, device)?;
-                    let Some(batch) = &batch else {
+                    let Some((images, labels)) = tensors.clone() else {
                         return Err(CliError::usage(format!(
                             "--evaluator {proxy} needs --dataset"
                         )));
                     };
-                    let (images, labels) = batch.to_tensors::<B>(device);
                     match proxy {
                         ZeroCostProxy::Naswot => crate::proxy::naswot(&net, images),
                         ZeroCostProxy::GradNorm => crate::proxy::grad_norm(&net, images, labels),

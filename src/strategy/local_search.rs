@@ -164,6 +164,11 @@ impl LocalSearch {
 
     /// The known reward of `arch`.
     fn known(&mut self, arch: &Architecture) -> Option<f64> {
+        self.position(arch).map(|i| self.memo[i].reward)
+    }
+
+    /// Where `arch` stands in `memo`.
+    fn position(&mut self, arch: &Architecture) -> Option<usize> {
         if self.index.len() != self.memo.len() {
             self.index = self
                 .memo
@@ -172,7 +177,7 @@ impl LocalSearch {
                 .map(|(i, m)| (m.arch.clone(), i))
                 .collect();
         }
-        self.index.get(arch).map(|&i| self.memo[i].reward)
+        self.index.get(arch).copied()
     }
 
     /// Every one-edge change of `arch`, shuffled.
@@ -290,11 +295,8 @@ impl Strategy for LocalSearch {
     ) -> Result<Option<UpdateStats>, StrategyError> {
         check_tell_in(batch, rewards, self.candidates.len())?;
         for (arch, &reward) in batch.iter().zip(rewards) {
-            match self.known(arch) {
-                Some(_) => {
-                    let i = self.index[arch];
-                    self.memo[i].reward = reward;
-                }
+            match self.position(arch) {
+                Some(i) => self.memo[i].reward = reward,
                 None => {
                     self.index.insert(arch.clone(), self.memo.len());
                     self.memo.push(Member {
