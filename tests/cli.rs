@@ -96,7 +96,9 @@ fn help_of_the_program_and_every_subcommand_exits_0() {
     let out = run(["--help"]);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["search", "retrain", "inspect", "tabular", "plot", "export"] {
+    for sub in [
+        "search", "retrain", "inspect", "tabular", "plot", "export", "fidelity", "score",
+    ] {
         assert!(text.contains(sub), "--help does not list {sub}:\n{text}");
         let out = run([sub, "--help"]);
         assert_exit(&out, 0);
@@ -701,4 +703,171 @@ fn fidelity_scores_ground_truth_cells_with_zero_cost_proxies() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn score_writes_every_proxy_for_every_row_in_order_and_refuses_bad_rows_and_old_outputs() {
+    let dir = scratch("score");
+    let archs = dir.join("archs.csv");
+    let cells = [
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+    ];
+    let text: String = std::iter::once("note,cell\n".to_string())
+        .chain(
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("row {i},{c}\n")),
+        )
+        .collect();
+    std::fs::write(&archs, text).unwrap();
+    let out_csv = dir.join("scores.csv");
+    let args = |out: &Path| -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = ["score", "--archs"].iter().map(Into::into).collect();
+        a.push(archs.clone().into());
+        for x in [
+            "--arch-column",
+            "cell",
+            "--proxy",
+            "synflow",
+            "--proxy",
+            "naswot",
+            "--proxy",
+            "grad-norm",
+            "--proxy",
+            "snip",
+            "--dataset",
+            "sample",
+            "--proxy-batch",
+            "8",
+            "--channels",
+            "4",
+            "--cells",
+            "1",
+            "--out",
+        ] {
+            a.push(x.into());
+        }
+        a.push(out.into());
+        a
+    };
+    let out = run(args(&out_csv));
+    assert_exit(&out, 0);
+    let written = std::fs::read_to_string(&out_csv).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], "arch,synflow,naswot,grad_norm,snip");
+    assert_eq!(lines.len(), 4, "{written}");
+    for (line, cell) in lines[1..].iter().zip(cells) {
+        let (arch, values) = line.split_once(",").unwrap();
+        assert_eq!(arch, cell, "rows keep the input order");
+        let values: Vec<f64> = values.split(',').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(values.len(), 4);
+        assert!(values.iter().all(|v| v.is_finite()), "{line}");
+    }
+    // The cell without an operation: no path from input to output, synflow 0.
+    assert!(
+        lines[2].starts_with(&format!("{},0e0,", cells[1])),
+        "{}",
+        lines[2]
+    );
+    // The same seed gives the same scores.
+    let again = dir.join("again.csv");
+    assert_exit(&run(args(&again)), 0);
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), written);
+    // An existing --out is refused and left as it was; --force replaces it.
+    let out = run(args(&out_csv));
+    assert_exit(&out, 2);
+    assert!(stderr(&out).contains("exists"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&out_csv).unwrap(), written);
+    let mut forced = args(&out_csv);
+    forced.push("--force".into());
+    assert_exit(&run(forced), 0);
+    // A bad architecture is named with its file and line, before anything is written.
+    std::fs::write(
+        &archs,
+        format!(
+            "note,cell\nok,{}\nbad,|nor_conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|\n",
+            cells[0]
+        ),
+    )
+    .unwrap();
+    let fresh = dir.join("fresh.csv");
+    let out = run(args(&fresh));
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("archs.csv, line 3") && err.contains("nor_conv_9x9"),
+        "{err}"
+    );
+    assert!(!fresh.exists());
+    // A missing column is named.
+    let mut wrong = args(&fresh);
+    let i = wrong.iter().position(|a| a == "cell").unwrap();
+    wrong[i] = "genotype".into();
+    let out = run(wrong);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("no column `genotype`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn score_reads_darts_genotypes_and_mbconv_chains() {
+    let dir = scratch("score-spaces");
+    let darts = dir.join("darts.csv");
+    std::fs::write(&darts, format!("arch\n\"{DARTS_V2}\"\n")).unwrap();
+    let out_csv = dir.join("darts-scores.csv");
+    let out = run([
+        OsStr::new("score"),
+        OsStr::new("--space"),
+        OsStr::new("darts"),
+        OsStr::new("--archs"),
+        darts.as_os_str(),
+        OsStr::new("--channels"),
+        OsStr::new("4"),
+        OsStr::new("--cells"),
+        OsStr::new("3"),
+        OsStr::new("--out"),
+        out_csv.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    let written = std::fs::read_to_string(&out_csv).unwrap();
+    // The genotype holds commas: quoted, as CSV readers expect.
+    assert!(
+        written.starts_with(&format!("arch,synflow\n\"{DARTS_V2}\",")),
+        "{written}"
+    );
+    let mbconv = dir.join("mbconv.csv");
+    std::fs::write(
+        &mbconv,
+        format!("arch\n\"{}\"\n", vec!["e3_k3"; 16].join(",")),
+    )
+    .unwrap();
+    let out_csv = dir.join("mbconv-scores.csv");
+    let out = run([
+        OsStr::new("score"),
+        OsStr::new("--space"),
+        OsStr::new("mbconv"),
+        OsStr::new("--archs"),
+        mbconv.as_os_str(),
+        OsStr::new("--out"),
+        out_csv.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    let written = std::fs::read_to_string(&out_csv).unwrap();
+    let value: f64 = written
+        .lines()
+        .nth(1)
+        .unwrap()
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(value > 0.0 && value.is_finite(), "{written}");
 }

@@ -1,9 +1,10 @@
 //! Zero-cost proxies against reference values (spec/reference-numbers.md) and invariants.
 
-use burn::backend::{Autodiff, NdArray};
-use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::Tensor;
-use burn::tensor::backend::AutodiffBackend;
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{ElementConversion, Tensor};
+use tnd_nas::eval::ImageClassifier;
 use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::proxy::{grad_norm, naswot, snip, synflow};
 use tnd_nas::space::Nb201Space;
@@ -13,14 +14,21 @@ type B64 = Autodiff<NdArray<f64>>;
 /// Every float parameter set to 1.0.
 struct Ones;
 
-impl<B: AutodiffBackend> ModuleMapper<B> for Ones {
+impl<B: Backend> ModuleMapper<B> for Ones {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
-        param.map(|t| Tensor::from_inner(t.inner().ones_like()).require_grad())
+        param.map(|t| t.ones_like())
     }
 }
 
 #[test]
 fn synflow_with_every_weight_one_matches_the_reference() {
+    // float64, and float32 (whose range ends at 3.4e38: the network divides out powers
+    // of two between blocks).
+    synflow_with_every_weight_one::<NdArray<f64>>(1e-9);
+    synflow_with_every_weight_one::<Flex>(1e-5);
+}
+
+fn synflow_with_every_weight_one<B: Backend>(tolerance: f64) {
     let device = Default::default();
     let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
     let space = Nb201Space::new();
@@ -36,7 +44,7 @@ fn synflow_with_every_weight_one_matches_the_reference() {
         ("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 0.0),
     ] {
         let arch = space.parse(cell).unwrap();
-        let net = spec.build::<B64>(&arch, &device).unwrap().map(&mut Ones);
+        let net = spec.build::<B>(&arch, &device).unwrap().map(&mut Ones);
         let s = synflow(net, [3, 32, 32], &device).unwrap();
         let rel = if expected == 0.0 {
             s.abs()
@@ -44,19 +52,15 @@ fn synflow_with_every_weight_one_matches_the_reference() {
             ((s - expected) / expected).abs()
         };
         assert!(
-            rel < 1e-9,
+            rel < tolerance,
             "{cell}: {s:e}, expected {expected:e} (relative {rel:e})"
         );
     }
 }
 
-#[test]
-fn synflow_does_not_overflow_on_the_deepest_darts_network() {
-    use burn::tensor::backend::Backend;
-    use tnd_nas::eval::EvalNetworkConfig;
-    use tnd_nas::space::Genotype;
-    // Every node chained to the one before through 5x5 separable convolutions (the
-    // longest paths the space allows), and DARTS_V2; 20 cells at C = 36.
+/// The deepest DARTS network the space allows (every node chained to the one before
+/// through 5x5 separable convolutions) and DARTS_V2, both 20 cells at C = 36.
+fn deep_darts_genotypes() -> Vec<(&'static str, tnd_nas::space::Genotype)> {
     let chain = |kind: &str| {
         format!(
             "{kind}=[('sep_conv_5x5', 0), ('sep_conv_5x5', 1), ('sep_conv_5x5', 2), ('sep_conv_5x5', 1), \
@@ -65,15 +69,120 @@ fn synflow_does_not_overflow_on_the_deepest_darts_network() {
     };
     let deepest = format!("Genotype({}, {})", chain("normal"), chain("reduce"));
     let darts_v2 = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
-    let device = Default::default();
+    vec![
+        ("deepest", deepest.parse().unwrap()),
+        ("DARTS_V2", darts_v2.parse().unwrap()),
+    ]
+}
+
+#[test]
+fn synflow_does_not_overflow_on_the_deepest_darts_network() {
+    use tnd_nas::eval::EvalNetworkConfig;
+    // The same fixed weights in float64 and float32: float32 holds values up to 3.4e38
+    // only, and gets the same score because the network divides out powers of two.
     let cfg = EvalNetworkConfig::new(36, 20, 10);
-    for (name, text) in [("deepest", deepest.as_str()), ("DARTS_V2", darts_v2)] {
-        let g: Genotype = text.parse().unwrap();
-        B64::seed(&device, 0);
-        let net = cfg.init::<B64>(&g, &device).unwrap();
-        let s = synflow(net, [3, 32, 32], &device).unwrap();
-        println!("{name}: synflow {s:e}");
-        assert!(s.is_finite() && s > 0.0, "{name}: {s}");
+    for (name, g) in deep_darts_genotypes() {
+        let device = Default::default();
+        let net = cfg
+            .init::<NdArray<f64>>(&g, &device)
+            .unwrap()
+            .map(&mut Pattern);
+        let s64 = synflow(net, [3, 32, 32], &device).unwrap();
+        let device = Default::default();
+        let net = cfg.init::<Flex>(&g, &device).unwrap().map(&mut Pattern);
+        let s32 = synflow(net, [3, 32, 32], &device).unwrap();
+        println!("{name}: synflow {s64:e} (float64), {s32:e} (float32)");
+        assert!(s64.is_finite() && s64 > 1e38, "{name}: {s64}");
+        let rel = ((s32 - s64) / s64).abs();
+        assert!(rel < 1e-3, "{name}: float32 {s32:e}, float64 {s64:e}");
+    }
+}
+
+/// synflow by its definition: a backward pass from `R`, then `sum |w * dR/dw|` over the
+/// weights of rank 2 or more (what the crate computed before its forward-mode pass).
+fn synflow_by_backward<B: AutodiffBackend, M: Module<B> + ImageClassifier<B>>(
+    network: M,
+    input: [usize; 3],
+    device: &B::Device,
+) -> f64 {
+    struct Positive;
+    impl<B: AutodiffBackend> ModuleMapper<B> for Positive {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+            param.map(|t| Tensor::from_inner(t.inner().abs()).require_grad())
+        }
+    }
+    struct Saliency<'a, B: AutodiffBackend>(&'a B::Gradients, f64);
+    impl<B: AutodiffBackend> ModuleVisitor<B> for Saliency<'_, B> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let w = param.val();
+            if let (true, Some(g)) = (D >= 2, w.grad(self.0)) {
+                self.1 += w.inner().mul(g).abs().sum().into_scalar().elem::<f64>();
+            }
+        }
+    }
+    let network = network.map(&mut Positive);
+    let [c, h, w] = input;
+    let x = Tensor::<B, 4>::ones([1, c, h, w], device);
+    let r = tnd_nas::ops::without_batch_norm(|| network.classify(x)).sum();
+    let grads = r.backward();
+    let mut sum = Saliency::<B>(&grads, 0.0);
+    network.visit(&mut sum);
+    sum.1
+}
+
+#[test]
+fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
+    use tnd_nas::eval::{EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec};
+    use tnd_nas::space::MbConvSpace;
+    let device = Default::default();
+    // Weights are drawn on first use: draw them before cloning.
+    fn drawn<B: Backend, M: Module<B>>(net: M) -> M {
+        tnd_nas::ops::materialize(&net);
+        net
+    }
+    let check = |name: &str, forward: f64, backward: f64| {
+        let rel = ((forward - backward) / backward).abs();
+        println!("{name}: {forward:e} (forward mode), {backward:e} (backward pass)");
+        assert!(backward > 0.0 && rel < 1e-9, "{name}: relative {rel:e}");
+    };
+    // NAS-Bench-201: ReLU-conv-BN, pools, skips, residual blocks.
+    let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(8, 2, 10));
+    let space = Nb201Space::new();
+    for cell in [
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
+        "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|skip_connect~2|",
+    ] {
+        B64::seed(&device, 3);
+        let net = drawn(
+            spec.build::<B64>(&space.parse(cell).unwrap(), &device)
+                .unwrap(),
+        );
+        let backward = synflow_by_backward(net.clone(), [3, 16, 16], &device);
+        check(cell, synflow(net, [3, 16, 16], &device).unwrap(), backward);
+    }
+    // DARTS: separable and dilated convs, max pools, FactorizedReduce, two-input cells.
+    let cfg = EvalNetworkConfig::new(8, 5, 10);
+    for (name, g) in deep_darts_genotypes() {
+        B64::seed(&device, 4);
+        let net = drawn(cfg.init::<B64>(&g, &device).unwrap());
+        let backward = synflow_by_backward(net.clone(), [3, 16, 16], &device);
+        check(name, synflow(net, [3, 16, 16], &device).unwrap(), backward);
+    }
+    // MBConv: ReLU6 (whose tangent stops where the primal passes 6), depthwise convs;
+    // no dropout (active on an autodiff backend: both passes would draw their own masks).
+    let space = MbConvSpace::mobilenet_v2();
+    let spec = MbConvNetworkSpec::new(
+        space.clone(),
+        MbConvNetworkConfig::new(10)
+            .with_width(0.35)
+            .with_dropout(0.0),
+    );
+    for text in ["e3_k3", "e6_k5"] {
+        let arch = space.parse(&vec![text; 16].join(",")).unwrap();
+        B64::seed(&device, 5);
+        let net = drawn(spec.build::<B64>(&arch, &device).unwrap());
+        let backward = synflow_by_backward(net.clone(), [3, 32, 32], &device);
+        check(text, synflow(net, [3, 32, 32], &device).unwrap(), backward);
     }
 }
 
@@ -94,25 +203,33 @@ fn pattern<B: burn::tensor::backend::Backend>(
     Tensor::<B, 2>::from_data(burn::tensor::TensorData::new(v, shape), device)
 }
 
-impl<B: AutodiffBackend> ModuleMapper<B> for Pattern {
+impl<B: Backend> ModuleMapper<B> for Pattern {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
         param.map(|t| {
             let dims = t.dims();
             let device = t.device();
-            let inner = match D {
+            match D {
                 // A conv kernel: the same layout as PyTorch's.
                 4 => {
                     let rest: usize = dims[1..].iter().product();
-                    pattern::<B::InnerBackend>([dims[0], rest], &device).reshape(t.shape())
+                    pattern::<B>([dims[0], rest], &device).reshape(t.shape())
                 }
                 // A linear weight, burn's [in, out]: PyTorch's [out, in] transposed.
-                2 => pattern::<B::InnerBackend>([dims[1], dims[0]], &device)
+                2 => pattern::<B>([dims[1], dims[0]], &device)
                     .transpose()
                     .reshape(t.shape()),
-                _ => t.inner(),
-            };
-            Tensor::from_inner(inner).require_grad()
+                _ => t,
+            }
         })
+    }
+}
+
+/// Every float parameter a leaf that takes gradients.
+struct RequireGrad;
+
+impl<B: AutodiffBackend> ModuleMapper<B> for RequireGrad {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        param.map(|t| t.require_grad())
     }
 }
 
@@ -143,7 +260,11 @@ fn naswot_grad_norm_and_snip_match_the_pytorch_reference() {
         ),
     ] {
         let arch = space.parse(cell).unwrap();
-        let mut net = spec.build::<B64>(&arch, &device).unwrap().map(&mut Pattern);
+        let mut net = spec
+            .build::<B64>(&arch, &device)
+            .unwrap()
+            .map(&mut Pattern)
+            .map(&mut RequireGrad);
         let classes = net.classifier.weight.dims()[1];
         net.classifier.bias = Some(Param::from_tensor(
             Tensor::<B64, 1>::zeros([classes], &device).require_grad(),

@@ -532,7 +532,6 @@ impl FidelityArgs {
         device: &B::Device,
     ) -> Result<Vec<f64>, CliError> {
         use crate::eval::BuildNetwork;
-        use burn::tensor::backend::Backend;
         let dir = truth.parent().unwrap_or_else(|| std::path::Path::new("."));
         let protocol = GroundTruthProtocol::recorded(dir)
             .map_err(|e| CliError::Input(e.to_string()))?
@@ -545,42 +544,20 @@ impl FidelityArgs {
         let seed = self.seed.unwrap_or(0);
         let (input, classes, batch) = self.proxy_input(proxy, &protocol)?;
         let spec = protocol.network(classes, input[0]);
+        if proxy.needs_data() && batch.is_none() {
+            return Err(CliError::usage(format!(
+                "--evaluator {proxy} needs --dataset"
+            )));
+        }
         // The batch goes to the device once, not once per cell.
-        let tensors = batch.as_ref().map(|b| b.to_tensors::<B>(device));
+        let input = crate::proxy::ProxyInput::<B> {
+            shape: input,
+            batch: batch.as_ref().map(|b| b.to_tensors::<B>(device)),
+        };
         let mut scores = Vec::with_capacity(archs.len());
         for arch in archs {
-            let score = match proxy {
-                ZeroCostProxy::Synflow => {
-                    type B64 = burn::backend::Autodiff<burn::backend::NdArray<f64>>;
-                    let cpu = Default::default();
-                    B64::seed(&cpu, seed);
-                    crate::proxy::synflow(spec.build::<B64>(arch, &cpu)?, input, &cpu)
-                }
-                _ => {
-                    B::seed(device, seed);
-                    let net = spec.build::<B>(arch, device)?;
-                    let Some((images, labels)) = tensors.clone() else {
-                        return Err(CliError::usage(format!(
-                            "--evaluator {proxy} needs --dataset"
-                        )));
-                    };
-                    match proxy {
-                        ZeroCostProxy::Naswot => crate::proxy::naswot(&net, images),
-                        ZeroCostProxy::GradNorm => crate::proxy::grad_norm(&net, images, labels),
-                        _ => crate::proxy::snip(&net, images, labels),
-                    }
-                }
-            };
-            let score = match score {
-                // A broken cell (its output reads nothing of its input) codes every image
-                // alike: a singular NASWOT kernel, ranked below every other cell.
-                Err(crate::proxy::ProxyError::NonFinite { value, .. })
-                    if value == f64::NEG_INFINITY =>
-                {
-                    Ok(f64::MIN)
-                }
-                other => other,
-            };
+            B::seed(device, seed);
+            let score = crate::proxy::score(proxy, spec.build::<B>(arch, device)?, &input);
             scores.push(score.map_err(|e| {
                 CliError::Input(format!(
                     "{}: {e}",

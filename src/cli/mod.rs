@@ -1,5 +1,6 @@
 //! The `tnd-nas` program: one command line over the library, with subcommands
-//! `search`, `retrain`, `inspect`, `tabular`, `plot`, `export` and `fidelity` (clap).
+//! `search`, `retrain`, `inspect`, `tabular`, `plot`, `export`, `fidelity` and `score`
+//! (clap).
 //!
 //! Every subcommand takes `--config FILE` (TOML or JSON holding any of its options by
 //! their long names with `_` for `-`; options given on the command line win) and
@@ -28,6 +29,7 @@ mod inspect_command;
 mod plot_command;
 mod program;
 mod retrain_command;
+mod score_command;
 mod search_command;
 mod tabular_command;
 
@@ -39,5 +41,6 @@ pub use inspect_command::{InspectArgs, InspectWhat};
 pub use plot_command::PlotArgs;
 pub use program::{Cli, Command, main, run_as};
 pub use retrain_command::RetrainArgs;
+pub use score_command::{ProxyName, ScoreArgs};
 pub use search_command::{SEARCH_OUTPUTS, SearchArgs};
 pub use tabular_command::TabularArgs;

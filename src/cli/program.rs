@@ -7,7 +7,8 @@ use clap::{ArgMatches, CommandFactory, Parser, Subcommand};
 
 use super::config_file::{CommandArgs, command_args, first_line, one_line, resolve, to_toml};
 use super::{
-    CliError, ExportArgs, FidelityArgs, InspectArgs, PlotArgs, RetrainArgs, SearchArgs, TabularArgs,
+    CliError, ExportArgs, FidelityArgs, InspectArgs, PlotArgs, RetrainArgs, ScoreArgs, SearchArgs,
+    TabularArgs,
 };
 
 command_args!(
@@ -17,7 +18,8 @@ command_args!(
     TabularArgs,
     PlotArgs,
     ExportArgs,
-    FidelityArgs
+    FidelityArgs,
+    ScoreArgs
 );
 
 /// The `tnd-nas` command line.
@@ -53,6 +55,8 @@ pub enum Command {
     Export(ExportArgs),
     /// How well an evaluator (params, MACs, a supernet) ranks a ground truth's cells
     Fidelity(FidelityArgs),
+    /// Zero-cost proxy scores (synflow, naswot, grad-norm, snip) of a file of architectures
+    Score(ScoreArgs),
 }
 
 /// Runs the program on the process's arguments and returns its exit status.
@@ -145,6 +149,7 @@ fn dispatch(sub: &str, matches: &ArgMatches) -> Result<(), CliError> {
         "plot" => go(matches, PlotArgs::run, PlotArgs::effective),
         "export" => go(matches, ExportArgs::run, ExportArgs::effective),
         "fidelity" => go(matches, FidelityArgs::run, FidelityArgs::effective),
+        "score" => go(matches, ScoreArgs::run, ScoreArgs::effective),
         other => Err(CliError::usage(format!("unknown command `{other}`"))),
     }
 }

@@ -215,17 +215,19 @@ impl<B: Backend> EvalNetwork<B> {
         x: Tensor<B, 4>,
         drop_prob: f64,
     ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
-        let s = self.stem_bn.forward(self.stem.forward(x));
+        let s = self
+            .stem_bn
+            .forward(crate::kernels::burn_conv2d(&self.stem, x));
         let (mut s0, mut s1) = (s.clone(), s);
         let mut aux = None;
         for (i, cell) in self.cells.iter().enumerate() {
             let out = cell.forward(s0, s1.clone(), drop_prob);
-            (s0, s1) = (s1, out);
+            [s0, s1] = crate::ops::renormalize([s1, out]);
             if i == self.aux_after {
                 aux = self.aux.as_ref().map(|h| h.forward(s1.clone()));
             }
         }
         let pooled = s1.mean_dim(3).mean_dim(2).flatten::<2>(1, 3);
-        (self.classifier.forward(pooled), aux)
+        (crate::ops::linear(&self.classifier, pooled), aux)
     }
 }

@@ -196,15 +196,20 @@ pub struct Nb201Network<B: Backend> {
 impl<B: Backend> Nb201Network<B> {
     /// Classifies a batch.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x = self.stem_bn.forward(self.stem.forward(x));
+        let mut x = self
+            .stem_bn
+            .forward(crate::kernels::burn_conv2d(&self.stem, x));
         for b in &self.blocks {
             x = match b {
                 Nb201EvalBlock::Cell(c) => c.forward(x),
                 Nb201EvalBlock::Residual(r) => r.forward(x),
             };
+            [x] = crate::ops::renormalize([x]);
         }
         let x = crate::ops::relu(self.last_bn.forward(x));
-        self.classifier
-            .forward(x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3))
+        crate::ops::linear(
+            &self.classifier,
+            x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3),
+        )
     }
 }

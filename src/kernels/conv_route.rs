@@ -35,6 +35,7 @@ use burn::tensor::{DType, Tensor, TensorPrimitive, backend::Backend, s};
 
 use super::depthwise::{self, DwGeometry};
 use super::native::{self, NativeCpu, NativeOp, float};
+use super::tangent;
 
 /// `conv.forward(x)`, through the faster forms above where they apply.
 ///
@@ -57,13 +58,41 @@ use super::native::{self, NativeCpu, NativeOp, float};
 /// let diff: f32 = y.sub(reference).abs().max().into_scalar();
 /// assert!(diff < 1e-5);
 /// ```
+///
+/// Inside [`with_weight_tangents`](super::with_weight_tangents) it also carries the
+/// weight tangent of the batch's second half.
 pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    route(conv, x, false)
+    let y = route(conv, x, false);
+    if !tangent::tangents_active() {
+        return y;
+    }
+    let bias = conv.bias.as_ref().map(|b| {
+        let c = b.dims()[0];
+        b.val().reshape([1, c, 1, 1])
+    });
+    tangent::weight_tangent(y, bias)
+}
+
+/// `conv.forward(x)` (burn's convolution, never routed), carrying the weight tangent
+/// inside [`with_weight_tangents`](super::with_weight_tangents) as [`conv2d`] does.
+pub(crate) fn burn_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let y = conv.forward(x);
+    if !tangent::tangents_active() {
+        return y;
+    }
+    let bias = conv.bias.as_ref().map(|b| {
+        let c = b.dims()[0];
+        b.val().reshape([1, c, 1, 1])
+    });
+    tangent::weight_tangent(y, bias)
 }
 
 /// `conv2d(conv, relu(x))`, with the ReLU fused into the native depthwise kernels
 /// where they apply (no ReLU node and no rectified copy of `x`).
 pub(crate) fn relu_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    if tangent::tangents_active() {
+        return conv2d(conv, tangent::relu(x));
+    }
     route(conv, x, true)
 }
 

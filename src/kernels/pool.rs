@@ -53,6 +53,9 @@ use super::simd::avx2_or_baseline;
 /// # Shapes
 /// - input `[n, c, h, w]`, output `[n, c, oh, ow]` as for [`MaxPool2d::forward`].
 pub fn max_pool2d<B: Backend>(pool: &MaxPool2d, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    if super::tangent::tangents_active() {
+        return super::tangent::max_pool2d(pool, x);
+    }
     match window(
         &x,
         pool.kernel_size,

@@ -115,6 +115,6 @@ impl<B: Backend> MbConvHead<B> {
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = relu6(self.bn.forward(conv2d(&self.conv, x)));
         let pooled = x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3);
-        self.classifier.forward(self.dropout.forward(pooled))
+        crate::kernels::linear(&self.classifier, self.dropout.forward(pooled))
     }
 }

@@ -15,7 +15,7 @@ mod trainable_params;
 
 pub use crate::kernels::conv2d;
 pub(crate) use crate::kernels::weighted_sum;
-pub use crate::kernels::{avg_pool2d, max_pool2d};
+pub use crate::kernels::{avg_pool2d, linear, max_pool2d, renormalize, with_weight_tangents};
 pub use batch_norm::{BatchNorm2d, BatchNorm2dConfig, with_batch_statistics, without_batch_norm};
 pub use candidate::{AvgPoolBn, Identity, MaxPoolBn, Op, OpConfig, SepConv, Zero};
 #[allow(unused_imports)]

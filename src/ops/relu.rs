@@ -96,14 +96,22 @@ pub(crate) fn note_rectifier_input<B: Backend, const D: usize>(x: &Tensor<B, D>)
     });
 }
 
-/// ReLU, noted by [`with_relu_codes`].
+/// ReLU, noted by [`with_relu_codes`] (and carrying tangents inside
+/// [`with_weight_tangents`](crate::ops::with_weight_tangents)).
 pub fn relu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    if crate::kernels::tangents_active() {
+        return crate::kernels::relu_tangent(x);
+    }
     note_rectifier_input(&x);
     burn::tensor::activation::relu(x)
 }
 
-/// ReLU6 (MBConv), noted by [`with_relu_codes`].
+/// ReLU6 (MBConv), noted by [`with_relu_codes`] (and carrying tangents inside
+/// [`with_weight_tangents`](crate::ops::with_weight_tangents)).
 pub fn relu6<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    if crate::kernels::tangents_active() {
+        return crate::kernels::relu6_tangent(x);
+    }
     note_rectifier_input(&x);
     x.clamp(0.0, 6.0)
 }

@@ -9,16 +9,18 @@
 //!
 //! Each works on any network built on an autodiff backend (any [`crate::eval::BuildNetwork`]:
 //! DARTS, NAS-Bench-201, MBConv, a space of your own); [`ZeroCostProxy`] names them on the
-//! command line.
+//! command line, and [`score`] runs any of them on a network.
 
 mod error;
 mod gradient;
 mod naswot;
 mod proxy_kind;
+mod score;
 mod synflow;
 
 pub use error::ProxyError;
 pub use gradient::{grad_norm, snip};
 pub use naswot::{log_abs_det, naswot};
 pub use proxy_kind::ZeroCostProxy;
+pub use score::{ProxyInput, score};
 pub use synflow::synflow;

@@ -1,0 +1,72 @@
+//! Criterion benches of synflow on the NAS-Bench-201 network of the zero-cost-nas
+//! protocol (C = 16, N = 5, 10 classes, one 3x32x32 input), per cell: the network is
+//! built and its weights drawn, then scored, as a zero-training search does it. Each
+//! iteration scores the next of eight fixed cells.
+//!
+//! Bench ids: `synflow/{backend}/nb201/C16/N5/32x32`.
+//! `scripts/proxy-speed.sh` runs this bench and PyTorch's side by side.
+use std::hint::black_box;
+
+use burn::backend::{Flex, NdArray};
+use burn::tensor::backend::Backend;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::proxy::synflow;
+use tnd_nas::space::{Architecture, Nb201Space};
+
+const OPS: [&str; 5] = [
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "avg_pool_3x3",
+];
+
+/// Eight cells spread over the space (cell `k` has index `(k * 1953 + 7) mod 15625`,
+/// read as six base-5 digits).
+pub fn cells() -> Vec<String> {
+    (0..8)
+        .map(|k| {
+            let mut i = (k * 1953 + 7) % 15625;
+            let mut op = [0; 6];
+            for o in &mut op {
+                *o = i % 5;
+                i /= 5;
+            }
+            format!(
+                "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
+                OPS[op[0]], OPS[op[1]], OPS[op[2]], OPS[op[3]], OPS[op[4]], OPS[op[5]]
+            )
+        })
+        .collect()
+}
+
+fn synflow_per_cell<B: Backend>(c: &mut Criterion, backend: &str) {
+    let device = Default::default();
+    let space = Nb201Space::new();
+    let archs: Vec<Architecture> = cells()
+        .iter()
+        .map(|s| space.parse(s).expect("cell"))
+        .collect();
+    let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
+    let mut group = c.benchmark_group("synflow");
+    group.sample_size(10);
+    let mut k = 0;
+    group.bench_function(format!("{backend}/nb201/C16/N5/32x32"), |b| {
+        b.iter(|| {
+            k = (k + 1) % archs.len();
+            let net = spec.build::<B>(&archs[k], &device).expect("network");
+            black_box(synflow(net, [3, 32, 32], &device).expect("synflow"))
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    synflow_per_cell::<Flex>(c, "flex-f32");
+    synflow_per_cell::<NdArray<f32>>(c, "ndarray-f32");
+    synflow_per_cell::<NdArray<f64>>(c, "ndarray-f64");
+}
+
+criterion_group!(proxy, benches);
+criterion_main!(proxy);

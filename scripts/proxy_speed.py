@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""PyTorch's time per cell for synflow on the zero-cost-nas protocol, beside the crate's
+criterion bench (`benches/proxy.rs`); `scripts/proxy-speed.sh` runs both in one go.
+
+The protocol of the zero-cost-nas code (Abdelfattah et al. 2021, `measures/synflow.py`
+with `find_measures`): the NAS-Bench-201 network (C = 16, N = 5, 10 classes) built with
+PyTorch's default initialisation and without BN, cast to float64, every parameter made
+positive in place, one all-ones 1x3x32x32 input, backward of the summed output, the score
+the sum of |w * dR/dw| over every Conv2d and Linear weight. Timed per cell from building
+the network to the score, over the bench's eight cells (the same formula), two threads.
+
+Run: python3 scripts/proxy_speed.py [rounds]   (PyTorch 2.x, CPU)
+"""
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import proxy_reference as ref  # noqa: E402
+
+OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
+
+
+def cells():
+    out = []
+    for k in range(8):
+        i = (k * 1953 + 7) % 15625
+        op = []
+        for _ in range(6):
+            op.append(i % 5)
+            i //= 5
+        o = [OPS[j] for j in op]
+        out.append(f"|{o[0]}~0|+|{o[1]}~0|{o[2]}~1|+|{o[3]}~0|{o[4]}~1|{o[5]}~2|")
+    return out
+
+
+def no_bn(module):
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            setattr(module, name, nn.Identity())
+        else:
+            no_bn(child)
+    return module
+
+
+def synflow(arch):
+    net = no_bn(ref.TinyNetwork(ref.parse(arch))).double()
+    with torch.no_grad():
+        for p in net.state_dict().values():
+            p.abs_()
+    net.zero_grad()
+    out = net(torch.ones(1, 3, 32, 32, dtype=torch.float64))
+    torch.sum(out).backward()
+    score = 0.0
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and m.weight.grad is not None:
+            score += torch.sum(torch.abs(m.weight * m.weight.grad)).item()
+    return score
+
+
+def main():
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    archs = cells()
+    synflow(archs[0])  # warm-up
+    per_round = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for a in archs:
+            synflow(a)
+        per_round.append((time.perf_counter() - t) / len(archs))
+    ms = [1000 * s for s in per_round]
+    print(f"pytorch {torch.__version__} synflow/nb201/C16/N5/32x32 float64, 2 threads: "
+          f"{statistics.median(ms):.1f} ms per cell (median of {rounds} rounds of {len(archs)} cells; "
+          f"min {min(ms):.1f}, max {max(ms):.1f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+//! `tnd-nas score`: zero-cost proxy scores of a file of architectures.
+
+use std::path::PathBuf;
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use super::config_file::{ConfigFlags, refuse_existing};
+use super::program::with_backend;
+use super::{CliError, DatasetName, DeviceName, SpaceName};
+use crate::eval::{
+    BuildNetwork, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec,
+    Nb201NetworkConfig, Nb201NetworkSpec,
+};
+use crate::objective::CsvTable;
+use crate::proxy::{ProxyInput, ZeroCostProxy};
+use crate::space::{Genotype, MbConvSpace, Nb201Space};
+
+/// Options of `tnd-nas score`.
+///
+/// Builds each architecture's evaluation network, freshly initialised from `--seed`
+/// (the same seed for every architecture), and scores it with each `--proxy`: synflow
+/// reads one all-ones image; naswot, grad_norm and snip read one batch of
+/// `--proxy-batch` training images of `--dataset` (normalised, not augmented). The
+/// networks: NAS-Bench-201's at C = `--channels` (16), N = `--cells` (5) per stage; the
+/// DARTS `NetworkCIFAR` at C = `--channels` (16) and `--cells` (8) cells, from genotype
+/// text; MobileNetV2 with the MBConv chain. Writes `arch,<proxy>,...` for every row, in
+/// input order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+#[command(after_help = "Writes one CSV row per architecture, in the order of --archs.")]
+pub struct ScoreArgs {
+    /// The space the architectures belong to: nb201 (cell strings), darts or tnd
+    /// (genotype text), mbconv (comma-separated block choices) [default: nb201]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<SpaceName>,
+    /// A CSV file with a header row, one architecture per row
+    #[arg(long, value_name = "FILE.csv")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archs: Option<PathBuf>,
+    /// The column of --archs that holds the architectures [default: arch]
+    #[arg(long, value_name = "NAME")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch_column: Option<String>,
+    /// A proxy to compute (repeat for several): synflow, naswot, grad-norm, snip
+    /// [default: synflow]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proxy: Vec<ProxyName>,
+    /// The images naswot, grad-norm and snip read (one batch of its training split);
+    /// also sets synflow's input shape and the classes [default: 3x32x32, 10 classes]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetName>,
+    /// Folder of the dataset's files (not needed for `sample`)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Images in the batch of a data-dependent proxy [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=4096))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_batch: Option<u64>,
+    /// Width of the networks: channels of the first stage [default: 16]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u64>,
+    /// Depth: cells per stage (nb201) or cells in all (darts) [default: 5 for nb201, 8
+    /// for darts]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells: Option<u64>,
+    /// Seed of every network's initialisation and of the batch [default: 0]
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Where to compute [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
+    /// The CSV to write (refused if it exists unless --force)
+    #[arg(long, value_name = "FILE.csv")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
+    #[command(flatten)]
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub flags: ConfigFlags,
+}
+
+/// The proxies on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProxyName {
+    /// synflow (data-free)
+    Synflow,
+    /// NASWOT: the log-determinant of the ReLU-code kernel of one batch
+    Naswot,
+    /// The summed gradient norms of one batch's loss
+    GradNorm,
+    /// SNIP: the summed |w * dL/dw| of one batch's loss
+    Snip,
+}
+
+impl ProxyName {
+    /// The library's proxy.
+    pub fn proxy(self) -> ZeroCostProxy {
+        match self {
+            Self::Synflow => ZeroCostProxy::Synflow,
+            Self::Naswot => ZeroCostProxy::Naswot,
+            Self::GradNorm => ZeroCostProxy::GradNorm,
+            Self::Snip => ZeroCostProxy::Snip,
+        }
+    }
+}
+
+/// A parsed architecture of one of the built-in spaces.
+enum Parsed {
+    Nb201(crate::Architecture),
+    Darts(Genotype),
+    Mbconv(crate::Architecture),
+}
+
+impl ScoreArgs {
+    /// The options with every default filled in.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a missing `--archs` or `--out`, or a data-dependent proxy
+    /// without `--dataset`.
+    pub fn effective(&self) -> Result<Self, CliError> {
+        if self.archs.is_none() {
+            return Err(CliError::usage("--archs FILE.csv is required"));
+        }
+        if self.out.is_none() {
+            return Err(CliError::usage("--out FILE.csv is required"));
+        }
+        let proxy = if self.proxy.is_empty() {
+            vec![ProxyName::Synflow]
+        } else {
+            self.proxy.clone()
+        };
+        if let Some(p) = proxy.iter().find(|p| p.proxy().needs_data())
+            && self.dataset.is_none()
+        {
+            return Err(CliError::usage(format!(
+                "--proxy {} needs --dataset (the images it reads)",
+                p.proxy()
+            )));
+        }
+        for (i, p) in proxy.iter().enumerate() {
+            if proxy[..i].contains(p) {
+                return Err(CliError::usage(format!(
+                    "--proxy {} is given twice",
+                    p.proxy()
+                )));
+            }
+        }
+        let space = self.space.unwrap_or(SpaceName::Nb201);
+        let cells = match space {
+            SpaceName::Nb201 => 5,
+            _ => 8,
+        };
+        Ok(Self {
+            space: Some(space),
+            arch_column: Some(self.arch_column.clone().unwrap_or_else(|| "arch".into())),
+            proxy,
+            channels: Some(self.channels.unwrap_or(16)),
+            cells: Some(self.cells.unwrap_or(cells)),
+            seed: Some(self.seed.unwrap_or(0)),
+            device: Some(self.device.unwrap_or_default()),
+            ..self.clone()
+        })
+    }
+
+    /// Scores every architecture of `--archs` and writes `--out`.
+    ///
+    /// # Errors
+    /// Any [`CliError`]: bad options, an unreadable or malformed file, an architecture
+    /// that does not parse (named with its line), an existing `--out`, an unreadable
+    /// dataset, a score that is not finite.
+    pub fn run(&self) -> Result<(), CliError> {
+        let args = self.effective()?;
+        with_backend!(args.device.unwrap_or_default(), |B, device| args
+            .run_on::<B>(device))
+    }
+
+    fn run_on<B: AutodiffBackend>(&self, device: B::Device) -> Result<(), CliError> {
+        let (Some(path), Some(out)) = (&self.archs, &self.out) else {
+            return Err(CliError::usage("--archs and --out are required"));
+        };
+        refuse_existing(out, self.force)?;
+        if out.is_dir() {
+            return Err(CliError::usage(format!(
+                "--out {} is a folder, not a file",
+                out.display()
+            )));
+        }
+        let table = CsvTable::from_path(path).map_err(|e| CliError::Input(e.to_string()))?;
+        let column = self.arch_column.clone().unwrap_or_else(|| "arch".into());
+        let Some(col) = table.header().iter().position(|h| *h == column) else {
+            return Err(CliError::Input(format!(
+                "{}: no column `{column}` (columns: {})",
+                path.display(),
+                table.header().join(", ")
+            )));
+        };
+        let space = self.space.unwrap_or(SpaceName::Nb201);
+        let mbconv = MbConvSpace::mobilenet_v2();
+        // Every row is checked before any network is built.
+        let mut texts = Vec::with_capacity(table.rows().len());
+        let mut parsed = Vec::with_capacity(table.rows().len());
+        for row in table.rows() {
+            let text = row.fields[col].clone();
+            let bad = |e: String| {
+                CliError::Input(format!(
+                    "{}, line {}: architecture `{text}`: {e}",
+                    path.display(),
+                    row.line
+                ))
+            };
+            parsed.push(match space {
+                SpaceName::Nb201 => Parsed::Nb201(
+                    Nb201Space::new()
+                        .parse(&text)
+                        .map_err(|e| bad(e.to_string()))?,
+                ),
+                SpaceName::Darts | SpaceName::Tnd => Parsed::Darts(
+                    text.parse()
+                        .map_err(|e: crate::space::SpaceError| bad(e.to_string()))?,
+                ),
+                SpaceName::Mbconv => {
+                    Parsed::Mbconv(mbconv.parse(&text).map_err(|e| bad(e.to_string()))?)
+                }
+            });
+            texts.push(text);
+        }
+        if parsed.is_empty() {
+            return Err(CliError::Input(format!(
+                "{}: no architectures (only a header)",
+                path.display()
+            )));
+        }
+        let (input, classes) = self.input::<B>(&device)?;
+        let proxies: Vec<ZeroCostProxy> = self.proxy.iter().map(|p| p.proxy()).collect();
+        let channels = self.channels.unwrap_or(16) as usize;
+        let cells = self.cells.unwrap_or(5) as usize;
+        let in_channels = input.shape[0];
+        let nb201 = Nb201NetworkSpec::new(
+            Nb201NetworkConfig::new(channels, cells, classes).with_in_channels(in_channels),
+        );
+        let darts = EvalNetworkConfig::new(channels, cells, classes).with_in_channels(in_channels);
+        let mbconv_spec = MbConvNetworkSpec::new(
+            mbconv.clone(),
+            MbConvNetworkConfig::new(classes).with_in_channels(in_channels),
+        );
+        let seed = self.seed.unwrap_or(0);
+        let bar = progress(parsed.len() as u64);
+        let mut lines = vec![
+            std::iter::once("arch".to_string())
+                .chain(proxies.iter().map(|p| p.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+        ];
+        for ((p, text), row) in parsed.iter().zip(&texts).zip(table.rows()) {
+            let mut fields = vec![csv_field(text)];
+            for &proxy in &proxies {
+                B::seed(&device, seed);
+                let value = match p {
+                    Parsed::Nb201(a) => scored(proxy, nb201.build::<B>(a, &device), &input),
+                    Parsed::Darts(g) => scored(proxy, darts.init::<B>(g, &device), &input),
+                    Parsed::Mbconv(a) => scored(proxy, mbconv_spec.build::<B>(a, &device), &input),
+                }
+                .map_err(|e| {
+                    CliError::Input(format!(
+                        "{}, line {}: architecture `{text}`: {e}",
+                        path.display(),
+                        row.line
+                    ))
+                })?;
+                fields.push(format!("{value:e}"));
+            }
+            lines.push(fields.join(","));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let text = lines.join("\n") + "\n";
+        crate::atomic_write::write(out, text.as_bytes()).map_err(|e| CliError::io(out, e))?;
+        eprintln!(
+            "{} architecture(s) scored with {} into {}",
+            parsed.len(),
+            proxies
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            out.display()
+        );
+        Ok(())
+    }
+
+    /// The proxies' input shape and batch, and the number of classes.
+    fn input<B: AutodiffBackend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<(ProxyInput<B>, usize), CliError> {
+        let Some(dataset) = self.dataset else {
+            return Ok((
+                ProxyInput {
+                    shape: [3, 32, 32],
+                    batch: None,
+                },
+                10,
+            ));
+        };
+        let data = dataset.train(self.data_dir.as_deref())?;
+        let shape = data.shape();
+        let classes = data.num_classes();
+        let needs_data = self.proxy.iter().any(|p| p.proxy().needs_data());
+        let batch = if needs_data {
+            let augment = crate::data::AugmentConfig::none()
+                .with_normalization(Some(dataset.normalization()));
+            let loader =
+                crate::data::BatchLoaderConfig::new(self.proxy_batch.unwrap_or(64) as usize)
+                    .with_shuffle(true)
+                    .with_seed(self.seed.unwrap_or(0))
+                    .with_augment(augment)
+                    .init(data)?;
+            Some(loader.batch(0, 0)?.to_tensors::<B>(device))
+        } else {
+            None
+        };
+        Ok((
+            ProxyInput {
+                shape: [shape.channels, shape.height, shape.width],
+                batch,
+            },
+            classes,
+        ))
+    }
+}
+
+/// The score of a network that was built, or why it was not.
+fn scored<B, M, E>(
+    proxy: ZeroCostProxy,
+    network: Result<M, E>,
+    input: &ProxyInput<B>,
+) -> Result<f64, String>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + ImageClassifier<B>,
+    M::InnerModule: ImageClassifier<B::InnerBackend>,
+    E: std::fmt::Display,
+{
+    let network = network.map_err(|e| e.to_string())?;
+    crate::proxy::score(proxy, network, input).map_err(|e| e.to_string())
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A bar on stderr when it is a terminal, nothing otherwise.
+fn progress(len: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "scoring {bar:40} {pos}/{len} architectures, {per_sec}, eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,76 @@
+//! One entry point for every proxy: what a command or a search calls per architecture.
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Int, Tensor};
+
+use super::{ProxyError, ZeroCostProxy, grad_norm, naswot, snip, synflow};
+use crate::eval::ImageClassifier;
+
+/// What the proxies read besides the network: the input shape `[channels, height,
+/// width]` (synflow's all-ones image) and, for the data-dependent proxies, one batch of
+/// images and labels.
+#[derive(Debug, Clone)]
+pub struct ProxyInput<B: AutodiffBackend> {
+    /// `[channels, height, width]` of one image.
+    pub shape: [usize; 3],
+    /// Images `[n, c, h, w]` and labels `[n]` (naswot, grad_norm, snip).
+    pub batch: Option<(Tensor<B, 4>, Tensor<B, 1, Int>)>,
+}
+
+/// `proxy`'s score of a freshly initialised `network` (seed the backend before building
+/// it). synflow runs on the network's inner backend (no graph is recorded); the others
+/// read `input.batch`. A NASWOT kernel that is singular (a network whose output reads
+/// nothing of its input codes every image alike) scores `f64::MIN`, below every other
+/// network, rather than failing.
+///
+/// ```
+/// use burn::backend::{Autodiff, NdArray};
+/// use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score};
+/// use tnd_nas::space::Nb201Space;
+/// type B = Autodiff<NdArray>;
+/// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));
+/// let arch = Nb201Space::new().parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|")?;
+/// let device = Default::default();
+/// let input = ProxyInput::<B> { shape: [3, 8, 8], batch: None };
+/// let s = score(ZeroCostProxy::Synflow, spec.build::<B>(&arch, &device)?, &input)?;
+/// assert!(s > 0.0);
+/// // naswot needs a batch.
+/// assert!(score(ZeroCostProxy::Naswot, spec.build::<B>(&arch, &device)?, &input).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`ProxyError::Data`] for a data-dependent proxy without a batch;
+/// [`ProxyError::NonFinite`] for a score that is not finite.
+pub fn score<B, M>(
+    proxy: ZeroCostProxy,
+    network: M,
+    input: &ProxyInput<B>,
+) -> Result<f64, ProxyError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + ImageClassifier<B>,
+    M::InnerModule: ImageClassifier<B::InnerBackend>,
+{
+    if proxy == ZeroCostProxy::Synflow {
+        let device = network.devices().into_iter().next().unwrap_or_default();
+        return synflow(network.valid(), input.shape, &device);
+    }
+    let Some((images, labels)) = input.batch.clone() else {
+        return Err(ProxyError::Data {
+            proxy: proxy.to_string(),
+            reason: "needs a batch of images (give a dataset)".into(),
+        });
+    };
+    let value = match proxy {
+        ZeroCostProxy::Naswot => naswot(&network, images),
+        ZeroCostProxy::GradNorm => grad_norm(&network, images, labels),
+        _ => snip(&network, images, labels),
+    };
+    match value {
+        Err(ProxyError::NonFinite { value, .. }) if value == f64::NEG_INFINITY => Ok(f64::MIN),
+        other => other,
+    }
+}
