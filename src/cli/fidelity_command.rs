@@ -485,40 +485,39 @@ impl FidelityArgs {
         Ok(())
     }
 
-    /// What the proxies of `proxy_scores` read: the input shape `[c, h, w]`, the classes
-    /// and, for a data-dependent proxy, one training batch of `--proxy-batch` images
-    /// (normalised, not augmented); without `--dataset`, Fashion-MNIST's shape at the
-    /// protocol's size.
-    fn proxy_input(
+    /// What the proxies of `proxy_scores` read and the classes: the input shape and, for
+    /// a data-dependent proxy, one training batch of `--proxy-batch` images (normalised,
+    /// not augmented); without `--dataset`, Fashion-MNIST's shape at the protocol's size.
+    fn proxy_input<B: AutodiffBackend>(
         &self,
         proxy: ZeroCostProxy,
         protocol: &GroundTruthProtocol,
-    ) -> Result<([usize; 3], usize, Option<crate::data::ImageBatch>), CliError> {
+        device: &B::Device,
+    ) -> Result<(crate::proxy::ProxyInput<B>, usize), CliError> {
         let Some(dataset) = self.dataset else {
             let side = 28 / protocol.downsample.max(1);
-            return Ok(([1, side, side], 10, None));
+            let input = crate::proxy::ProxyInput {
+                shape: [1, side, side],
+                batch: None,
+            };
+            return Ok((input, 10));
         };
         let mut data = dataset.train(self.data_dir.as_deref())?;
         let factor = self.downsample.unwrap_or(1) as usize;
         if factor > 1 {
             data = data.downsample(factor)?;
         }
-        let shape = data.shape();
         let classes = data.num_classes();
-        let batch = if proxy.needs_data() {
-            let augment = crate::data::AugmentConfig::none()
-                .with_normalization(Some(dataset.normalization()));
-            let loader =
-                crate::data::BatchLoaderConfig::new(self.proxy_batch.unwrap_or(64) as usize)
-                    .with_shuffle(true)
-                    .with_seed(self.seed.unwrap_or(0))
-                    .with_augment(augment)
-                    .init(data)?;
-            Some(loader.batch(0, 0)?)
-        } else {
-            None
-        };
-        Ok(([shape.channels, shape.height, shape.width], classes, batch))
+        let input = crate::proxy::ProxyInput::from_dataset(
+            data,
+            Some(dataset.normalization()),
+            proxy
+                .needs_data()
+                .then(|| self.proxy_batch.unwrap_or(64) as usize),
+            self.seed.unwrap_or(0),
+            device,
+        )?;
+        Ok((input, classes))
     }
 
     /// Scores `archs` with `proxy` on the ground truth's network (its protocol.json),
@@ -542,18 +541,8 @@ impl FidelityArgs {
                 ))
             })?;
         let seed = self.seed.unwrap_or(0);
-        let (input, classes, batch) = self.proxy_input(proxy, &protocol)?;
-        let spec = protocol.network(classes, input[0]);
-        if proxy.needs_data() && batch.is_none() {
-            return Err(CliError::usage(format!(
-                "--evaluator {proxy} needs --dataset"
-            )));
-        }
-        // The batch goes to the device once, not once per cell.
-        let input = crate::proxy::ProxyInput::<B> {
-            shape: input,
-            batch: batch.as_ref().map(|b| b.to_tensors::<B>(device)),
-        };
+        let (input, classes) = self.proxy_input::<B>(proxy, &protocol, device)?;
+        let spec = protocol.network(classes, input.shape[0]);
         let mut scores = Vec::with_capacity(archs.len());
         for arch in archs {
             B::seed(device, seed);

@@ -318,29 +318,16 @@ impl ScoreArgs {
             ));
         };
         let data = dataset.train(self.data_dir.as_deref())?;
-        let shape = data.shape();
         let classes = data.num_classes();
         let needs_data = self.proxy.iter().any(|p| p.proxy().needs_data());
-        let batch = if needs_data {
-            let augment = crate::data::AugmentConfig::none()
-                .with_normalization(Some(dataset.normalization()));
-            let loader =
-                crate::data::BatchLoaderConfig::new(self.proxy_batch.unwrap_or(64) as usize)
-                    .with_shuffle(true)
-                    .with_seed(self.seed.unwrap_or(0))
-                    .with_augment(augment)
-                    .init(data)?;
-            Some(loader.batch(0, 0)?.to_tensors::<B>(device))
-        } else {
-            None
-        };
-        Ok((
-            ProxyInput {
-                shape: [shape.channels, shape.height, shape.width],
-                batch,
-            },
-            classes,
-        ))
+        let input = ProxyInput::from_dataset(
+            data,
+            Some(dataset.normalization()),
+            needs_data.then(|| self.proxy_batch.unwrap_or(64) as usize),
+            self.seed.unwrap_or(0),
+            device,
+        )?;
+        Ok((input, classes))
     }
 }
 

@@ -62,7 +62,11 @@ use super::tangent;
 /// Inside [`with_weight_tangents`](super::with_weight_tangents) it also carries the
 /// weight tangent of the batch's second half.
 pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let y = route(conv, x, false);
+    with_weight_tangent(conv, route(conv, x, false))
+}
+
+/// `conv`'s output `y`, carrying the weight tangent inside a tangent pass.
+fn with_weight_tangent<B: Backend>(conv: &Conv2d<B>, y: Tensor<B, 4>) -> Tensor<B, 4> {
     if !tangent::tangents_active() {
         return y;
     }
@@ -76,15 +80,7 @@ pub fn conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
 /// `conv.forward(x)` (burn's convolution, never routed), carrying the weight tangent
 /// inside [`with_weight_tangents`](super::with_weight_tangents) as [`conv2d`] does.
 pub(crate) fn burn_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let y = conv.forward(x);
-    if !tangent::tangents_active() {
-        return y;
-    }
-    let bias = conv.bias.as_ref().map(|b| {
-        let c = b.dims()[0];
-        b.val().reshape([1, c, 1, 1])
-    });
-    tangent::weight_tangent(y, bias)
+    with_weight_tangent(conv, conv.forward(x))
 }
 
 /// `conv2d(conv, relu(x))`, with the ReLU fused into the native depthwise kernels

@@ -70,13 +70,13 @@ pub(crate) fn tangents_active() -> bool {
 }
 
 /// The primal and tangent halves of a batch (of an even size, as a tangent pass builds it).
-pub(crate) fn halves<B: Backend, const D: usize>(x: Tensor<B, D>) -> (Tensor<B, D>, Tensor<B, D>) {
+fn halves<B: Backend, const D: usize>(x: Tensor<B, D>) -> (Tensor<B, D>, Tensor<B, D>) {
     let n = x.dims()[0] / 2;
     (x.clone().narrow(0, 0, n), x.narrow(0, n, n))
 }
 
 /// `(p, t) -> (p', t')` joined back into one batch.
-pub(crate) fn join<B: Backend, const D: usize>(p: Tensor<B, D>, t: Tensor<B, D>) -> Tensor<B, D> {
+fn join<B: Backend, const D: usize>(p: Tensor<B, D>, t: Tensor<B, D>) -> Tensor<B, D> {
     Tensor::cat(vec![p, t], 0)
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn weight_tangent<B: Backend, const D: usize>(
 }
 
 /// `t` where `keep` (a mask of the primal) holds, else 0.
-pub(crate) fn masked_tangent<B: Backend, const D: usize>(
+fn masked_tangent<B: Backend, const D: usize>(
     x: Tensor<B, D>,
     op: impl FnOnce(Tensor<B, D>) -> Tensor<B, D>,
     keep: impl FnOnce(&Tensor<B, D>) -> Tensor<B, D, burn::tensor::Bool>,

@@ -1,13 +1,39 @@
 //! grad_norm and snip: gradients of the cross-entropy loss of one batch.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{ElementConversion, Int, Tensor};
 
 use super::ProxyError;
-use super::synflow::{SaliencySum, finite};
+use super::synflow::finite;
 use crate::eval::ImageClassifier;
+
+/// Sums `|w * g|` over the weights of rank 2 or more (conv kernels and linear weights;
+/// biases and BN scales are rank 1).
+struct SaliencySum<'a, B: AutodiffBackend> {
+    grads: &'a B::Gradients,
+    sum: f64,
+    /// Sums `||g||_2` per weight instead (grad_norm).
+    norms: bool,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for SaliencySum<'_, B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if D < 2 {
+            return;
+        }
+        let w = param.val();
+        if let Some(g) = w.grad(self.grads) {
+            let v = if self.norms {
+                g.square().sum().into_scalar().elem::<f64>().sqrt()
+            } else {
+                w.inner().mul(g).abs().sum().into_scalar().elem::<f64>()
+            };
+            self.sum += v;
+        }
+    }
+}
 
 /// The gradients of the mean cross-entropy of `images` (`[n, c, h, w]`) against `labels`
 /// (`[n]`), summed over the conv and linear weights of `network` as `|w * g|` (snip) or

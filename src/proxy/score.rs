@@ -5,6 +5,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Int, Tensor};
 
 use super::{ProxyError, ZeroCostProxy, grad_norm, naswot, snip, synflow};
+use crate::data::{AugmentConfig, BatchLoaderConfig, DataError, ImageDataset, Normalization};
 use crate::eval::ImageClassifier;
 
 /// What the proxies read besides the network: the input shape `[channels, height,
@@ -16,6 +17,40 @@ pub struct ProxyInput<B: AutodiffBackend> {
     pub shape: [usize; 3],
     /// Images `[n, c, h, w]` and labels `[n]` (naswot, grad_norm, snip).
     pub batch: Option<(Tensor<B, 4>, Tensor<B, 1, Int>)>,
+}
+
+impl<B: AutodiffBackend> ProxyInput<B> {
+    /// The input of images like `data`'s and, when `batch` is `Some(n)`, one batch of `n`
+    /// of its images drawn with `seed`, normalised by `normalization` and not augmented,
+    /// moved to `device` once.
+    ///
+    /// # Errors
+    /// [`DataError`] for a batch size the dataset cannot fill or a bad normalisation.
+    pub fn from_dataset(
+        data: ImageDataset,
+        normalization: Option<Normalization>,
+        batch: Option<usize>,
+        seed: u64,
+        device: &B::Device,
+    ) -> Result<Self, DataError> {
+        let shape = data.shape();
+        let batch = match batch {
+            Some(n) => {
+                let augment = AugmentConfig::none().with_normalization(normalization);
+                let loader = BatchLoaderConfig::new(n)
+                    .with_shuffle(true)
+                    .with_seed(seed)
+                    .with_augment(augment)
+                    .init(data)?;
+                Some(loader.batch(0, 0)?.to_tensors::<B>(device))
+            }
+            None => None,
+        };
+        Ok(Self {
+            shape: [shape.channels, shape.height, shape.width],
+            batch,
+        })
+    }
 }
 
 /// `proxy`'s score of a freshly initialised `network` (seed the backend before building

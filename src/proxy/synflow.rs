@@ -1,7 +1,7 @@
 //! synflow (Tanaka et al. 2020), as the zero-cost-nas code scores an untrained network.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::module::{Module, ModuleMapper, Param};
+use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
 
 use super::ProxyError;
@@ -14,32 +14,6 @@ struct Positive;
 impl<B: Backend> ModuleMapper<B> for Positive {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
         param.map(|t| t.abs().detach())
-    }
-}
-
-/// Sums `|w * g|` over the weights of rank 2 or more (conv kernels and linear weights;
-/// biases and BN scales are rank 1).
-pub(super) struct SaliencySum<'a, B: AutodiffBackend> {
-    pub(super) grads: &'a B::Gradients,
-    pub(super) sum: f64,
-    /// Sums `||g||_2` per weight instead (grad_norm).
-    pub(super) norms: bool,
-}
-
-impl<B: AutodiffBackend> ModuleVisitor<B> for SaliencySum<'_, B> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        if D < 2 {
-            return;
-        }
-        let w = param.val();
-        if let Some(g) = w.grad(self.grads) {
-            let v = if self.norms {
-                g.square().sum().into_scalar().elem::<f64>().sqrt()
-            } else {
-                w.inner().mul(g).abs().sum().into_scalar().elem::<f64>()
-            };
-            self.sum += v;
-        }
     }
 }
 
