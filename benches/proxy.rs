@@ -3,15 +3,21 @@
 //! built and its weights drawn, then scored, as a zero-training search does it. Each
 //! iteration scores the next of eight fixed cells.
 //!
-//! Bench ids: `synflow/{backend}/nb201/C16/N5/32x32`.
+//! naswot, grad_norm and snip read one batch of 64 images (3x32x32, standard normal,
+//! seeded; ten classes) on `Autodiff<Flex>` (float32), the network freshly built per
+//! cell with BN in training mode, as the zero-cost-nas code runs them.
+//!
+//! Bench ids: `synflow/{backend}/nb201/C16/N5/32x32` and
+//! `{naswot,grad_norm,snip}/flex-f32/nb201/C16/N5/32x32/batch64`.
 //! `scripts/proxy-speed.sh` runs this bench and PyTorch's side by side.
 use std::hint::black_box;
 
-use burn::backend::{Flex, NdArray};
-use burn::tensor::backend::Backend;
+use burn::backend::{Autodiff, Flex, NdArray};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Distribution, Int, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
 use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
-use tnd_nas::proxy::synflow;
+use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score, synflow};
 use tnd_nas::space::{Architecture, Nb201Space};
 
 const OPS: [&str; 5] = [
@@ -62,7 +68,42 @@ fn synflow_per_cell<B: Backend>(c: &mut Criterion, backend: &str) {
     group.finish();
 }
 
+fn data_proxy_per_cell<B: AutodiffBackend>(c: &mut Criterion, proxy: ZeroCostProxy, backend: &str) {
+    let device = Default::default();
+    let space = Nb201Space::new();
+    let archs: Vec<Architecture> = cells()
+        .iter()
+        .map(|s| space.parse(s).expect("cell"))
+        .collect();
+    let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
+    B::seed(&device, 0);
+    let images = Tensor::<B, 4>::random([64, 3, 32, 32], Distribution::Normal(0.0, 1.0), &device);
+    let labels = Tensor::<B, 1, Int>::arange(0..64, &device).remainder_scalar(10);
+    let input = ProxyInput {
+        shape: [3, 32, 32],
+        batch: Some((images, labels)),
+    };
+    let mut group = c.benchmark_group(proxy.name());
+    group.sample_size(10);
+    let mut k = 0;
+    group.bench_function(format!("{backend}/nb201/C16/N5/32x32/batch64"), |b| {
+        b.iter(|| {
+            k = (k + 1) % archs.len();
+            let net = spec.build::<B>(&archs[k], &device).expect("network");
+            black_box(score(proxy, net, &input).expect("score"))
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
+    for proxy in [
+        ZeroCostProxy::Naswot,
+        ZeroCostProxy::GradNorm,
+        ZeroCostProxy::Snip,
+    ] {
+        data_proxy_per_cell::<Autodiff<Flex>>(c, proxy, "flex-f32");
+    }
     synflow_per_cell::<Flex>(c, "flex-f32");
     synflow_per_cell::<NdArray<f32>>(c, "ndarray-f32");
     synflow_per_cell::<NdArray<f64>>(c, "ndarray-f64");

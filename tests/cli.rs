@@ -871,3 +871,146 @@ fn score_reads_darts_genotypes_and_mbconv_chains() {
         .unwrap();
     assert!(value > 0.0 && value.is_finite(), "{written}");
 }
+
+#[test]
+fn tabular_searches_by_zero_cost_proxies_without_training() {
+    let dir = scratch("tabular-proxies");
+    let file = dir.join("zc.json");
+    let f = file.to_str().unwrap();
+    // NAS-Bench-201 by zero-cost: the bundled synflow scores, no network built.
+    let out = run([
+        "tabular",
+        "--objective",
+        "zero-cost:max",
+        "--budget",
+        "100",
+        "--seed",
+        "0",
+        "--out",
+        f,
+    ]);
+    assert_exit(&out, 0);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        result["objectives"],
+        serde_json::json!(["zero_cost"]),
+        "{result}"
+    );
+    // Another space: a zero-training search that builds every network it scores.
+    let mb = dir.join("mbconv.json");
+    let out = run([
+        "tabular",
+        "--space",
+        "mbconv",
+        "--objective",
+        "zero-cost",
+        "--objective",
+        "params:min",
+        "--reward",
+        "sum:1,0.1",
+        "--budget",
+        "3",
+        "--seed",
+        "1",
+        "--out",
+        mb.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mb).unwrap()).unwrap();
+    assert_eq!(
+        result["objectives"],
+        serde_json::json!(["zero_cost", "params"]),
+        "{result}"
+    );
+    // Refused before any work, each with one line naming the problem.
+    let bad = dir.join("bad.json");
+    let b = bad.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--objective", "naswot:max"], "--dataset"),
+        (vec!["--objective", "synflow:min"], "maximised"),
+        (
+            vec!["--objective", "zero-cost", "--objective", "zero-cost:max"],
+            "twice",
+        ),
+        (vec!["--space", "darts"], "has no table"),
+        (
+            vec!["--space", "darts", "--objective", "table:x:max"],
+            "has none",
+        ),
+        (
+            vec!["--space", "darts", "--table", f, "--arch-column", "arch"],
+            "--table",
+        ),
+    ] {
+        let mut all = vec!["tabular", "--budget", "5", "--seed", "0", "--out", b];
+        all.extend(args.iter().copied());
+        let out = run(&all);
+        assert_exit(&out, 2);
+        let err = stderr(&out);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}:\n{err}");
+    }
+    assert!(!bad.exists());
+}
+
+#[test]
+fn score_writes_zero_cost_and_search_weighs_it_beside_accuracy() {
+    let dir = scratch("zero-cost");
+    let archs = dir.join("archs.csv");
+    std::fs::write(
+        &archs,
+        "arch\n|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|\n\
+         |none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n",
+    )
+    .unwrap();
+    let out_csv = dir.join("scores.csv");
+    let out = run([
+        OsStr::new("score"),
+        OsStr::new("--archs"),
+        archs.as_os_str(),
+        OsStr::new("--proxy"),
+        OsStr::new("synflow"),
+        OsStr::new("--proxy"),
+        OsStr::new("zero-cost"),
+        OsStr::new("--channels"),
+        OsStr::new("4"),
+        OsStr::new("--cells"),
+        OsStr::new("1"),
+        OsStr::new("--out"),
+        out_csv.as_os_str(),
+    ]);
+    assert_exit(&out, 0);
+    let written = std::fs::read_to_string(&out_csv).unwrap();
+    let rows: Vec<Vec<&str>> = written.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["arch", "synflow", "zero_cost"], "{written}");
+    let zc = |r: usize| rows[r][2].parse::<f64>().unwrap();
+    assert!(zc(1) > zc(2), "{written}");
+    // A supernet search with zero-cost beside its accuracy.
+    let out_dir = dir.join("search");
+    let mut args = tiny_search(&out_dir);
+    args.extend(
+        [
+            "--space",
+            "nb201",
+            "--objective",
+            "acc",
+            "--objective",
+            "zero-cost",
+            "--reward",
+            "sum:1,1",
+        ]
+        .map(String::from),
+    );
+    let out = run(&args);
+    assert_exit(&out, 0);
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        result["objectives"],
+        serde_json::json!(["accuracy", "zero_cost"]),
+        "{result}"
+    );
+}

@@ -288,3 +288,130 @@ fn naswot_grad_norm_and_snip_match_the_pytorch_reference() {
         }
     }
 }
+
+/// The bundled synflow scores of NAS-Bench-201 (which `tnd-nas tabular` reads instead of
+/// building each network) are what a `ProxyScorer` computes on the CPU backend at seed 0.
+#[test]
+fn the_bundled_nb201_synflow_scores_are_what_the_scorer_computes() {
+    use std::sync::Arc;
+    use tnd_nas::objective::{
+        Direction, NB201_SYNFLOW, Objective, ObjectiveContext, ObjectiveError, Tabular,
+        TabularTable,
+    };
+    use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
+    use tnd_nas::{Architecture, OpKind};
+    type B = Autodiff<Flex>;
+    let space = Nb201Space::new();
+    let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
+    let table = Arc::new(TabularTable::nb201_synflow().unwrap());
+    let bundled = Tabular::new(table, NB201_SYNFLOW, Direction::Maximise).unwrap();
+    let input = ProxyInput::<B> {
+        shape: [3, 32, 32],
+        batch: None,
+    };
+    let mut scorer = ProxyScorerConfig::new(ZeroCostProxy::Synflow)
+        .init(spec, &space, input, Default::default())
+        .unwrap();
+    let ctx = ObjectiveContext::new(&space);
+    for text in [
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+        "|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|none~2|",
+    ] {
+        let arch = space.parse(text).unwrap();
+        let computed = scorer.evaluate(&arch, &ctx).unwrap();
+        let known = bundled.value_of(text).unwrap();
+        let rel = (computed - known).abs() / known.abs().max(f64::MIN_POSITIVE);
+        assert!(
+            rel < 1e-6,
+            "{text}: computed {computed:e}, bundled {known:e}"
+        );
+    }
+    // An architecture of another space is named as such.
+    let short = Architecture::new(vec![OpKind::SkipConnect; 3]);
+    assert!(matches!(
+        scorer.evaluate(&short, &ctx),
+        Err(ObjectiveError::Space(_))
+    ));
+}
+
+/// zero-cost is ZeroCost of the synflow and parameter count of the architecture, fitted
+/// on the reference sample; it is data-free, any seed gives a finite score, and it ranks
+/// a cell of 3x3 convolutions above one of pools on every built-in space's network.
+#[test]
+fn zero_cost_combines_synflow_and_params_on_every_space() {
+    use tnd_nas::eval::{
+        DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, MbConvNetworkConfig,
+        MbConvNetworkSpec,
+    };
+    use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy, score};
+    use tnd_nas::space::{DartsSpaceConfig, MbConvSpace};
+    use tnd_nas::{Architecture, OpKind, SearchSpace};
+    type B = Autodiff<Flex>;
+    let input = || ProxyInput::<B> {
+        shape: [3, 16, 16],
+        batch: None,
+    };
+    // NAS-Bench-201: the score is the fitted combination of synflow and params.
+    let space = Nb201Space::new();
+    let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(8, 1, 10));
+    let zc = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost)
+        .with_reference(16)
+        .with_seed(5)
+        .init(spec.clone(), &space, input(), Default::default())
+        .unwrap();
+    let arch = space
+        .parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+        .unwrap();
+    B::seed(&Default::default(), 5);
+    let s = score(
+        ZeroCostProxy::Synflow,
+        spec.build::<B>(&arch, &Default::default()).unwrap(),
+        &input(),
+    )
+    .unwrap();
+    let expected = zc
+        .zero_cost()
+        .unwrap()
+        .score(s, spec.param_count(&arch).unwrap());
+    assert_eq!(zc.score(&arch).unwrap(), expected);
+    // The network-level entry point refuses zero-cost: it needs the reference.
+    assert!(
+        score(
+            ZeroCostProxy::ZeroCost,
+            spec.build::<B>(&arch, &Default::default()).unwrap(),
+            &input()
+        )
+        .is_err()
+    );
+    // DARTS and MBConv.
+    let darts = DartsSpaceConfig::darts().init().unwrap();
+    let darts_spec = DartsNetworkSpec::new(darts.clone(), EvalNetworkConfig::new(4, 3, 10));
+    let zc = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost)
+        .with_reference(8)
+        .init(darts_spec, &darts, input(), Default::default())
+        .unwrap();
+    let edges = darts.edges().len();
+    let convs = Architecture::new(vec![OpKind::SepConv3x3; edges]);
+    let pools = Architecture::new(vec![OpKind::MaxPool3x3; edges]);
+    assert!(zc.score(&convs).unwrap() > zc.score(&pools).unwrap());
+    let mbconv = MbConvSpace::mobilenet_v2();
+    let mb_spec = MbConvNetworkSpec::new(mbconv.clone(), MbConvNetworkConfig::new(10));
+    let zc = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost)
+        .with_reference(4)
+        .init(mb_spec, &mbconv, input(), Default::default())
+        .unwrap();
+    let all = mbconv.all_candidates();
+    let first = Architecture::new(all.iter().map(|ops| ops[0]).collect());
+    assert!(zc.score(&first).unwrap().is_finite());
+    // naswot needs a batch: refused at init, not at the first architecture.
+    let err = ProxyScorerConfig::new(ZeroCostProxy::Naswot)
+        .init(
+            Nb201NetworkSpec::new(Nb201NetworkConfig::new(8, 1, 10)),
+            &space,
+            input(),
+            Default::default(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("needs a batch"), "{err}");
+}

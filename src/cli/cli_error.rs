@@ -60,6 +60,9 @@ pub enum CliError {
     /// A plot.
     #[error(transparent)]
     Plot(#[from] PlotError),
+    /// A zero-cost proxy.
+    #[error(transparent)]
+    Proxy(#[from] crate::proxy::ProxyError),
 }
 
 impl CliError {

@@ -28,6 +28,7 @@ mod fidelity_command;
 mod inspect_command;
 mod plot_command;
 mod program;
+mod proxy_objective;
 mod retrain_command;
 mod score_command;
 mod search_command;

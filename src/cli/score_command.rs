@@ -10,12 +10,12 @@ use super::config_file::{ConfigFlags, refuse_existing};
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::eval::{
-    BuildNetwork, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec,
-    Nb201NetworkConfig, Nb201NetworkSpec,
+    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, ImageClassifier,
+    MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
 use crate::objective::CsvTable;
-use crate::proxy::{ProxyInput, ZeroCostProxy};
-use crate::space::{Genotype, MbConvSpace, Nb201Space};
+use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
+use crate::space::{DartsSpaceConfig, Genotype, MbConvSpace, Nb201Space};
 
 /// Options of `tnd-nas score`.
 ///
@@ -44,8 +44,8 @@ pub struct ScoreArgs {
     #[arg(long, value_name = "NAME")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch_column: Option<String>,
-    /// A proxy to compute (repeat for several): synflow, naswot, grad-norm, snip
-    /// [default: synflow]
+    /// A proxy to compute (repeat for several): synflow, naswot, grad-norm, snip,
+    /// zero-cost [default: synflow]
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proxy: Vec<ProxyName>,
@@ -105,6 +105,9 @@ pub enum ProxyName {
     GradNorm,
     /// SNIP: the summed |w * dL/dw| of one batch's loss
     Snip,
+    /// synflow and the parameter count, standardised on 64 random architectures of the
+    /// space (data-free; the recommended score)
+    ZeroCost,
 }
 
 impl ProxyName {
@@ -115,6 +118,7 @@ impl ProxyName {
             Self::Naswot => ZeroCostProxy::Naswot,
             Self::GradNorm => ZeroCostProxy::GradNorm,
             Self::Snip => ZeroCostProxy::Snip,
+            Self::ZeroCost => ZeroCostProxy::ZeroCost,
         }
     }
 }
@@ -259,6 +263,35 @@ impl ScoreArgs {
             MbConvNetworkConfig::new(classes).with_in_channels(in_channels),
         );
         let seed = self.seed.unwrap_or(0);
+        // zero-cost's standardisation, fitted on a reference sample of the space.
+        let zero_cost = if proxies.contains(&ZeroCostProxy::ZeroCost) {
+            let config = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost).with_seed(seed);
+            let input = input.clone();
+            let device = device.clone();
+            match space {
+                SpaceName::Nb201 => config
+                    .init(nb201.clone(), &Nb201Space::new(), input, device)?
+                    .zero_cost()
+                    .copied(),
+                SpaceName::Darts | SpaceName::Tnd => {
+                    let darts_space = match space {
+                        SpaceName::Tnd => DartsSpaceConfig::tnd().init()?,
+                        _ => DartsSpaceConfig::darts().init()?,
+                    };
+                    let spec = DartsNetworkSpec::new(darts_space.clone(), darts.clone());
+                    config
+                        .init(spec, &darts_space, input, device)?
+                        .zero_cost()
+                        .copied()
+                }
+                SpaceName::Mbconv => config
+                    .init(mbconv_spec.clone(), &mbconv, input, device)?
+                    .zero_cost()
+                    .copied(),
+            }
+        } else {
+            None
+        };
         let bar = progress(parsed.len() as u64);
         let mut lines = vec![
             std::iter::once("arch".to_string())
@@ -269,11 +302,29 @@ impl ScoreArgs {
         for ((p, text), row) in parsed.iter().zip(&texts).zip(table.rows()) {
             let mut fields = vec![csv_field(text)];
             for &proxy in &proxies {
-                B::seed(&device, seed);
-                let value = match p {
-                    Parsed::Nb201(a) => scored(proxy, nb201.build::<B>(a, &device), &input),
-                    Parsed::Darts(g) => scored(proxy, darts.init::<B>(g, &device), &input),
-                    Parsed::Mbconv(a) => scored(proxy, mbconv_spec.build::<B>(a, &device), &input),
+                let score_with = |proxy| {
+                    B::seed(&device, seed);
+                    match p {
+                        Parsed::Nb201(a) => scored(proxy, nb201.build::<B>(a, &device), &input),
+                        Parsed::Darts(g) => scored(proxy, darts.init::<B>(g, &device), &input),
+                        Parsed::Mbconv(a) => {
+                            scored(proxy, mbconv_spec.build::<B>(a, &device), &input)
+                        }
+                    }
+                };
+                let value = match (proxy, &zero_cost) {
+                    (ZeroCostProxy::ZeroCost, Some(zc)) => {
+                        let params = match p {
+                            Parsed::Nb201(a) => nb201.param_count(a).map_err(|e| e.to_string()),
+                            Parsed::Darts(g) => Ok(darts.param_count(g)),
+                            Parsed::Mbconv(a) => {
+                                mbconv_spec.param_count(a).map_err(|e| e.to_string())
+                            }
+                        };
+                        score_with(ZeroCostProxy::Synflow)
+                            .and_then(|s| params.map(|p| zc.score(s, p)))
+                    }
+                    (proxy, _) => score_with(proxy),
                 }
                 .map_err(|e| {
                     CliError::Input(format!(

@@ -1,19 +1,22 @@
 //! `tnd-nas search`: a supernet search on image data.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::common::OutputDir;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
+use super::proxy_objective::{proxy_in_spec, proxy_objective};
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::data::ImageDataset;
 use crate::eval::{
-    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec,
-    Nb201NetworkConfig, Nb201NetworkSpec,
+    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig,
+    MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
 use crate::evaluate::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::objective::{
@@ -21,6 +24,7 @@ use crate::objective::{
     reward_from_spec,
 };
 use crate::observe::{JsonlLog, ProgressBar};
+use crate::proxy::ProxyInput;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{Search, SearchConfig, TrainMode};
 use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
@@ -63,7 +67,12 @@ pub enum Preset {
 ///
 /// Objectives (`--objective`, repeatable; default `acc` and `params`): `acc` (supernet
 /// validation accuracy, %, max), `params` (evaluation-network parameters, millions,
-/// min), `macs` (millions, min), `latency` (ms of one CPU forward pass at batch 1, min).
+/// min), `macs` (millions, min), `latency` (ms of one CPU forward pass at batch 1, min),
+/// and the zero-cost proxies `synflow`, `naswot`, `grad-norm`, `snip` and `zero-cost`
+/// (max; each architecture's evaluation network freshly initialised from the seed, the
+/// data-dependent ones reading one batch of 64 training images); `zero-cost`, standardised
+/// around 0, is the one to weigh beside accuracy (for example `--objective acc
+/// --objective zero-cost --reward sum:1,1`).
 /// The evaluation network the costs measure is the space's: NetworkCIFAR with C = 36 and
 /// 20 cells (`tnd`, `darts`), the NAS-Bench-201 network with C = 16 and 5 cells per
 /// stage (`nb201`), the MobileNetV2 chain at width 1 (`mbconv`).
@@ -116,8 +125,11 @@ pub struct SearchArgs {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
-    /// An objective: acc, params, macs or latency (repeat for several)
-    #[arg(long, value_name = "NAME", value_parser = ["acc", "params", "macs", "latency"])]
+    /// An objective: acc, params, macs, latency, or a proxy: synflow, naswot, grad-norm,
+    /// snip, zero-cost (repeat for several)
+    #[arg(long, value_name = "NAME", value_parser = [
+        "acc", "params", "macs", "latency", "synflow", "naswot", "grad-norm", "snip", "zero-cost"
+    ])]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objective: Vec<String>,
     /// The reward, e.g. mnas:target=4.4/3.2/2.5,exponent=-0.3 (default), hard:limit=3,
@@ -252,12 +264,12 @@ impl SearchArgs {
         match self.space.unwrap_or_default() {
             SpaceName::Tnd => {
                 let space = DartsSpaceConfig::tnd().init()?;
-                let network = darts_network(&space, &shape);
+                let network = darts_network(&space, shape.classes, shape.channels);
                 self.search_in::<B, _, _>(space, network, data, device)
             }
             SpaceName::Darts => {
                 let space = DartsSpaceConfig::darts().init()?;
-                let network = darts_network(&space, &shape);
+                let network = darts_network(&space, shape.classes, shape.channels);
                 self.search_in::<B, _, _>(space, network, data, device)
             }
             SpaceName::Nb201 => {
@@ -291,16 +303,38 @@ impl SearchArgs {
         S: SupernetSpace,
         S::Supernet<B>: TrainableSupernet<B>,
         N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
     {
         let (Some(out), Some(config)) = (&self.out, &self.search) else {
             return Err(CliError::usage("--dataset and --out are required"));
         };
         let side = data.height();
-        let objectives = self
-            .objective
-            .iter()
-            .map(|o| objective(o, side, &network))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut objectives = Vec::with_capacity(self.objective.len());
+        for name in &self.objective {
+            if let Some(proxy) = proxy_in_spec(name)? {
+                let normalization = self.dataset.map(|d| d.normalization());
+                let batch = proxy.needs_data().then_some(PROXY_BATCH);
+                let input = ProxyInput::from_dataset(
+                    data.clone(),
+                    normalization,
+                    batch,
+                    config.seed,
+                    &device,
+                )?;
+                objectives.push(proxy_objective(
+                    proxy,
+                    network.clone(),
+                    &space,
+                    input,
+                    config.seed,
+                    device.clone(),
+                    HashMap::new(),
+                )?);
+            } else {
+                objectives.push(objective(name, side, &network)?);
+            }
+        }
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         let ideal: Vec<f64> = directions
             .iter()
@@ -347,11 +381,18 @@ impl SearchArgs {
     }
 }
 
-/// DARTS `NetworkCIFAR` at C = 36 with 20 cells for `data`.
-fn darts_network(space: &crate::space::DartsSpace, data: &DataShape) -> DartsNetworkSpec {
+/// Images in the batch a data-dependent proxy objective reads.
+const PROXY_BATCH: usize = 64;
+
+/// DARTS `NetworkCIFAR` at C = 36 with 20 cells for images of `channels` in `classes`.
+pub(super) fn darts_network(
+    space: &crate::space::DartsSpace,
+    classes: usize,
+    channels: usize,
+) -> DartsNetworkSpec {
     DartsNetworkSpec::new(
         space.clone(),
-        EvalNetworkConfig::new(36, 20, data.classes).with_in_channels(data.channels),
+        EvalNetworkConfig::new(36, 20, classes).with_in_channels(channels),
     )
 }
 

@@ -1,25 +1,37 @@
 //! `tnd-nas tabular`: a search of a benchmark table (NAS-Bench-201 bundled).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::CliError;
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+
 use super::config_file::{ConfigFlags, refuse_existing};
+use super::program::with_backend;
+use super::proxy_objective::{
+    PROXY_OBJECTIVES, bundled_nb201_synflow, proxy_in_spec, proxy_objective,
+};
 use super::retrain_command::positive_finite;
+use super::search_command::darts_network;
+use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
-use crate::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::eval::{
+    BuildNetwork, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig,
+    Nb201NetworkSpec,
+};
 use crate::objective::{
     Direction, Macs, NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY, Objective, ParamCount, Reward,
     Tabular, TabularTable, WeightedSum, reward_from_spec,
 };
 use crate::policy::UpdaterConfig;
+use crate::proxy::{ProxyInput, ZeroCostProxy};
 use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
-use crate::space::Nb201Space;
+use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
 use crate::strategy::StrategyConfig;
 
 /// The REINFORCE settings to start from.
@@ -42,13 +54,22 @@ pub enum ScheduleName {
     Nb201,
 }
 
-/// Options of `tnd-nas tabular` (and of the `tabular_search` example).
+/// Options of `tnd-nas tabular` (and of the `tabular_search` example): a search scored
+/// without training any network (table lookups, counts, zero-cost proxies).
 ///
 /// Without `--table` the bundled NAS-Bench-201 CIFAR-10 table is searched and the
 /// objective defaults to its accuracy, `table:cifar10_test_acc_200ep:max`. Objectives:
-/// `table:COLUMN:max|min` (a numeric column), `params:min` / `macs:min` (the NB201
-/// network, C = 16, 5 cells per stage, 10 classes, millions). `--budget` counts distinct
-/// architectures scored.
+/// `table:COLUMN:max|min` (a numeric column), `params:min` / `macs:min` (millions), and
+/// the zero-cost proxies `synflow`, `naswot`, `grad-norm`, `snip` and `zero-cost`
+/// (`:max`), each scored on the architecture's freshly initialised network (seed
+/// `--proxy-seed`); naswot, grad-norm and snip read one batch of `--dataset`. The
+/// networks: NAS-Bench-201's at C = 16, 5 cells per stage (`--space nb201`, the default);
+/// NetworkCIFAR at C = 36 with 20 cells (`tnd`, `darts`); MobileNetV2 (`mbconv`); with 10
+/// classes and 3x32x32 images, or `--dataset`'s. Only `nb201` has a table; a search of
+/// another space is a zero-training search of proxies and counts. synflow and zero-cost of
+/// the default NAS-Bench-201 network at seed 0 on the CPU read the bundled scores
+/// (`data/nb201/synflow-seed0.csv.gz`) instead of building each network. `--budget`
+/// counts distinct architectures scored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 #[command(
@@ -56,6 +77,11 @@ pub enum ScheduleName {
     hypervolume (two or more objectives), stages."
 )]
 pub struct TabularArgs {
+    /// The space to search: nb201 (the default; the only one with a table), tnd, darts,
+    /// mbconv
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space: Option<SpaceName>,
     /// A CSV table of architectures (default: the bundled NAS-Bench-201 CIFAR-10 table)
     #[arg(long, value_name = "FILE.csv")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,7 +90,8 @@ pub struct TabularArgs {
     #[arg(long, value_name = "NAME")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch_column: Option<String>,
-    /// An objective: table:COLUMN:max|min, params:min or macs:min (repeat for several)
+    /// An objective: table:COLUMN:max|min, params:min, macs:min, or a proxy (synflow,
+    /// naswot, grad-norm, snip, zero-cost; :max) (repeat for several)
     #[arg(long, value_name = "SPEC")]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objective: Vec<String>,
@@ -106,6 +133,27 @@ pub struct TabularArgs {
     #[arg(long, value_name = "S")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The images the proxies read (naswot, grad-norm and snip: one batch of its training
+    /// split); also sets the networks' input and classes [default: 3x32x32, 10 classes]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetName>,
+    /// Folder of the dataset's files (not needed for `sample`)
+    #[arg(long, value_name = "DIR")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Images in the batch of a data-dependent proxy [default: 64]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=4096))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_batch: Option<u64>,
+    /// Seed of the proxies' networks and batch [default: 0]
+    #[arg(long, value_name = "S")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_seed: Option<u64>,
+    /// Where the proxies compute [default: cpu]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceName>,
     /// The result file (JSON); refused if it exists unless --force
     #[arg(long, value_name = "result.json")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +175,21 @@ impl TabularArgs {
     /// [`CliError::Usage`] for missing or conflicting options.
     pub fn effective(&self) -> Result<Self, CliError> {
         let mut a = self.clone();
+        let space = *a.space.get_or_insert(SpaceName::Nb201);
+        if space != SpaceName::Nb201 {
+            if a.table.is_some() {
+                return Err(CliError::usage(format!(
+                    "--table is a NAS-Bench-201 table: it cannot be searched with --space {}",
+                    space.as_str()
+                )));
+            }
+            if a.objective.is_empty() {
+                return Err(CliError::usage(format!(
+                    "--space {} has no table: give an --objective (a proxy, params or macs)",
+                    space.as_str()
+                )));
+            }
+        }
         if a.table.is_none() && a.objective.is_empty() {
             a.objective
                 .push(format!("table:{NB201_CIFAR10_ACCURACY}:max"));
@@ -156,6 +219,25 @@ impl TabularArgs {
         if a.out.is_none() {
             return Err(CliError::usage("--out result.json is required"));
         }
+        for (i, spec) in a.objective.iter().enumerate() {
+            if let Some(proxy) = proxy_in_spec(spec)? {
+                if proxy.needs_data() && a.dataset.is_none() {
+                    return Err(CliError::usage(format!(
+                        "--objective {spec} reads a batch of images: give --dataset"
+                    )));
+                }
+                if a.objective[..i]
+                    .iter()
+                    .any(|o| proxy_in_spec(o).ok().flatten() == Some(proxy))
+                {
+                    return Err(CliError::usage(format!(
+                        "--objective {proxy} is given twice"
+                    )));
+                }
+            }
+        }
+        a.proxy_seed.get_or_insert(0);
+        a.device.get_or_insert_default();
         a.strategy.get_or_insert(StrategyConfig::Tnd);
         a.updater.get_or_insert(UpdaterName::Default);
         a.schedule.get_or_insert(ScheduleName::One);
@@ -168,21 +250,136 @@ impl TabularArgs {
     /// Any [`CliError`].
     pub fn run(&self) -> Result<(), CliError> {
         let args = self.effective()?;
+        with_backend!(args.device.unwrap_or_default(), |B, device| args
+            .run_on::<B>(device))
+    }
+
+    fn run_on<B: AutodiffBackend>(&self, device: B::Device) -> Result<(), CliError> {
+        let Some(out) = &self.out else {
+            return Err(CliError::usage("--out is required"));
+        };
+        refuse_existing(out, self.force)?;
+        let (input, classes) = self.proxy_input::<B>(&device)?;
+        let channels = input.shape[0];
+        match self.space.unwrap_or(SpaceName::Nb201) {
+            SpaceName::Nb201 => {
+                let network = Nb201NetworkSpec::new(
+                    Nb201NetworkConfig::new(16, 5, classes).with_in_channels(channels),
+                );
+                self.search_in(Nb201Space::new(), network, input, device)
+            }
+            SpaceName::Tnd => {
+                let space = DartsSpaceConfig::tnd().init()?;
+                let network = darts_network(&space, classes, channels);
+                self.search_in(space, network, input, device)
+            }
+            SpaceName::Darts => {
+                let space = DartsSpaceConfig::darts().init()?;
+                let network = darts_network(&space, classes, channels);
+                self.search_in(space, network, input, device)
+            }
+            SpaceName::Mbconv => {
+                let space = MbConvSpace::mobilenet_v2();
+                let network = MbConvNetworkSpec::new(
+                    space.clone(),
+                    MbConvNetworkConfig::new(classes).with_in_channels(channels),
+                );
+                self.search_in(space, network, input, device)
+            }
+        }
+    }
+
+    /// What the proxies read (the input shape and, for a data-dependent proxy, one
+    /// training batch) and the number of classes.
+    fn proxy_input<B: AutodiffBackend>(
+        &self,
+        device: &B::Device,
+    ) -> Result<(ProxyInput<B>, usize), CliError> {
+        let Some(dataset) = self.dataset else {
+            let input = ProxyInput {
+                shape: [3, 32, 32],
+                batch: None,
+            };
+            return Ok((input, 10));
+        };
+        let data = dataset.train(self.data_dir.as_deref())?;
+        let classes = data.num_classes();
+        let needs_data = self.objective.iter().any(|o| {
+            proxy_in_spec(o)
+                .ok()
+                .flatten()
+                .is_some_and(|p| p.needs_data())
+        });
+        let input = ProxyInput::from_dataset(
+            data,
+            Some(dataset.normalization()),
+            needs_data.then(|| self.proxy_batch.unwrap_or(64) as usize),
+            self.proxy_seed.unwrap_or(0),
+            device,
+        )?;
+        Ok((input, classes))
+    }
+
+    /// The search of `space`, the objectives measuring `network`.
+    fn search_in<B, S, N>(
+        &self,
+        space: S,
+        network: N,
+        input: ProxyInput<B>,
+        device: B::Device,
+    ) -> Result<(), CliError>
+    where
+        B: AutodiffBackend,
+        S: SearchSpace + Clone + 'static,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
+        let args = self;
         let column = args.arch_column.as_deref().unwrap_or(NB201_ARCH_COLUMN);
         let (Some(budget), Some(seed), Some(out)) = (args.budget, args.seed, &args.out) else {
             return Err(CliError::usage("--budget, --seed and --out are required"));
         };
-        refuse_existing(out, args.force)?;
-        let space = Nb201Space::new();
-        let table = Arc::new(match &args.table {
-            Some(path) => TabularTable::from_path(path, column)?,
-            None => TabularTable::nb201_cifar10()?,
-        });
-        check_arch_strings(&table, &space)?;
+        let nb201 = args.space.unwrap_or(SpaceName::Nb201) == SpaceName::Nb201;
+        let table = match (&args.table, nb201) {
+            (Some(path), _) => Some(Arc::new(TabularTable::from_path(path, column)?)),
+            (None, true) => Some(Arc::new(TabularTable::nb201_cifar10()?)),
+            (None, false) => None,
+        };
+        if let Some(table) = &table {
+            check_arch_strings(table, &Nb201Space::new())?;
+        }
+        let proxy_seed = args.proxy_seed.unwrap_or(0);
+        // The bundled synflow scores are those of this very network, seed and backend.
+        let bundled = nb201
+            && args.dataset.is_none()
+            && proxy_seed == 0
+            && args.device.unwrap_or_default() == DeviceName::Cpu;
         let mut objectives = Vec::new();
         let mut ideal = Vec::new();
         for spec in &args.objective {
-            let (o, z) = objective(spec, &table)?;
+            if let Some(proxy) = proxy_in_spec(spec)? {
+                let known = if bundled
+                    && matches!(proxy, ZeroCostProxy::Synflow | ZeroCostProxy::ZeroCost)
+                {
+                    bundled_nb201_synflow(&space)?
+                } else {
+                    HashMap::new()
+                };
+                objectives.push(proxy_objective(
+                    proxy,
+                    network.clone(),
+                    &space,
+                    input.clone(),
+                    proxy_seed,
+                    device.clone(),
+                    known,
+                )?);
+                // Chebyshev's ideal only shifts a proxy's term: 0 for every proxy.
+                ideal.push(0.0);
+                continue;
+            }
+            let (o, z) = objective(spec, table.as_ref(), input.shape[1])?;
             objectives.push(o);
             ideal.push(z);
         }
@@ -209,8 +406,8 @@ impl TabularArgs {
         if let Some(m) = args.samples {
             cfg.updater = cfg.updater.with_samples(m as usize);
         }
-        let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
-        let mut search = Search::table(cfg, space, objectives, reward)?.with_network(network);
+        let mut search =
+            Search::table(cfg, space, objectives, reward)?.with_network(Arc::new(network));
         let result = search.run(&mut [])?;
         let text = serde_json::to_string_pretty(&to_json(&result, budget, seed))
             .map_err(|e| CliError::Input(format!("cannot serialise the result: {e}")))?;
@@ -241,7 +438,11 @@ fn write_new(path: &std::path::Path, text: &str) -> Result<(), CliError> {
 }
 
 /// An objective and its Chebyshev ideal value.
-fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective>, f64), CliError> {
+fn objective(
+    spec: &str,
+    table: Option<&Arc<TabularTable>>,
+    input: usize,
+) -> Result<(Box<dyn Objective>, f64), CliError> {
     let parts: Vec<&str> = spec.split(':').collect();
     let minimised = |what: &str, dir: Option<&&str>| -> Result<(), CliError> {
         match dir {
@@ -254,6 +455,11 @@ fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective
     };
     match parts.as_slice() {
         ["table", column, dir] => {
+            let Some(table) = table else {
+                return Err(CliError::usage(format!(
+                    "--objective `{spec}` reads a table: this space has none"
+                )));
+            };
             let t = Tabular::new(table.clone(), column, dir.parse()?)?;
             let ideal = t.best().unwrap_or(0.0);
             Ok((Box::new(t), ideal))
@@ -264,10 +470,11 @@ fn objective(spec: &str, table: &Arc<TabularTable>) -> Result<(Box<dyn Objective
         }
         ["macs", rest @ ..] if rest.len() <= 1 => {
             minimised("macs", rest.first())?;
-            Ok((Box::new(Macs::new(32).in_millions()), 0.0))
+            Ok((Box::new(Macs::new(input).in_millions()), 0.0))
         }
         _ => Err(CliError::usage(format!(
-            "bad --objective `{spec}` (expected table:COLUMN:max|min, params:min or macs:min)"
+            "bad --objective `{spec}` (expected table:COLUMN:max|min, params:min, macs:min \
+             or a proxy: {PROXY_OBJECTIVES})"
         ))),
     }
 }

@@ -90,6 +90,14 @@ pub enum ObjectiveError {
     /// Measuring latency failed (building or running the network).
     #[error("latency probe failed: {0}")]
     Probe(String),
+    /// Measuring an objective failed (a network that could not be built or scored).
+    #[error("objective `{objective}`: {reason}")]
+    Failed {
+        /// Name of the objective.
+        objective: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// An objective produced a value that is not a finite number.
     #[error("objective `{objective}` produced the non-finite value {value}")]
     NonFinite {

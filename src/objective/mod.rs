@@ -36,7 +36,7 @@ pub use latency::{Latency, LatencyConfig, LatencyProbe};
 pub use lookup_table::LookupTable;
 pub use macs::Macs;
 pub use mnas_reward::MnasReward;
-pub use nb201_cifar10::{NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY};
+pub use nb201_cifar10::{NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY, NB201_SYNFLOW};
 pub use objective::{Direction, Objective, ObjectiveContext, evaluate_all};
 pub use param_count::ParamCount;
 pub use pareto_archive::{ParetoArchive, ScoredSample};

@@ -13,6 +13,15 @@ const CIFAR10_GZ: &[u8] = include_bytes!(concat!(
 /// Where the bundled table lives in the crate, as errors name it.
 const SOURCE: &str = "data/nb201/cifar10.csv.gz";
 
+/// The gzipped synflow scores (`data/nb201/synflow-seed0.csv.gz`).
+const SYNFLOW_GZ: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/nb201/synflow-seed0.csv.gz"
+));
+
+/// The score column of [`TabularTable::nb201_synflow`].
+pub const NB201_SYNFLOW: &str = "synflow";
+
 /// The architecture column of [`TabularTable::nb201_cifar10`].
 pub const NB201_ARCH_COLUMN: &str = "arch";
 
@@ -55,14 +64,42 @@ impl TabularTable {
     /// None in practice: [`ObjectiveError::Io`] or [`ObjectiveError::Csv`] if the
     /// embedded file were damaged.
     pub fn nb201_cifar10() -> Result<Self, ObjectiveError> {
+        Self::gzipped(CIFAR10_GZ, SOURCE)
+    }
+
+    /// The synflow score (column [`NB201_SYNFLOW`]) of every NAS-Bench-201 cell's network
+    /// as the zero-cost-nas protocol scores it (C = 16, N = 5, 10 classes, one all-ones
+    /// 3x32x32 image), each network initialised from seed 0 on `Flex` (float32): what
+    /// `tnd-nas score --proxy synflow --seed 0` writes, compiled in (229 kB gzipped) so
+    /// that zero-training searches of NAS-Bench-201 need not build 15,625 networks. See
+    /// `data/nb201/README.md`.
+    ///
+    /// ```
+    /// use tnd_nas::objective::{NB201_SYNFLOW, Tabular, TabularTable};
+    /// let table = std::sync::Arc::new(TabularTable::nb201_synflow()?);
+    /// assert_eq!(table.len(), 15_625);
+    /// let synflow = Tabular::new(table, NB201_SYNFLOW, "max".parse()?)?;
+    /// assert_eq!(synflow.value_of("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"), Some(0.0));
+    /// # Ok::<(), tnd_nas::objective::ObjectiveError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// None in practice: [`ObjectiveError::Io`] or [`ObjectiveError::Csv`] if the
+    /// embedded file were damaged.
+    pub fn nb201_synflow() -> Result<Self, ObjectiveError> {
+        Self::gzipped(SYNFLOW_GZ, "data/nb201/synflow-seed0.csv.gz")
+    }
+
+    /// A table from a gzipped CSV compiled into the library.
+    fn gzipped(bytes: &[u8], source: &str) -> Result<Self, ObjectiveError> {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(CIFAR10_GZ)
+        flate2::read::GzDecoder::new(bytes)
             .read_to_string(&mut text)
-            .map_err(|source| ObjectiveError::Io {
-                file: SOURCE.into(),
-                source,
+            .map_err(|source_error| ObjectiveError::Io {
+                file: source.into(),
+                source: source_error,
             })?;
-        Self::from_csv(CsvTable::parse(&text, SOURCE)?, NB201_ARCH_COLUMN)
+        Self::from_csv(CsvTable::parse(&text, source)?, NB201_ARCH_COLUMN)
     }
 }
 

@@ -7,7 +7,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum ProxyError {
     /// A proxy name that is not one of [`super::ZeroCostProxy`]'s.
-    #[error("unknown proxy `{0}` (expected synflow, naswot, grad_norm, snip or zero-cost)")]
+    #[error("unknown proxy `{0}` (expected synflow, naswot, grad_norm, snip or zero_cost)")]
     Unknown(String),
     /// A proxy that needs a batch of data was given none, or an unusable one.
     #[error("proxy `{proxy}`: {reason}")]
@@ -17,6 +17,12 @@ pub enum ProxyError {
         /// What is wrong with the batch.
         reason: String,
     },
+    /// The architecture does not belong to the space of the network built.
+    #[error(transparent)]
+    Space(#[from] crate::space::SpaceError),
+    /// The network of an architecture could not be built.
+    #[error("cannot build the network: {0}")]
+    Network(String),
     /// The score is not a finite number (an overflow, or a network without weights).
     #[error("proxy `{proxy}` is not finite ({value}) for this network")]
     NonFinite {

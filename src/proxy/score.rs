@@ -89,20 +89,32 @@ where
     M: AutodiffModule<B> + ImageClassifier<B>,
     M::InnerModule: ImageClassifier<B::InnerBackend>,
 {
-    if proxy == ZeroCostProxy::Synflow {
-        let device = network.devices().into_iter().next().unwrap_or_default();
-        return synflow(network.valid(), input.shape, &device);
-    }
-    let Some((images, labels)) = input.batch.clone() else {
-        return Err(ProxyError::Data {
+    let batch = || {
+        input.batch.clone().ok_or_else(|| ProxyError::Data {
             proxy: proxy.to_string(),
             reason: "needs a batch of images (give a dataset)".into(),
-        });
+        })
     };
     let value = match proxy {
-        ZeroCostProxy::Naswot => naswot(&network, images),
-        ZeroCostProxy::GradNorm => grad_norm(&network, images, labels),
-        _ => snip(&network, images, labels),
+        ZeroCostProxy::Synflow => {
+            let device = network.devices().into_iter().next().unwrap_or_default();
+            return synflow(network.valid(), input.shape, &device);
+        }
+        ZeroCostProxy::Naswot => naswot(&network, batch()?.0),
+        ZeroCostProxy::GradNorm => {
+            let (images, labels) = batch()?;
+            grad_norm(&network, images, labels)
+        }
+        ZeroCostProxy::Snip => {
+            let (images, labels) = batch()?;
+            snip(&network, images, labels)
+        }
+        ZeroCostProxy::ZeroCost => Err(ProxyError::Data {
+            proxy: proxy.to_string(),
+            reason: "standardises synflow and the parameter count on a reference sample \
+                     of the space: score it with a ProxyScorer"
+                .into(),
+        }),
     };
     match value {
         Err(ProxyError::NonFinite { value, .. }) if value == f64::NEG_INFINITY => Ok(f64::MIN),
