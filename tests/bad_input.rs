@@ -111,12 +111,30 @@ fn search_copy(name: &str) -> PathBuf {
     dir
 }
 
+/// Edits the checkpoint's state and its entry in the manifest (files.json), as a state
+/// crafted to pass the checksum would be: the checks behind the checksum then speak.
 fn edit_state(run: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let path = run.join("checkpoint").join("state.json");
     let mut state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut state);
     std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    relist(run, "state.json");
+}
+
+/// Rewrites the manifest entry of the checkpoint file `name` to fit its bytes now.
+fn relist(run: &Path, name: &str) {
+    let bytes = std::fs::read(run.join("checkpoint").join(name)).unwrap();
+    let manifest = run.join("checkpoint").join("files.json");
+    let mut listed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    for entry in listed.as_array_mut().unwrap() {
+        if entry["name"] == name {
+            entry["bytes"] = (bytes.len() as u64).into();
+            entry["crc32"] = crc32fast::hash(&bytes).into();
+        }
+    }
+    std::fs::write(&manifest, serde_json::to_vec(&listed).unwrap()).unwrap();
 }
 
 // ---------------------------------------------------------------- arguments
@@ -582,7 +600,52 @@ fn damaged_checkpoints_are_refused_by_name() {
         (
             "garbage-state",
             |run| std::fs::write(run.join("checkpoint/state.json"), "{not json").unwrap(),
+            &["state.json", "not the file this checkpoint wrote"],
+        ),
+        (
+            "garbage-state-relisted",
+            |run| {
+                std::fs::write(run.join("checkpoint/state.json"), "{not json").unwrap();
+                relist(run, "state.json");
+            },
             &["state.json", "unreadable"],
+        ),
+        (
+            "edited-state",
+            |run| {
+                let path = run.join("checkpoint/state.json");
+                let text = std::fs::read_to_string(&path).unwrap();
+                std::fs::write(&path, text.replacen("\"stage\"", "\"stage\" ", 1)).unwrap();
+            },
+            &["state.json", "not the file this checkpoint wrote"],
+        ),
+        (
+            "step-beyond",
+            |run| edit_state(run, |s| s["evaluator"]["step_in_epoch"] = 999.into()),
+            &["state.json", "step_in_epoch", "999"],
+        ),
+        (
+            "foreign-model-relisted",
+            |run| {
+                std::fs::write(run.join("checkpoint/model.bin"), [7u8; 64]).unwrap();
+                relist(run, "model.bin");
+            },
+            &["model.bin"],
+        ),
+        (
+            "missing-log",
+            |run| std::fs::remove_file(run.join("search.jsonl")).unwrap(),
+            &["search.jsonl", "gap"],
+        ),
+        (
+            "shortened-log",
+            |run| {
+                let path = run.join("search.jsonl");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let head: String = text.lines().take(2).map(|l| format!("{l}\n")).collect();
+                std::fs::write(&path, head).unwrap();
+            },
+            &["search.jsonl", "gap"],
         ),
         (
             "stage-beyond",
@@ -645,14 +708,77 @@ fn damaged_checkpoints_are_refused_by_name() {
     for (name, damage, culprits) in cases {
         let run_dir = search_copy(name);
         damage(&run_dir);
-        let result = std::fs::read(run_dir.join("result.json")).unwrap();
+        // A failed resume changes nothing: every file of the run, byte for byte.
+        let before = snapshot(&run_dir);
         expect(&tiny(&run_dir, &["--resume"]), FAILURE, culprits);
         assert_eq!(
-            std::fs::read(run_dir.join("result.json")).unwrap(),
-            result,
-            "{name}"
+            snapshot(&run_dir),
+            before,
+            "{name}: the failed resume changed the run"
         );
     }
+}
+
+/// Every file under `dir` (but the folder lock) with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !path.ends_with(".tnd-nas.lock") {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A resume on other images or labels of the same name, count and shape is refused:
+/// the data check reads their content.
+#[test]
+fn resume_on_relabelled_data_is_refused() {
+    use std::io::{Read, Write};
+    let dir = scratch("relabelled");
+    let data = dir.join("fm");
+    std::fs::create_dir_all(&data).unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/fashion-mnist-sample");
+    std::fs::copy(
+        sample.join("images-idx3-ubyte.gz"),
+        data.join("train-images-idx3-ubyte.gz"),
+    )
+    .unwrap();
+    let labels_path = data.join("train-labels-idx1-ubyte.gz");
+    std::fs::copy(sample.join("labels-idx1-ubyte.gz"), &labels_path).unwrap();
+    let run_dir = dir.join("run");
+    let mut args = tiny(&run_dir, &[]);
+    let at = args.iter().position(|a| a == "sample").unwrap();
+    args[at] = "fashion-mnist".into();
+    args.extend(os(&[&"--data-dir", &data]));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One label changed.
+    let mut labels = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&labels_path).unwrap())
+        .read_to_end(&mut labels)
+        .unwrap();
+    labels[8] = (labels[8] + 1) % 10;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&labels).unwrap();
+    std::fs::write(&labels_path, gz.finish().unwrap()).unwrap();
+    let before = snapshot(&run_dir);
+    args.push("--resume".into());
+    expect(&args, FAILURE, &["another dataset"]);
+    assert_eq!(snapshot(&run_dir), before);
 }
 
 // ---------------------------------------------------------------- output folders
@@ -718,6 +844,207 @@ fn earlier_outputs_are_never_overwritten() {
     ]);
     expect(&args, USAGE, &["r.json", "--force"]);
     assert_eq!(std::fs::read_to_string(&table_out).unwrap(), "earlier");
+}
+
+/// Single-file outputs are locked as folders are, and never an input or a folder.
+#[test]
+fn single_file_outputs_are_locked_and_checked() {
+    let dir = scratch("single-file");
+    let out = dir.join("r.json");
+    // Another command holds the file's lock: refused, nothing written.
+    let lock = std::fs::File::create(dir.join(".r.json.tnd-nas.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let args = os(&[
+        &"tabular",
+        &"--budget",
+        &"10",
+        &"--seed",
+        &"0",
+        &"--out",
+        &out,
+    ]);
+    expect(&args, USAGE, &["r.json", "another tnd-nas command"]);
+    assert!(!out.exists());
+    drop(lock);
+    let ok = run(&args);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // A folder as --out.
+    expect(
+        &os(&[
+            &"tabular",
+            &"--budget",
+            &"10",
+            &"--seed",
+            &"0",
+            &"--out",
+            &dir,
+        ]),
+        USAGE,
+        &["is a folder"],
+    );
+    // export --force onto its own input.
+    let run_dir = dir.join("retrained");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    std::fs::write(run_dir.join("train.json"), "{}").unwrap();
+    std::fs::write(run_dir.join("model.mpk"), "weights").unwrap();
+    for input in ["model.mpk", "train.json"] {
+        expect(
+            &os(&[
+                &"export",
+                &run_dir,
+                &"--out",
+                &run_dir.join(input),
+                &"--force",
+            ]),
+            USAGE,
+            &[input, "input"],
+        );
+    }
+    assert_eq!(
+        std::fs::read(run_dir.join("model.mpk")).unwrap(),
+        b"weights"
+    );
+    // score --force onto its --archs file.
+    let archs = dir.join("archs.csv");
+    std::fs::write(
+        &archs,
+        "arch\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|\n",
+    )
+    .unwrap();
+    expect(
+        &os(&[&"score", &"--archs", &archs, &"--out", &archs, &"--force"]),
+        USAGE,
+        &["archs.csv", "input"],
+    );
+}
+
+/// A config file goes through the command line's checks, and cannot replay an
+/// overwrite.
+#[test]
+fn config_files_pass_the_command_lines_checks() {
+    let dir = scratch("config-checks");
+    let config = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('skip_connect', 1)], normal_concat=[2], reduce=[('max_pool_3x3', 0), ('skip_connect', 1)], reduce_concat=[2])";
+    let retrain_out = dir.join("retrain");
+    let retrain = |c: &Path| {
+        os(&[
+            &"retrain",
+            &"--genotype",
+            &genotype,
+            &"--dataset",
+            &"sample",
+            &"--out",
+            &retrain_out,
+            &"--config",
+            &c,
+        ])
+    };
+    let earlier = dir.join("r.json");
+    std::fs::write(&earlier, "earlier").unwrap();
+    let tabular = |c: &Path| {
+        os(&[
+            &"tabular",
+            &"--seed",
+            &"0",
+            &"--out",
+            &earlier,
+            &"--config",
+            &c,
+        ])
+    };
+    let cases: Vec<(Vec<OsString>, Vec<&str>)> = vec![
+        (
+            retrain(&config("nan.toml", "lr = nan\n")),
+            vec!["nan.toml", "`lr`", "finite"],
+        ),
+        (
+            retrain(&config("inf.toml", "[retrain]\nlr = inf\n")),
+            vec!["inf.toml", "`retrain.lr`"],
+        ),
+        (
+            retrain(&config("layers.toml", "layers = 1000000\n")),
+            vec!["layers.toml", "--layers"],
+        ),
+        (
+            retrain(&config("drop.toml", "drop_path = 1.5\n")),
+            vec!["drop.toml", "--drop-path"],
+        ),
+        (
+            tabular(&config("budget.toml", "budget = 1000000000000\n")),
+            vec!["budget.toml", "--budget"],
+        ),
+        (
+            tabular(&config(
+                "twice.json",
+                "{\"budget\": 5, \"seed\": 1, \"seed\": 2}",
+            )),
+            vec!["twice.json", "`seed`", "twice"],
+        ),
+        (
+            tabular(&config("force.toml", "budget = 5\nforce = true\n")),
+            vec!["force.toml", "`force`"],
+        ),
+        (
+            tabular(&config("resume.toml", "budget = 5\nresume = true\n")),
+            vec!["resume.toml", "`resume`"],
+        ),
+        (
+            tabular(&config(
+                "strategy.toml",
+                "budget = 5\nstrategy = \"annealing\"\n",
+            )),
+            vec!["strategy.toml", "--strategy"],
+        ),
+    ];
+    for (args, culprits) in cases {
+        let out = run(&args);
+        let code = out.status.code();
+        assert!(
+            code == Some(USAGE) || code == Some(FAILURE),
+            "{args:?}: {code:?}"
+        );
+        expect(&args, code.unwrap(), &culprits);
+        assert!(!retrain_out.join("train.json").exists(), "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(&earlier).unwrap(),
+            "earlier",
+            "{args:?}"
+        );
+    }
+    // --print-config never writes force or resume, so replaying it cannot overwrite.
+    let printed = run(&os(&[
+        &"tabular",
+        &"--budget",
+        &"5",
+        &"--seed",
+        &"0",
+        &"--out",
+        &earlier,
+        &"--force",
+        &"--print-config",
+    ]));
+    assert_eq!(printed.status.code(), Some(0));
+    let text = String::from_utf8(printed.stdout).unwrap();
+    assert!(
+        !text.contains("force") && text.contains("budget = 5"),
+        "{text}"
+    );
+    let replay = config("replay.toml", &text);
+    expect(
+        &os(&[&"tabular", &"--config", &replay]),
+        USAGE,
+        &["r.json", "--force"],
+    );
+    assert_eq!(std::fs::read_to_string(&earlier).unwrap(), "earlier");
 }
 
 #[test]

@@ -292,3 +292,76 @@ impl OutputDir {
         &self.dir
     }
 }
+
+/// A single output file (`tabular`, `export`, `score`, `fidelity --out`), locked for one
+/// command as folders are: a second command writing the same file at the same time is
+/// refused, the file is refused if it exists unless `--force`, if it is a folder, or if
+/// it is one of the command's own inputs. The lock is an advisory lock (flock) on
+/// `.NAME.tnd-nas.lock` beside the file, released by the kernel when the command ends.
+#[derive(Debug)]
+pub(crate) struct OutputFile {
+    /// Holds the lock until dropped.
+    _lock: File,
+}
+
+impl OutputFile {
+    /// Takes the lock of `path` and checks it may be written.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a path that names no file, a folder, a file another
+    /// command writes now, an existing file without `force`, or one of `inputs`;
+    /// [`CliError::Io`] when the lock cannot be created.
+    pub(crate) fn open(path: &Path, force: bool, inputs: &[&Path]) -> Result<Self, CliError> {
+        let Some(name) = path.file_name() else {
+            return Err(CliError::usage(format!(
+                "--out {} names no file",
+                path.display()
+            )));
+        };
+        if path.is_dir() {
+            return Err(CliError::usage(format!(
+                "--out {} is a folder: name a file",
+                path.display()
+            )));
+        }
+        if let Some(input) = inputs.iter().find(|i| same_file(path, i)) {
+            return Err(CliError::usage(format!(
+                "--out {} is an input of this command ({}): choose another file",
+                path.display(),
+                input.display()
+            )));
+        }
+        let mut lock_name = std::ffi::OsString::from(".");
+        lock_name.push(name);
+        lock_name.push(".tnd-nas.lock");
+        let lock = path.with_file_name(lock_name);
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock)
+            .map_err(|e| CliError::io(&lock, e))?;
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => CliError::usage(format!(
+                "{} is being written by another tnd-nas command",
+                path.display()
+            )),
+            std::fs::TryLockError::Error(e) => CliError::io(&lock, e),
+        })?;
+        if path.exists() && !force {
+            return Err(CliError::usage(format!(
+                "{} exists: pass --force to replace it, or choose another --out",
+                path.display()
+            )));
+        }
+        Ok(Self { _lock: file })
+    }
+}
+
+/// Whether `a` and `b` name the same existing file (through links and `..`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

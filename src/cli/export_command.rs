@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::CliError;
-use super::config_file::{ConfigFlags, refuse_existing};
+use super::common::OutputFile;
+use super::config_file::ConfigFlags;
 use burn::backend::Flex;
 
 use crate::Genotype;
@@ -73,8 +74,9 @@ impl ExportArgs {
         let (Some(dir), Some(out)) = (&args.run_dir, &args.out) else {
             return Err(CliError::usage("RUN_DIR is required"));
         };
-        refuse_existing(out, args.force)?;
         let report_path = dir.join("train.json");
+        let weights = dir.join(crate::eval::MODEL_FILE);
+        let _lock = OutputFile::open(out, args.force, &[&report_path, &weights])?;
         let text =
             std::fs::read_to_string(&report_path).map_err(|e| CliError::io(&report_path, e))?;
         let bad =
@@ -86,12 +88,6 @@ impl ExportArgs {
             .unwrap_or_else(|| "darts".into());
         // Written beside `out` and renamed over it: with --force the old file is
         // replaced only by a complete new one.
-        if out.file_name().is_none() {
-            return Err(CliError::usage(format!(
-                "--out {} names no file",
-                out.display()
-            )));
-        }
         let tmp = crate::atomic_write::tmp_beside(out);
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(|e| CliError::io(&tmp, e))?;

@@ -7,7 +7,8 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::config_file::{ConfigFlags, refuse_existing};
+use super::common::OutputFile;
+use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::search_command::Preset;
 use super::{CliError, DatasetName, DeviceName};
@@ -371,9 +372,10 @@ impl FidelityArgs {
         let Some(path) = &self.truth else {
             return Err(CliError::usage("--truth FILE.csv is required"));
         };
-        if let Some(out) = &self.out {
-            refuse_existing(out, self.force)?;
-        }
+        let _lock = match &self.out {
+            Some(out) => Some(OutputFile::open(out, self.force, &[path])?),
+            None => None,
+        };
         let truth = GroundTruth::read(path).map_err(|e| CliError::Input(e.to_string()))?;
         let mut cells = truth.cells();
         if let Some(n) = self.limit {

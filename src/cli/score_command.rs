@@ -6,7 +6,8 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use super::config_file::{ConfigFlags, refuse_existing};
+use super::common::OutputFile;
+use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::eval::{
@@ -197,13 +198,7 @@ impl ScoreArgs {
         let (Some(path), Some(out)) = (&self.archs, &self.out) else {
             return Err(CliError::usage("--archs and --out are required"));
         };
-        refuse_existing(out, self.force)?;
-        if out.is_dir() {
-            return Err(CliError::usage(format!(
-                "--out {} is a folder, not a file",
-                out.display()
-            )));
-        }
+        let _lock = OutputFile::open(out, self.force, &[path])?;
         let table = CsvTable::from_path(path).map_err(|e| CliError::Input(e.to_string()))?;
         let column = self.arch_column.clone().unwrap_or_else(|| "arch".into());
         let Some(col) = table.header().iter().position(|h| *h == column) else {

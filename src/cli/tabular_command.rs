@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::config_file::{ConfigFlags, refuse_existing};
+use super::common::OutputFile;
+use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::proxy_objective::{
     PROXY_OBJECTIVES, bundled_nb201_synflow, proxy_in_spec, proxy_objective,
@@ -258,7 +259,8 @@ impl TabularArgs {
         let Some(out) = &self.out else {
             return Err(CliError::usage("--out is required"));
         };
-        refuse_existing(out, self.force)?;
+        let inputs: Vec<&std::path::Path> = self.table.iter().map(|t| t.as_path()).collect();
+        let _lock = OutputFile::open(out, self.force, &inputs)?;
         let (input, classes) = self.proxy_input::<B>(&device)?;
         let channels = input.shape[0];
         match self.space.unwrap_or(SpaceName::Nb201) {

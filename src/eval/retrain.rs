@@ -193,6 +193,15 @@ impl RetrainConfig {
                 return Err(RetrainError::config(field, "must be at least 1").into());
             }
         }
+        // The command line's caps: a network beyond them cannot be built in memory.
+        for (field, value, cap) in [
+            ("channels", self.channels, 4096),
+            ("layers", self.layers, 1000),
+        ] {
+            if value > cap {
+                return Err(RetrainError::config(field, format!("{value} is above {cap}")).into());
+            }
+        }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(bad("lr", self.lr, "must be positive and finite"));
         }

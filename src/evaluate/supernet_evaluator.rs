@@ -41,6 +41,9 @@ pub struct DataFingerprint {
     pub shape: [usize; 3],
     /// Number of classes.
     pub classes: usize,
+    /// CRC-32 of every pixel and then every label: other images or other labels of the
+    /// same size and name are another dataset.
+    pub crc32: u32,
 }
 
 /// What a [`SupernetEvaluator`] trains with: the weight-training settings, the split of
@@ -148,6 +151,14 @@ where
             images: data.len(),
             shape: [data.channels(), data.height(), data.width()],
             classes: data.num_classes(),
+            crc32: {
+                let mut hasher = crc32fast::Hasher::new();
+                hasher.update(data.pixels());
+                for label in data.labels() {
+                    hasher.update(&label.to_le_bytes());
+                }
+                hasher.finalize()
+            },
         };
         let shape = DataShape {
             classes: data.num_classes(),
@@ -656,6 +667,16 @@ where
                 reason: format!(
                     "it belongs to another dataset: checkpoint has {:?}, this search has {:?}",
                     saved.data, self.pos.data
+                ),
+            });
+        }
+        if saved.step_in_epoch > self.steps_per_epoch() {
+            return Err(SearchError::Checkpoint {
+                path: "state.json".into(),
+                reason: format!(
+                    "`step_in_epoch` is {}, beyond the {} steps of an epoch",
+                    saved.step_in_epoch,
+                    self.steps_per_epoch()
                 ),
             });
         }

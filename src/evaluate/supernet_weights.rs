@@ -60,18 +60,37 @@ where
             format!("{what} do not fit this stage's supernet (another stage's or run's?)"),
         )
     };
+    // burn takes the path without its extension; errors name the file.
     let model_path = dir.join(MODEL);
-    let model = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        model.load_file(&model_path, &recorder(), device)
-    }))
-    .map_err(|_| unwind("weights", &model_path))?
-    .map_err(|e| ck_err(&model_path, format!("weights do not fit the supernet: {e}")))?;
+    let model_file = model_path.with_extension("bin");
+    let first_line =
+        |e: &dyn std::fmt::Display| e.to_string().lines().next().unwrap_or_default().to_string();
+    let model = quietly(|| model.load_file(&model_path, &recorder(), device))
+        .map_err(|_| unwind("weights", &model_file))?
+        .map_err(|e| {
+            ck_err(
+                &model_file,
+                format!("weights do not fit the supernet: {}", first_line(&e)),
+            )
+        })?;
     let optim_path = dir.join(OPTIM);
-    let record = recorder()
-        .load(optim_path.clone(), device)
-        .map_err(|e| ck_err(&optim_path, format!("unreadable optimiser state: {e}")))?;
-    let optim =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| optim.load_record(record)))
-            .map_err(|_| unwind("optimiser state", &optim_path))?;
+    let record = recorder().load(optim_path.clone(), device).map_err(|e| {
+        ck_err(
+            &optim_path.with_extension("bin"),
+            format!("unreadable optimiser state: {}", first_line(&e)),
+        )
+    })?;
+    let optim = quietly(|| optim.load_record(record))
+        .map_err(|_| unwind("optimiser state", &optim_path.with_extension("bin")))?;
     Ok((model, optim))
+}
+
+/// Runs `f`, turning a panic into `Err` without printing it (the caller reports it as an
+/// error of its own; the default hook would print a panic message first).
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result
 }

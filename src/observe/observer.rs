@@ -42,6 +42,9 @@ pub struct JsonlLog {
     path: PathBuf,
     out: BufWriter<File>,
     error: Option<String>,
+    /// Where a resumed log is cut back to, done at its first record (so that a resume
+    /// that fails before the search runs leaves the log as it was).
+    pending_cut: Option<u64>,
 }
 
 impl JsonlLog {
@@ -59,6 +62,7 @@ impl JsonlLog {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
             error: None,
+            pending_cut: None,
         })
     }
 
@@ -78,8 +82,11 @@ impl JsonlLog {
     /// ([`crate::search::SearchState::checkpoints`] of the resumed search): the file is
     /// cut back to just after that checkpoint's record, so that the steps the resumed
     /// search replays are not logged twice and a line a crash left half-written goes.
-    /// Without that record (a crash between the checkpoint and its log line) every
-    /// complete line is kept. A missing file is created.
+    /// Without that record, when the log's last checkpoint record is the one before (a
+    /// crash between the checkpoint and its log line), every complete line is kept.
+    ///
+    /// Nothing is changed until the first record is written: a resume that fails before
+    /// the search runs leaves the log as it was.
     ///
     /// ```
     /// use tnd_nas::search::{JsonlLog, SearchEvent, SearchObserver};
@@ -91,28 +98,38 @@ impl JsonlLog {
     /// drop(log);
     /// // A crash in the middle of a line; the search resumes from checkpoint 1.
     /// std::fs::write(&path, std::fs::read_to_string(&path)? + "{\"kind\":\"st")?;
-    /// drop(JsonlLog::resume(&path, 1)?);
+    /// let mut log = JsonlLog::resume(&path, 1)?;
+    /// log.observe(&SearchEvent::Checkpoint { path: "ck".into(), sequence: 2 });
+    /// drop(log);
     /// let text = std::fs::read_to_string(&path)?;
-    /// assert_eq!(text.lines().count(), 1);
-    /// assert!(text.contains("\"sequence\":1"));
-    /// # std::fs::remove_file(&path)?;
+    /// assert_eq!(text.lines().count(), 2);
+    /// // A log that lacks the records up to the checkpoint would have a gap: refused.
+    /// assert!(JsonlLog::resume(&path, 5).is_err());
+    /// std::fs::remove_file(&path)?;
+    /// assert!(JsonlLog::resume(&path, 1).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
-    /// [`SearchError::Io`] if the file cannot be read, cut or opened.
+    /// [`SearchError::Checkpoint`] for a log that is missing or lacks the records up to
+    /// the checkpoint (the resumed log would have a gap); [`SearchError::Io`] if the file
+    /// cannot be read or opened.
     pub fn resume(path: impl AsRef<Path>, sequence: u64) -> Result<Self, SearchError> {
         let path = path.as_ref().to_path_buf();
+        let gap = |reason: String| SearchError::Checkpoint {
+            path: path.clone(),
+            reason: format!(
+                "{reason}: the resumed search's log would have a gap (restore the log, or \
+                 start anew with --force)"
+            ),
+        };
         if !path.exists() {
-            return Self::create(path);
+            return Err(gap("missing".into()));
         }
         let text = std::fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
-        let cut = resume_position(&text, sequence);
-        let log = Self::open(&path, OpenOptions::new().append(true))?;
-        let file = log.out.get_ref();
-        file.set_len(cut as u64)
-            .and_then(|_| file.sync_all())
-            .map_err(|e| SearchError::io(&path, e))?;
+        let cut = resume_position(&text, sequence).map_err(gap)?;
+        let mut log = Self::open(&path, OpenOptions::new().append(true))?;
+        log.pending_cut = Some(cut as u64);
         Ok(log)
     }
 
@@ -127,28 +144,47 @@ impl JsonlLog {
     }
 }
 
-/// Where a resumed log continues: just after the record of checkpoint `sequence`, or
-/// else after the last complete line.
-fn resume_position(text: &[u8], sequence: u64) -> usize {
+/// Where a resumed log continues: just after the record of checkpoint `sequence`, or,
+/// when the last checkpoint record is the one before, after the last complete line;
+/// otherwise why the log does not reach the checkpoint.
+fn resume_position(text: &[u8], sequence: u64) -> Result<usize, String> {
     let mut complete = 0;
     let mut start = 0;
+    let mut last = 0;
     while let Some(len) = text[start..].iter().position(|b| *b == b'\n') {
         let end = start + len + 1;
         let line = &text[start..end - 1];
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(line)
             && value["kind"] == "checkpoint"
-            && value["sequence"].as_u64() == Some(sequence)
+            && let Some(seq) = value["sequence"].as_u64()
         {
-            return end;
+            if seq == sequence {
+                return Ok(end);
+            }
+            last = seq;
         }
         complete = end;
         start = end;
     }
-    complete
+    if complete > 0 && last + 1 == sequence {
+        Ok(complete)
+    } else if complete == 0 {
+        Err("holds no complete record".into())
+    } else {
+        Err(format!(
+            "its last checkpoint record is number {last}, the checkpoint is number {sequence}"
+        ))
+    }
 }
 
 impl SearchObserver for JsonlLog {
     fn observe(&mut self, event: &SearchEvent) -> Control {
+        if let Some(cut) = self.pending_cut.take() {
+            let file = self.out.get_ref();
+            if let Err(e) = file.set_len(cut).and_then(|_| file.sync_all()) {
+                self.error = Some(format!("{}: {e}", self.path.display()));
+            }
+        }
         let line = serde_json::to_string(event).map_err(|e| e.to_string());
         let written = line.and_then(|l| {
             writeln!(self.out, "{l}")

@@ -29,14 +29,14 @@ fn file_entry(path: &Path) -> Result<FileEntry, SearchError> {
     })
 }
 
-/// The manifest of the files in `dir` (every regular file but the state and the
-/// manifest), sorted by name.
+/// The manifest of the files in `dir` (every regular file but the manifest itself, the
+/// state included), sorted by name.
 fn manifest(dir: &Path) -> Result<Vec<FileEntry>, SearchError> {
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(|e| SearchError::io(dir, e))? {
         let path = entry.map_err(|e| SearchError::io(dir, e))?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if path.is_file() && name != STATE && name != MANIFEST {
+        if path.is_file() && name != MANIFEST {
             entries.push(file_entry(&path)?);
         }
     }
@@ -45,13 +45,21 @@ fn manifest(dir: &Path) -> Result<Vec<FileEntry>, SearchError> {
 }
 
 /// Checks that the files of the checkpoint in `dir` are the ones it wrote: each
-/// listed file present with its length and checksum. A file copied in from another
-/// checkpoint (an earlier stage's `model.bin`, say) or damaged is named.
+/// listed file present with its length and checksum, `state.json` among them. A file
+/// copied in from another checkpoint (an earlier stage's `model.bin`, say), an edited
+/// state or a damaged file is named.
 pub(crate) fn verify_files(dir: &Path) -> Result<(), SearchError> {
     let path = dir.join(MANIFEST);
     let text = fs::read(&path).map_err(|e| SearchError::io(&path, e))?;
     let listed: Vec<FileEntry> = serde_json::from_slice(&text)
         .map_err(|e| ck_err(&path, format!("unreadable manifest: {e}")))?;
+    if !listed.iter().any(|e| e.name == STATE) {
+        return Err(ck_err(
+            &path,
+            "lists no state.json, so the state cannot be checked (a checkpoint of an older \
+             tnd-nas, or an edited one)",
+        ));
+    }
     for entry in listed {
         let file = dir.join(&entry.name);
         if !file.is_file() {

@@ -383,6 +383,9 @@ impl Search {
     pub fn resume_from(mut self, dir: impl AsRef<Path>) -> Result<Self, SearchError> {
         let dir = dir.as_ref();
         let found = checkpoint::locate(dir)?;
+        // Every file first, the state among them: an edited or foreign file is refused
+        // before any of it is read.
+        checkpoint::verify_files(&found)?;
         let mut saved = checkpoint::read_state(&found)?;
         let mismatch = |what: &str, theirs: String, ours: String| SearchError::Checkpoint {
             path: found.clone(),
@@ -425,7 +428,6 @@ impl Search {
                 ours,
             ));
         }
-        checkpoint::verify_files(&found)?;
         // The saved position must make sense in this configuration's schedule: a
         // tampered or foreign state is refused here, not looped over.
         let state_error = |reason: String| SearchError::Checkpoint {
