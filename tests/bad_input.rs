@@ -1065,3 +1065,81 @@ fn plot_and_export_name_what_is_missing() {
         &["train.json"],
     );
 }
+
+/// Limits and meanings: a budget beyond the space, an objective twice, an empty table,
+/// CR-only line ends, a --data-dir that would not be read, and help texts that say what
+/// is done.
+#[test]
+fn limits_and_meanings_are_checked() {
+    let dir = scratch("limits");
+    let out = dir.join("r.json");
+    let tabular = |extra: &[&dyn AsRef<OsStr>]| {
+        let mut args = os(&[&"tabular", &"--seed", &"0", &"--out", &out]);
+        args.extend(extra.iter().map(|a| a.as_ref().to_os_string()));
+        args
+    };
+    expect(
+        &tabular(&[&"--budget", &"100000000"]),
+        FAILURE,
+        &["budget", "15625"],
+    );
+    expect(
+        &tabular(&[
+            &"--budget",
+            &"5",
+            &"--objective",
+            &"params:min",
+            &"--objective",
+            &"params:min",
+            &"--reward",
+            &"sum:1,1",
+        ]),
+        FAILURE,
+        &["`params` is given twice"],
+    );
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "arch,acc\n").unwrap();
+    let table = |t: &Path| {
+        tabular(&[
+            &"--budget",
+            &"5",
+            &"--table",
+            &t,
+            &"--arch-column",
+            &"arch",
+            &"--objective",
+            &"table:acc:max",
+        ])
+    };
+    expect(&table(&empty), FAILURE, &["empty.csv", "no rows"]);
+    // CR-only line ends: named in a short line, not a 1.5 MB one.
+    let cr = dir.join("cr.csv");
+    let rows: String = (0..20_000).map(|i| format!("row{i},{i}\r")).collect();
+    std::fs::write(&cr, format!("arch,acc\r{rows}")).unwrap();
+    let args = table(&cr);
+    expect(&args, FAILURE, &["cr.csv", "carriage return"]);
+    assert!(run(&args).stderr.len() < 1000);
+    assert!(!out.exists());
+    // `sample` is bundled: a --data-dir beside it is refused, not ignored.
+    expect(
+        &os(&[
+            &"search",
+            &"--dataset",
+            &"sample",
+            &"--data-dir",
+            &dir,
+            &"--out",
+            &dir.join("run"),
+        ]),
+        USAGE,
+        &["sample", "--data-dir"],
+    );
+    // Help says what is done.
+    let help = |sub: &str| String::from_utf8(run(&[sub, "--help"]).stdout).unwrap();
+    assert!(
+        help("retrain").contains("[default: 0.3"),
+        "{}",
+        help("retrain")
+    );
+    assert!(help("search").contains("`cifar-10-batches-bin/` folder itself"));
+}

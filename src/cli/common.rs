@@ -57,9 +57,11 @@ pub(crate) fn genotype_family(text: &str) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetName {
-    /// CIFAR-10, binary version (`cifar-10-batches-bin/` under `--data-dir`).
+    /// CIFAR-10, binary version: `--data-dir` is the extracted `cifar-10-batches-bin/`
+    /// folder itself.
     Cifar10,
-    /// CIFAR-100, binary version, fine labels (`cifar-100-binary/`).
+    /// CIFAR-100, binary version, fine labels: `--data-dir` is the extracted
+    /// `cifar-100-binary/` folder itself.
     Cifar100,
     /// Fashion-MNIST, the four `*-ubyte[.gz]` files.
     FashionMnist,
@@ -88,6 +90,19 @@ impl DatasetName {
         }
     }
 
+    /// Refuses a `--data-dir` that would not be read (`sample` is bundled).
+    fn no_dir(self, data_dir: Option<&Path>) -> Result<(), CliError> {
+        match data_dir {
+            Some(dir) => Err(CliError::usage(format!(
+                "--dataset {} is bundled with the crate and reads no --data-dir (given {}): \
+                 drop it, or name the dataset in that folder",
+                self.as_str(),
+                dir.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     fn dir(self, data_dir: Option<&Path>) -> Result<&Path, CliError> {
         data_dir.ok_or_else(|| {
             CliError::usage(format!(
@@ -111,7 +126,10 @@ impl DatasetName {
                 Cifar100::read(self.dir(data_dir)?, Split::Train, Cifar100Labels::Fine)?
             }
             Self::FashionMnist => FashionMnist::read(self.dir(data_dir)?, Split::Train)?,
-            Self::Sample => FashionMnistSample::search_and_holdout()?.0,
+            Self::Sample => {
+                self.no_dir(data_dir)?;
+                FashionMnistSample::search_and_holdout()?.0
+            }
         })
     }
 
@@ -145,7 +163,10 @@ impl DatasetName {
                     FashionMnist::read(dir, Split::Test)?,
                 )
             }
-            Self::Sample => FashionMnistSample::search_and_holdout()?,
+            Self::Sample => {
+                self.no_dir(data_dir)?;
+                FashionMnistSample::search_and_holdout()?
+            }
         })
     }
 }

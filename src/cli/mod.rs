@@ -40,7 +40,7 @@ pub use export_command::ExportArgs;
 pub use fidelity_command::{EvaluatorName, FidelityArgs, ScoreSet};
 pub use inspect_command::{InspectArgs, InspectWhat};
 pub use plot_command::PlotArgs;
-pub use program::{Cli, Command, main, run_as};
+pub use program::{Cli, Command, main, run_args, run_as};
 pub use retrain_command::RetrainArgs;
 pub use score_command::{ProxyName, ScoreArgs};
 pub use search_command::{SEARCH_OUTPUTS, SearchArgs};

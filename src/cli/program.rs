@@ -64,6 +64,22 @@ pub fn main() -> ExitCode {
     run_matches(Cli::command(), None, std::env::args_os())
 }
 
+/// Runs the program on `args` (the program's name first, as `std::env::args_os` gives
+/// it) and returns its exit status: the command line of another program, a test or a
+/// fuzz target.
+///
+/// ```
+/// let status = tnd_nas::cli::run_args(["tnd-nas", "tabular", "--budget", "0"]);
+/// assert_eq!(status, std::process::ExitCode::from(2)); // a usage error
+/// ```
+pub fn run_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_matches(Cli::command(), None, args.into_iter().map(Into::into))
+}
+
 /// Runs one subcommand as a program of its own named `name` (the examples
 /// `cifar_search`, `train_genotype`, `inspect`, `tabular_search`), on the process's
 /// arguments. An unknown `subcommand` exits with status 2.

@@ -97,7 +97,8 @@ pub struct RetrainArgs {
     #[arg(long, value_parser = positive_finite)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr: Option<f64>,
-    /// Drop-path probability at the last epoch [default: 0.2]
+    /// Drop-path probability at the last epoch [default: 0.3; NAS-Bench-201 and MBConv
+    /// networks have none]
     #[arg(long, value_name = "P", value_parser = probability)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drop_path: Option<f64>,

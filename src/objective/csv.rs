@@ -65,6 +65,15 @@ impl CsvTable {
             column: format!("field {field}"),
             message,
         };
+        if text.contains('\r') && !text.contains('\n') {
+            return Err(err(
+                1,
+                1,
+                "lines end with a carriage return alone (classic Mac line ends): save the \
+                 file with LF or CRLF line ends"
+                    .into(),
+            ));
+        }
         let records = split_records(text, &err)?;
         let mut records = records.into_iter();
         let Some(header) = records.next() else {
@@ -143,7 +152,7 @@ impl CsvTable {
             .ok_or_else(|| ObjectiveError::UnknownColumn {
                 file: self.source.clone(),
                 column: name.to_string(),
-                available: self.header.join(", "),
+                available: shortened(&self.header.join(", ")),
             })
     }
 
@@ -168,13 +177,14 @@ impl CsvTable {
 
     /// An error at `line`, column index `column`, naming the column by its header.
     pub(crate) fn error(&self, line: usize, column: usize, message: String) -> ObjectiveError {
+        let message = shortened(&message);
         ObjectiveError::Csv {
             file: self.source.clone(),
             line,
-            column: self
-                .header
-                .get(column)
-                .map_or_else(|| format!("field {}", column + 1), |h| format!("`{h}`")),
+            column: self.header.get(column).map_or_else(
+                || format!("field {}", column + 1),
+                |h| format!("`{}`", shortened(h)),
+            ),
             message,
         }
     }
@@ -343,5 +353,15 @@ mod tests {
             CsvTable::from_path("/nonexistent/x.csv"),
             Err(ObjectiveError::Io { .. })
         ));
+    }
+}
+
+/// `text`, cut to 200 characters with an ellipsis: an error line quotes a file, it does
+/// not reproduce it.
+pub(crate) fn shortened(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
     }
 }

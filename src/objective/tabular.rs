@@ -32,9 +32,13 @@ impl TabularTable {
     ///
     /// # Errors
     /// [`ObjectiveError::UnknownColumn`] if the column is missing; [`ObjectiveError::Csv`]
-    /// for an empty or repeated architecture string (naming both lines).
+    /// for a table without rows, or an empty or repeated architecture string (naming both
+    /// lines).
     pub fn from_csv(csv: CsvTable, arch_column: &str) -> Result<Self, ObjectiveError> {
         let c = csv.column(arch_column)?;
+        if csv.rows().is_empty() {
+            return Err(csv.error(1, c, "no rows: the table holds only a header".into()));
+        }
         let mut index = HashMap::with_capacity(csv.len());
         for (i, row) in csv.rows().iter().enumerate() {
             let key = row.fields[c].as_str();

@@ -127,6 +127,16 @@ fn archive_for(
         ));
     }
     let names: Vec<String> = objectives.iter().map(|o| o.name().to_string()).collect();
+    if let Some(name) = names
+        .iter()
+        .enumerate()
+        .find_map(|(i, n)| names[..i].contains(n).then_some(n))
+    {
+        return Err(SearchError::config(
+            "objectives",
+            format!("`{name}` is given twice: a reward would count it twice"),
+        ));
+    }
     let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
     reward.check(&directions)?;
     Ok(ParetoArchive::new(names, directions)?)
@@ -232,6 +242,17 @@ impl Search {
         let space: Arc<dyn SearchSpace> = Arc::new(space);
         if config.budget == 0 {
             return Err(SearchError::config("budget", "must be at least one sample"));
+        }
+        if let Some(size) = space.num_architectures()
+            && config.budget as u128 > size
+        {
+            return Err(SearchError::config(
+                "budget",
+                format!(
+                    "{} distinct architectures asked for, but the space holds only {size}",
+                    config.budget
+                ),
+            ));
         }
         config.updater.validate()?;
         let schedule = config.schedule_for(space.as_ref());
