@@ -292,6 +292,16 @@ fn read_quoted(
     }
 }
 
+/// `text`, cut to 200 characters with an ellipsis: an error line quotes a file, it does
+/// not reproduce it.
+pub(crate) fn shortened(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,12 +366,3 @@ mod tests {
     }
 }
 
-/// `text`, cut to 200 characters with an ellipsis: an error line quotes a file, it does
-/// not reproduce it.
-pub(crate) fn shortened(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}...", &text[..at]),
-        None => text.to_string(),
-    }
-}
