@@ -73,16 +73,28 @@ pub(crate) fn note_rectifier_input<B: Backend, const D: usize>(x: &Tensor<B, D>)
         .greater_elem(0.0)
         .float()
         .reshape([n, units]);
-    let off = c.clone().neg().add_scalar(1.0);
-    let k = c
+    // Agreements of two binary codes: both active, G = c c^T, plus both inactive,
+    // (1 - c)(1 - c)^T = units - G_ii - G_jj + G_ij (G_ii counts image i's active
+    // units). One matrix product instead of two; every count is an integer below 2^24,
+    // exact in float32.
+    let g: Vec<f64> = c
         .clone()
         .matmul(c.transpose())
-        .add(off.clone().matmul(off.transpose()));
-    let values: Vec<f64> = k
         .into_data()
         .convert::<f64>()
         .to_vec::<f64>()
         .unwrap_or_default();
+    let u = units as f64;
+    let values: Vec<f64> = if g.len() == n * n {
+        (0..n * n)
+            .map(|k| {
+                let (i, j) = (k / n, k % n);
+                u - g[i * n + i] - g[j * n + j] + 2.0 * g[k]
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     CODES.with(|cell| {
         if let Some(kernel) = cell.borrow_mut().as_mut()
             && kernel.n == n

@@ -100,7 +100,8 @@ where
             let device = network.devices().into_iter().next().unwrap_or_default();
             return synflow(network.valid(), input.shape, &device);
         }
-        ZeroCostProxy::Naswot => naswot(&network, batch()?.0),
+        // A forward pass only: on the inner backend, no graph recorded.
+        ZeroCostProxy::Naswot => naswot(&network.valid(), batch()?.0.inner()),
         ZeroCostProxy::GradNorm => {
             let (images, labels) = batch()?;
             grad_norm(&network, images, labels)
