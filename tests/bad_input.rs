@@ -409,6 +409,15 @@ fn bad_genotypes_are_named() {
             "7",
         ),
         ("hello", "--genotype"),
+        // Empty nodes are allowed, but not a cell whose output reads no input.
+        (
+            "TndGenotype(normal=[[], [('none', 0)]], normal_concat=[2, 3], reduce=[[('skip_connect', 0)], []], reduce_concat=[2, 3])",
+            "normal cell reads none of its inputs",
+        ),
+        (
+            "TndGenotype(normal=[[('conv_3x3', 0)], []], normal_concat=[2, 3], reduce=[[], [('skip_connect', 2)]], reduce_concat=[2, 3])",
+            "reduction cell reads none of its inputs",
+        ),
     ];
     for (text, culprit) in text_cases {
         let args = os(&[

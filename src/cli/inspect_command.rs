@@ -143,6 +143,9 @@ impl InspectArgs {
         if what == InspectWhat::Dot {
             return Ok(genotype.to_dot());
         }
+        genotype
+            .check_reads_inputs()
+            .map_err(|e| CliError::Input(format!("{source}: {e}")))?;
         let channels = self.channels.unwrap_or(36) as usize;
         let layers = self.layers.unwrap_or(20) as usize;
         let classes = self.classes.unwrap_or(10) as usize;

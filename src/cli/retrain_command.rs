@@ -255,7 +255,11 @@ impl RetrainArgs {
                     .parse(text.trim())
                     .map_err(|e| bad(&e))?,
             ),
-            _ => Parsed::Darts(text.trim().parse().map_err(|e| bad(&e))?),
+            _ => {
+                let genotype: Genotype = text.trim().parse().map_err(|e| bad(&e))?;
+                genotype.check_reads_inputs().map_err(|e| bad(&e))?;
+                Parsed::Darts(genotype)
+            }
         };
         let (train, test) = dataset.train_and_test(self.data_dir.as_deref())?;
         // The folder is created and locked before the hours of training, not after.
