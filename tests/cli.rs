@@ -666,7 +666,7 @@ fn fidelity_scores_ground_truth_cells_with_zero_cost_proxies() {
         OsStr::new("--limit"),
         OsStr::new("6"),
     ];
-    for e in ["synflow", "naswot", "grad-norm", "snip"] {
+    for e in ["synflow", "naswot", "grad-norm", "snip", "zero-cost"] {
         args.extend([OsStr::new("--evaluator"), OsStr::new(e)]);
     }
     // Without data the data-dependent proxies are refused, by name.
@@ -688,7 +688,7 @@ fn fidelity_scores_ground_truth_cells_with_zero_cost_proxies() {
     let out = run(args);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in ["synflow", "naswot", "grad_norm", "snip"] {
+    for name in ["synflow", "naswot", "grad_norm", "snip", "zero_cost"] {
         assert!(text.lines().any(|l| l.starts_with(name)), "{name}: {text}");
     }
     let report: serde_json::Value =

@@ -41,6 +41,9 @@ pub enum EvaluatorName {
     GradNorm,
     /// snip of the ground truth's network on one training batch.
     Snip,
+    /// zero-cost (synflow and the parameter count standardised on 64 random cells) of the
+    /// ground truth's network (data-free).
+    ZeroCost,
 }
 
 impl EvaluatorName {
@@ -51,6 +54,7 @@ impl EvaluatorName {
             EvaluatorName::Naswot => Some(ZeroCostProxy::Naswot),
             EvaluatorName::GradNorm => Some(ZeroCostProxy::GradNorm),
             EvaluatorName::Snip => Some(ZeroCostProxy::Snip),
+            EvaluatorName::ZeroCost => Some(ZeroCostProxy::ZeroCost),
             EvaluatorName::Params | EvaluatorName::Macs | EvaluatorName::Supernet => None,
         }
     }
@@ -532,7 +536,6 @@ impl FidelityArgs {
         archs: &[Architecture],
         device: &B::Device,
     ) -> Result<Vec<f64>, CliError> {
-        use crate::eval::BuildNetwork;
         let dir = truth.parent().unwrap_or_else(|| std::path::Path::new("."));
         let protocol = GroundTruthProtocol::recorded(dir)
             .map_err(|e| CliError::Input(e.to_string()))?
@@ -545,11 +548,12 @@ impl FidelityArgs {
         let seed = self.seed.unwrap_or(0);
         let (input, classes) = self.proxy_input::<B>(proxy, &protocol, device)?;
         let spec = protocol.network(classes, input.shape[0]);
+        let scorer = crate::proxy::ProxyScorerConfig::new(proxy)
+            .with_seed(seed)
+            .init(spec, &Nb201Space::new(), input, device.clone())?;
         let mut scores = Vec::with_capacity(archs.len());
         for arch in archs {
-            B::seed(device, seed);
-            let score = crate::proxy::score(proxy, spec.build::<B>(arch, device)?, &input);
-            scores.push(score.map_err(|e| {
+            scores.push(scorer.score(arch).map_err(|e| {
                 CliError::Input(format!(
                     "{}: {e}",
                     crate::SearchSpace::describe(&Nb201Space::new(), arch)
