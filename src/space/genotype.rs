@@ -66,7 +66,7 @@ impl Genotype {
     /// ```
     ///
     /// # Errors
-    /// [`SpaceError::InvalidConfig`] naming the cell.
+    /// [`crate::space::SpaceError::InvalidConfig`] naming the cell.
     pub fn check_reads_inputs(&self) -> Result<(), crate::space::SpaceError> {
         for (name, cell) in [("normal", &self.normal), ("reduction", &self.reduce)] {
             if !cell.reads_inputs() {
