@@ -257,22 +257,10 @@ impl OutputDir {
             )));
         }
         std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
-        // An advisory lock (flock), not the file's existence: the kernel releases it
-        // when the process ends, so a killed command leaves nothing to clean up.
-        let lock = dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock)
-            .map_err(|e| CliError::io(&lock, e))?;
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => CliError::usage(format!(
-                "{} is in use by another tnd-nas command",
-                dir.display()
-            )),
-            std::fs::TryLockError::Error(e) => CliError::io(&lock, e),
-        })?;
+        let file = take_lock(
+            &dir.join(LOCK_FILE),
+            format!("{} is in use by another tnd-nas command", dir.display()),
+        )?;
         let out = Self {
             dir: dir.to_path_buf(),
             _lock: file,
@@ -355,20 +343,13 @@ impl OutputFile {
         let mut lock_name = std::ffi::OsString::from(".");
         lock_name.push(name);
         lock_name.push(".tnd-nas.lock");
-        let lock = path.with_file_name(lock_name);
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock)
-            .map_err(|e| CliError::io(&lock, e))?;
-        file.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => CliError::usage(format!(
+        let file = take_lock(
+            &path.with_file_name(lock_name),
+            format!(
                 "{} is being written by another tnd-nas command",
                 path.display()
-            )),
-            std::fs::TryLockError::Error(e) => CliError::io(&lock, e),
-        })?;
+            ),
+        )?;
         if path.exists() && !force {
             return Err(CliError::usage(format!(
                 "{} exists: pass --force to replace it, or choose another --out",
@@ -377,6 +358,23 @@ impl OutputFile {
         }
         Ok(Self { _lock: file })
     }
+}
+
+/// Opens `lock` and takes its advisory lock (flock), not the file's existence: the
+/// kernel releases it when the process ends, so a killed command leaves nothing to clean
+/// up. `busy` is the usage error when another command holds it.
+fn take_lock(lock: &Path, busy: String) -> Result<File, CliError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock)
+        .map_err(|e| CliError::io(lock, e))?;
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => CliError::usage(busy),
+        std::fs::TryLockError::Error(e) => CliError::io(lock, e),
+    })?;
+    Ok(file)
 }
 
 /// Whether `a` and `b` name the same existing file (through links and `..`).

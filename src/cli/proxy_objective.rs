@@ -5,11 +5,38 @@ use std::collections::HashMap;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::CliError;
+use super::{CliError, DatasetName};
 use crate::eval::{BuildNetwork, ImageClassifier};
 use crate::objective::{Direction, NB201_SYNFLOW, Objective, Tabular, TabularTable};
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
 use crate::{Architecture, SearchSpace};
+
+/// What the proxies of a command read, and the number of classes: without a dataset one
+/// 3x32x32 image shape and 10 classes (synflow's all-ones input); with one, its image
+/// shape and classes and, when `batch` is `Some(n)`, one batch of `n` of its training
+/// images drawn with `seed` (normalised, not augmented).
+///
+/// # Errors
+/// An unreadable dataset, a batch it cannot fill.
+pub(crate) fn proxy_input<B: AutodiffBackend>(
+    dataset: Option<DatasetName>,
+    data_dir: Option<&std::path::Path>,
+    batch: Option<usize>,
+    seed: u64,
+    device: &B::Device,
+) -> Result<(ProxyInput<B>, usize), CliError> {
+    let Some(dataset) = dataset else {
+        let input = ProxyInput {
+            shape: [3, 32, 32],
+            batch: None,
+        };
+        return Ok((input, 10));
+    };
+    let data = dataset.train(data_dir)?;
+    let classes = data.num_classes();
+    let input = ProxyInput::from_dataset(data, Some(dataset.normalization()), batch, seed, device)?;
+    Ok((input, classes))
+}
 
 /// The names an `--objective` may give a proxy.
 pub(crate) const PROXY_OBJECTIVES: &str = "synflow, naswot, grad-norm, snip or zero-cost";

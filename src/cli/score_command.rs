@@ -354,26 +354,14 @@ impl ScoreArgs {
         &self,
         device: &B::Device,
     ) -> Result<(ProxyInput<B>, usize), CliError> {
-        let Some(dataset) = self.dataset else {
-            return Ok((
-                ProxyInput {
-                    shape: [3, 32, 32],
-                    batch: None,
-                },
-                10,
-            ));
-        };
-        let data = dataset.train(self.data_dir.as_deref())?;
-        let classes = data.num_classes();
         let needs_data = self.proxy.iter().any(|p| p.proxy().needs_data());
-        let input = ProxyInput::from_dataset(
-            data,
-            Some(dataset.normalization()),
+        super::proxy_objective::proxy_input(
+            self.dataset,
+            self.data_dir.as_deref(),
             needs_data.then(|| self.proxy_batch.unwrap_or(64) as usize),
             self.seed.unwrap_or(0),
             device,
-        )?;
-        Ok((input, classes))
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use super::common::OutputFile;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::proxy_objective::{
-    PROXY_OBJECTIVES, bundled_nb201_synflow, proxy_in_spec, proxy_objective,
+    PROXY_OBJECTIVES, bundled_nb201_synflow, proxy_in_spec, proxy_input, proxy_objective,
 };
 use super::retrain_command::positive_finite;
 use super::search_command::darts_network;
@@ -297,29 +297,19 @@ impl TabularArgs {
         &self,
         device: &B::Device,
     ) -> Result<(ProxyInput<B>, usize), CliError> {
-        let Some(dataset) = self.dataset else {
-            let input = ProxyInput {
-                shape: [3, 32, 32],
-                batch: None,
-            };
-            return Ok((input, 10));
-        };
-        let data = dataset.train(self.data_dir.as_deref())?;
-        let classes = data.num_classes();
         let needs_data = self.objective.iter().any(|o| {
             proxy_in_spec(o)
                 .ok()
                 .flatten()
                 .is_some_and(|p| p.needs_data())
         });
-        let input = ProxyInput::from_dataset(
-            data,
-            Some(dataset.normalization()),
+        proxy_input(
+            self.dataset,
+            self.data_dir.as_deref(),
             needs_data.then(|| self.proxy_batch.unwrap_or(64) as usize),
             self.proxy_seed.unwrap_or(0),
             device,
-        )?;
-        Ok((input, classes))
+        )
     }
 
     /// The search of `space`, the objectives measuring `network`.
