@@ -25,7 +25,9 @@ fuzz_target!(|data: &[u8]| {
     let path = dir().join(format!("config.{ext}"));
     std::fs::write(&path, body).unwrap();
     let path = path.to_string_lossy().into_owned();
-    for sub in ["search", "retrain", "tabular", "score", "fidelity", "inspect", "export", "plot"] {
+    for sub in [
+        "search", "retrain", "tabular", "score", "fidelity", "inspect", "export", "plot",
+    ] {
         let _ = tnd_nas::cli::run_args(["tnd-nas", sub, "--config", &path, "--print-config"]);
     }
 });
