@@ -310,30 +310,41 @@ impl SearchArgs {
             return Err(CliError::usage("--dataset and --out are required"));
         };
         let side = data.height();
-        let mut objectives = Vec::with_capacity(self.objective.len());
+        // What the proxy objectives read, built once: the image shape and, when one of
+        // them reads data, one batch (the dataset is cloned only then).
+        let mut proxies = Vec::with_capacity(self.objective.len());
         for name in &self.objective {
-            if let Some(proxy) = proxy_in_spec(name)? {
-                let normalization = self.dataset.map(|d| d.normalization());
-                let batch = proxy.needs_data().then_some(PROXY_BATCH);
-                let input = ProxyInput::from_dataset(
-                    data.clone(),
-                    normalization,
-                    batch,
-                    config.seed,
-                    &device,
-                )?;
-                objectives.push(proxy_objective(
+            proxies.push(proxy_in_spec(name)?);
+        }
+        let input = if proxies.iter().flatten().any(|p| p.needs_data()) {
+            let normalization = self.dataset.map(|d| d.normalization());
+            ProxyInput::from_dataset(
+                data.clone(),
+                normalization,
+                Some(PROXY_BATCH),
+                config.seed,
+                &device,
+            )?
+        } else {
+            ProxyInput {
+                shape: [data.channels(), data.height(), data.width()],
+                batch: None,
+            }
+        };
+        let mut objectives = Vec::with_capacity(self.objective.len());
+        for (name, proxy) in self.objective.iter().zip(proxies) {
+            objectives.push(match proxy {
+                Some(proxy) => proxy_objective(
                     proxy,
                     network.clone(),
                     &space,
-                    input,
+                    input.clone(),
                     config.seed,
                     device.clone(),
                     HashMap::new(),
-                )?);
-            } else {
-                objectives.push(objective(name, side, &network)?);
-            }
+                )?,
+                None => objective(name, side, &network)?,
+            });
         }
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         let ideal: Vec<f64> = directions
