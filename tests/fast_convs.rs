@@ -1,4 +1,4 @@
-//! `tnd_nas::ops::conv2d` (native depthwise kernels, pointwise as matmul) against
+//! `tnd_nas::ops::conv2d` (native depthwise and dense kernels, pointwise as matmul) against
 //! burn's own convolution: outputs and the gradients of input and weight.
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::AutodiffModule;
@@ -11,7 +11,7 @@ use tnd_nas::ops::conv2d;
 /// `(c_in, c_out, kernel, stride, padding (top, left, bottom, right), dilation, groups)`
 type Case = (usize, usize, usize, usize, [usize; 4], usize, usize);
 
-const CASES: [Case; 13] = [
+const CASES: [Case; 18] = [
     (6, 6, 3, 1, [1; 4], 1, 6),       // sep_conv_3x3 depthwise
     (6, 6, 5, 1, [2; 4], 1, 6),       // sep_conv_5x5
     (6, 6, 3, 1, [2; 4], 2, 6),       // dil_conv_3x3
@@ -22,7 +22,12 @@ const CASES: [Case; 13] = [
     (6, 10, 1, 1, [0; 4], 1, 1),      // pointwise
     (6, 4, 1, 2, [0; 4], 1, 1),       // 1x1 stride 2 (FactorizedReduce, first conv)
     (6, 4, 1, 2, [0, 0, 1, 1], 1, 1), // FactorizedReduce, second conv (odd sizes pad)
-    (6, 4, 1, 2, [1, 1, 1, 1], 1, 1), // 1x1 stride 2 reading padding (burn's path)
+    (6, 4, 1, 2, [1, 1, 1, 1], 1, 1), // 1x1 stride 2 reading padding (dense)
+    (5, 7, 3, 1, [1; 4], 1, 1),       // nor_conv_3x3 (dense)
+    (5, 7, 3, 2, [1; 4], 1, 1),       // ResNet block's first conv (dense, stride 2)
+    (3, 8, 3, 1, [1; 4], 1, 1),       // stem (dense)
+    (4, 4, 3, 1, [2; 4], 2, 1),       // dilated dense
+    (4, 6, 5, 2, [0; 4], 1, 1),       // dense without padding, stride 2
     (6, 6, 3, 1, [1; 4], 1, 3),       // grouped, not depthwise (burn's path)
     (6, 6, 3, 1, [1, 1, 2, 2], 1, 6), // asymmetric depthwise (burn's path)
 ];
@@ -101,6 +106,34 @@ fn fast_convolutions_match_burn_on_ndarray() {
     check::<Autodiff<NdArray>>("ndarray");
 }
 
+/// A block (`ours`, the ReLU fused into the native kernels) against the same block from
+/// burn's ReLU and convolutions (`reference`), on a batch of both signs so that the
+/// ReLU's mask matters: outputs, input gradients and the gradients of `convs`' weights.
+fn compare_block<B: AutodiffBackend>(
+    what: &str,
+    ours: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
+    reference: impl Fn(Tensor<B, 4>) -> Tensor<B, 4>,
+    convs: &[&Conv2d<B>],
+) {
+    let device = B::Device::default();
+    let x = Tensor::<B, 4>::random([3, 4, 9, 8], Distribution::Uniform(-1.0, 1.0), &device);
+    let (xa, xb) = (x.clone().require_grad(), x.require_grad());
+    let (ya, yb) = (ours(xa.clone()), reference(xb.clone()));
+    let out = max_diff(ya.clone(), yb.clone());
+    assert!(out < 1e-4, "{what}: output differs by {out}");
+    let proj = Tensor::<B, 4>::random(ya.dims(), Distribution::Default, &device);
+    let ga = ya.mul(proj.clone()).sum().backward();
+    let gb = yb.mul(proj).sum().backward();
+    let dx = max_diff(xa.grad(&ga).expect("grad"), xb.grad(&gb).expect("grad"));
+    assert!(dx < 1e-4, "{what}: input grad differs by {dx}");
+    for conv in convs {
+        let wa = conv.weight.grad(&ga).expect("weight grad");
+        let wb = conv.weight.grad(&gb).expect("weight grad");
+        let dw = max_diff(wa, wb);
+        assert!(dw < 1e-4, "{what}: weight grad differs by {dw}");
+    }
+}
+
 /// The candidate ops' ReLU-depthwise-pointwise-BN blocks (ReLU fused into the native
 /// depthwise kernels) against the same block from burn's ReLU and convolutions.
 fn check_blocks<B: AutodiffBackend>(name: &str) {
@@ -129,30 +162,8 @@ fn check_blocks<B: AutodiffBackend>(name: &str) {
                 let x = block.pointwise.forward(block.depthwise.forward(x));
                 block.bn.forward(x)
             };
-            // Both signs, so that the ReLU's mask matters.
-            let x = Tensor::<B, 4>::random([3, 4, 9, 8], Distribution::Uniform(-1.0, 1.0), &device);
-            let (xa, xb) = (x.clone().require_grad(), x.require_grad());
-            let (ya, yb) = (block.forward(xa.clone()), reference(xb.clone()));
-            let out = max_diff(ya.clone(), yb.clone());
-            assert!(
-                out < 1e-4,
-                "{name} {kind} s{stride}: output differs by {out}"
-            );
-            let proj = Tensor::<B, 4>::random(ya.dims(), Distribution::Default, &device);
-            let ga = ya.mul(proj.clone()).sum().backward();
-            let gb = yb.mul(proj).sum().backward();
-            let dx = max_diff(xa.grad(&ga).expect("grad"), xb.grad(&gb).expect("grad"));
-            assert!(
-                dx < 1e-4,
-                "{name} {kind} s{stride}: input grad differs by {dx}"
-            );
-            let wa = block.depthwise.weight.grad(&ga).expect("weight grad");
-            let wb = block.depthwise.weight.grad(&gb).expect("weight grad");
-            let dw = max_diff(wa, wb);
-            assert!(
-                dw < 1e-4,
-                "{name} {kind} s{stride}: weight grad differs by {dw}"
-            );
+            let what = format!("{name} {kind} s{stride}");
+            compare_block(&what, |x| block.forward(x), reference, &[&block.depthwise]);
         }
     }
 }
@@ -165,4 +176,42 @@ fn relu_fused_blocks_match_burn_on_flex() {
 #[test]
 fn relu_fused_blocks_match_burn_on_ndarray() {
     check_blocks::<Autodiff<NdArray>>("ndarray");
+}
+
+/// NAS-Bench-201's and DARTS's ReLU-conv-BN ops (ReLU fused into the native dense
+/// kernels, or the pointwise product) against burn's ReLU, convolutions and BN.
+fn check_relu_conv_bn<B: AutodiffBackend>(name: &str) {
+    use tnd_nas::OpKind;
+    use tnd_nas::ops::{Op, OpConfig};
+    let device = B::Device::default();
+    for kind in [OpKind::NorConv3x3, OpKind::NorConv1x1, OpKind::Conv3x3] {
+        for stride in [1, 2] {
+            let op = OpConfig::new(kind, 4)
+                .with_stride(stride)
+                .with_affine(false)
+                .init::<B>(&device);
+            let Op::Conv(block) = &op else {
+                unreachable!("{kind} is a ReLU-conv-BN op")
+            };
+            let reference = |x: Tensor<B, 4>| {
+                let x = burn::tensor::activation::relu(x);
+                block
+                    .bn
+                    .forward(block.convs.iter().fold(x, |x, c| c.forward(x)))
+            };
+            let convs: Vec<&Conv2d<B>> = block.convs.iter().collect();
+            let what = format!("{name} {kind} s{stride}");
+            compare_block(&what, |x| block.forward(x), reference, &convs);
+        }
+    }
+}
+
+#[test]
+fn relu_conv_bn_ops_match_burn_on_flex() {
+    check_relu_conv_bn::<Autodiff<Flex>>("flex");
+}
+
+#[test]
+fn relu_conv_bn_ops_match_burn_on_ndarray() {
+    check_relu_conv_bn::<Autodiff<NdArray>>("ndarray");
 }

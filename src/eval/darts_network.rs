@@ -215,9 +215,7 @@ impl<B: Backend> EvalNetwork<B> {
         x: Tensor<B, 4>,
         drop_prob: f64,
     ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
-        let s = self
-            .stem_bn
-            .forward(crate::kernels::burn_conv2d(&self.stem, x));
+        let s = self.stem_bn.forward(crate::kernels::conv2d(&self.stem, x));
         let (mut s0, mut s1) = (s.clone(), s);
         let mut aux = None;
         for (i, cell) in self.cells.iter().enumerate() {

@@ -196,9 +196,7 @@ pub struct Nb201Network<B: Backend> {
 impl<B: Backend> Nb201Network<B> {
     /// Classifies a batch.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        let mut x = self
-            .stem_bn
-            .forward(crate::kernels::burn_conv2d(&self.stem, x));
+        let mut x = self.stem_bn.forward(crate::kernels::conv2d(&self.stem, x));
         for b in &self.blocks {
             x = match b {
                 Nb201EvalBlock::Cell(c) => c.forward(x),

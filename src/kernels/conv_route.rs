@@ -1,10 +1,11 @@
-//! Faster forms of the convolutions that dominate a DARTS supernet step.
+//! Faster forms of the convolutions that dominate a supernet step and a proxy's score.
 //!
 //! Burn's generic convolution backward computes the input gradient with a transposed
 //! convolution and the weight gradient with one convolution per group. On the CPU
-//! backends these are the bulk of a supernet step: for a depthwise 3x3 convolution on
-//! `[64, 16, 32, 32]` the backward pass costs ~10x the forward pass (measured on Flex).
-//! [`conv2d`] routes two cases to cheaper formulations with the same result:
+//! backends these are the bulk of a training step: for a depthwise 3x3 convolution on
+//! `[64, 16, 32, 32]` the backward pass costs ~10x the forward pass, for a dense one
+//! ~4x (measured on Flex). [`conv2d`] routes three cases to cheaper formulations with
+//! the same result:
 //!
 //! - **pointwise** (1x1, one group, no bias, any stride, padding only where no sampled
 //!   pixel reads it): every `stride`-th pixel, then a batched matrix product
@@ -16,8 +17,14 @@
 //!   planes, wired into burn's autodiff graph as one op. At stride 1 each kernel tap is
 //!   one contiguous pass over a zero-padded plane; other strides walk tap rows. The
 //!   per-plane loops are compiled twice and run as AVX2 code where the CPU has it.
-//!   A ReLU in front (the candidate ops' ReLU-depthwise-pointwise-BN blocks) is fused
-//!   into these kernels. Other backends (CUDA included) keep burn's convolution.
+//! - **dense** (one group, symmetric padding, no bias: NAS-Bench-201's 3x3 convs, the
+//!   stems, ResNet blocks, MBConv's 1x1 convs that read padding) on Flex and NdArray
+//!   (f32): `im2col` and one matrix product per image and pass (`dense.rs`), parallel
+//!   over images. On `[64, 16, 32, 32]` a 3x3 forward and backward take 14 ms instead
+//!   of burn's 64 ms (`benches/conv.rs`, figures in `docs/performance.md`).
+//!
+//! A ReLU in front (the candidate ops' ReLU-conv-BN blocks) is fused into the native
+//! kernels. Other backends (CUDA included) keep burn's convolution.
 //!
 //! Everything else goes to burn's `Conv2d::forward`. `tests/fast_convs.rs` checks
 //! outputs and gradients against burn's convolution, with and without the fused ReLU.
@@ -33,6 +40,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::ops::{ConvOptions, FloatTensor};
 use burn::tensor::{DType, Tensor, TensorPrimitive, backend::Backend, s};
 
+use super::dense::{self, DenseGeometry};
 use super::depthwise::{self, DwGeometry};
 use super::native::{self, NativeCpu, NativeOp, float};
 use super::tangent;
@@ -77,14 +85,8 @@ fn with_weight_tangent<B: Backend>(conv: &Conv2d<B>, y: Tensor<B, 4>) -> Tensor<
     tangent::weight_tangent(y, bias)
 }
 
-/// `conv.forward(x)` (burn's convolution, never routed), carrying the weight tangent
-/// inside [`with_weight_tangents`](super::with_weight_tangents) as [`conv2d`] does.
-pub(crate) fn burn_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    with_weight_tangent(conv, conv.forward(x))
-}
-
-/// `conv2d(conv, relu(x))`, with the ReLU fused into the native depthwise kernels
-/// where they apply (no ReLU node and no rectified copy of `x`).
+/// `conv2d(conv, relu(x))`, with the ReLU fused into the native kernels where they
+/// apply (no ReLU node and no rectified copy of `x`).
 pub(crate) fn relu_conv2d<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     if tangent::tangents_active() {
         return conv2d(conv, tangent::relu(x));
@@ -123,23 +125,28 @@ fn route<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, relu: bool) -> Tensor<B,
             return pointwise(conv.weight.val(), x);
         }
     }
-    let depthwise = conv.groups == c_in && c_out == c_in && c_in_per_group == 1;
     let symmetric = top == bottom && left == right;
-    if conv.bias.is_none() && depthwise && symmetric {
-        let [n, _, h, w] = x.dims();
-        let geometry = DwGeometry {
-            n,
-            c: c_in,
-            h,
-            w,
-            kh,
-            kw,
-            stride: conv.stride,
-            padding: [top, left],
-            dilation: conv.dilation,
-            relu_input: relu,
-        };
-        return depthwise_conv2d(x, conv.weight.val(), geometry);
+    if conv.bias.is_some() || !symmetric {
+        return conv.forward(rectified(x));
+    }
+    let [n, _, h, w] = x.dims();
+    let base = DwGeometry {
+        n,
+        c: c_in,
+        h,
+        w,
+        kh,
+        kw,
+        stride: conv.stride,
+        padding: [top, left],
+        dilation: conv.dilation,
+        relu_input: relu,
+    };
+    if conv.groups == c_in && c_out == c_in && c_in_per_group == 1 {
+        return native::run(Conv(base), (x, conv.weight.val()));
+    }
+    if conv.groups == 1 && c_in_per_group == c_in {
+        return native::run(Conv(DenseGeometry { base, c_out }), (x, conv.weight.val()));
     }
     conv.forward(rectified(x))
 }
@@ -154,20 +161,117 @@ fn pointwise<B: Backend>(weight: Tensor<B, 4>, x: Tensor<B, 4>) -> Tensor<B, 4> 
         .reshape([n, c_out, h, w])
 }
 
-/// A depthwise convolution: native kernels on the bundled CPU backends, burn's
-/// convolution elsewhere.
-fn depthwise_conv2d<B: Backend>(
-    x: Tensor<B, 4>,
-    weight: Tensor<B, 4>,
-    geometry: DwGeometry,
-) -> Tensor<B, 4> {
-    native::run(Depthwise(geometry), (x, weight))
+/// A convolution whose native kernels a geometry runs: depthwise ([`DwGeometry`]) or
+/// dense ([`DenseGeometry`]).
+pub(crate) trait NativeConv: Copy + std::fmt::Debug + Send + Sync + 'static {
+    /// The input's shape.
+    fn x_shape(&self) -> [usize; 4];
+    /// The weight's shape.
+    fn w_shape(&self) -> [usize; 4];
+    /// The output's shape.
+    fn y_shape(&self) -> [usize; 4];
+    /// Whether a ReLU in front is fused in.
+    fn relu_input(&self) -> bool;
+    /// Burn's options for the same convolution (the fallback).
+    fn options(&self) -> ConvOptions<2>;
+    /// The output, from the input and weight values.
+    fn forward(&self, x: &[f32], weight: &[f32]) -> Vec<f32>;
+    /// The input and weight gradients that `wanted` asks for; `x` is given when the
+    /// weight gradient is wanted or a ReLU is fused.
+    fn grads(
+        &self,
+        grad: &[f32],
+        x: Option<&[f32]>,
+        weight: &[f32],
+        wanted: [bool; 2],
+    ) -> (Option<Vec<f32>>, Option<Vec<f32>>);
 }
 
-/// The depthwise convolution as a [`NativeOp`].
-struct Depthwise(DwGeometry);
+impl NativeConv for DwGeometry {
+    fn x_shape(&self) -> [usize; 4] {
+        [self.n, self.c, self.h, self.w]
+    }
 
-impl NativeOp for Depthwise {
+    fn w_shape(&self) -> [usize; 4] {
+        [self.c, 1, self.kh, self.kw]
+    }
+
+    fn y_shape(&self) -> [usize; 4] {
+        let [oh, ow] = self.out_size();
+        [self.n, self.c, oh, ow]
+    }
+
+    fn relu_input(&self) -> bool {
+        self.relu_input
+    }
+
+    fn options(&self) -> ConvOptions<2> {
+        ConvOptions::new(self.stride, self.padding, self.dilation, self.c)
+    }
+
+    fn forward(&self, x: &[f32], weight: &[f32]) -> Vec<f32> {
+        depthwise::forward(x, weight, self)
+    }
+
+    fn grads(
+        &self,
+        grad: &[f32],
+        x: Option<&[f32]>,
+        weight: &[f32],
+        [input, weight_wanted]: [bool; 2],
+    ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+        let gx = input.then(|| depthwise::input_grad(grad, weight, x, self));
+        let gw = match (weight_wanted, x) {
+            (true, Some(x)) => Some(depthwise::weight_grad(x, grad, self)),
+            _ => None,
+        };
+        (gx, gw)
+    }
+}
+
+impl NativeConv for DenseGeometry {
+    fn x_shape(&self) -> [usize; 4] {
+        self.base.x_shape()
+    }
+
+    fn w_shape(&self) -> [usize; 4] {
+        let b = &self.base;
+        [self.c_out, b.c, b.kh, b.kw]
+    }
+
+    fn y_shape(&self) -> [usize; 4] {
+        let [oh, ow] = self.base.out_size();
+        [self.base.n, self.c_out, oh, ow]
+    }
+
+    fn relu_input(&self) -> bool {
+        self.base.relu_input
+    }
+
+    fn options(&self) -> ConvOptions<2> {
+        let b = &self.base;
+        ConvOptions::new(b.stride, b.padding, b.dilation, 1)
+    }
+
+    fn forward(&self, x: &[f32], weight: &[f32]) -> Vec<f32> {
+        dense::forward(x, weight, self)
+    }
+
+    fn grads(
+        &self,
+        grad: &[f32],
+        x: Option<&[f32]>,
+        weight: &[f32],
+        wanted: [bool; 2],
+    ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+        dense::grads(grad, x, weight, self, wanted)
+    }
+}
+
+/// A natively run convolution as a [`NativeOp`].
+struct Conv<G>(G);
+
+impl<G: NativeConv> NativeOp for Conv<G> {
     type Inputs<B: Backend> = (Tensor<B, 4>, Tensor<B, 4>);
 
     fn all_f32<B: Backend>((x, weight): &Self::Inputs<B>) -> bool {
@@ -176,7 +280,7 @@ impl NativeOp for Depthwise {
 
     fn native<I: NativeCpu>(self, (x, weight): Self::Inputs<I>) -> Tensor<I, 4> {
         let device = x.device();
-        let y = native_forward::<I>(
+        let y = native_forward::<I, G>(
             x.into_primitive().tensor(),
             weight.into_primitive().tensor(),
             &self.0,
@@ -189,43 +293,40 @@ impl NativeOp for Depthwise {
         self,
         (x, weight): Self::Inputs<Autodiff<I>>,
     ) -> Tensor<Autodiff<I>, 4> {
-        depthwise_autodiff::<I>(x, weight, self.0)
+        conv_autodiff::<I, G>(x, weight, self.0)
     }
 
     fn fallback<B: Backend>(self, (x, weight): Self::Inputs<B>) -> Tensor<B, 4> {
-        let g = self.0;
-        let x = if g.relu_input {
+        let x = if self.0.relu_input() {
             burn::tensor::activation::relu(x)
         } else {
             x
         };
-        let options = ConvOptions::new(g.stride, g.padding, g.dilation, g.c);
-        burn::tensor::module::conv2d(x, weight, None, options)
+        burn::tensor::module::conv2d(x, weight, None, self.0.options())
     }
 }
 
-fn native_forward<I: NativeCpu>(
+fn native_forward<I: NativeCpu, G: NativeConv>(
     x: FloatTensor<I>,
     weight: FloatTensor<I>,
-    g: &DwGeometry,
+    g: &G,
     device: &I::Device,
 ) -> FloatTensor<I> {
-    let [oh, ow] = g.out_size();
-    let y = depthwise::forward(&I::values(x), &I::values(weight), g);
-    I::tensor(y, [g.n, g.c, oh, ow], device)
+    let y = g.forward(&I::values(x), &I::values(weight));
+    I::tensor(y, g.y_shape(), device)
 }
 
-/// The depthwise convolution on `Autodiff<I>`, with the native backward.
-fn depthwise_autodiff<I: NativeCpu>(
+/// The convolution on `Autodiff<I>`, with the native backward.
+fn conv_autodiff<I: NativeCpu, G: NativeConv>(
     x: Tensor<Autodiff<I>, 4>,
     weight: Tensor<Autodiff<I>, 4>,
-    geometry: DwGeometry,
+    geometry: G,
 ) -> Tensor<Autodiff<I>, 4> {
     #[derive(Debug)]
-    struct DepthwiseBackward;
+    struct ConvBackward<G>(std::marker::PhantomData<G>);
 
-    impl<I: NativeCpu> Backward<I, 2> for DepthwiseBackward {
-        type State = (NodeId, NodeId, DwGeometry);
+    impl<I: NativeCpu, G: NativeConv> Backward<I, 2> for ConvBackward<G> {
+        type State = (NodeId, NodeId, G);
 
         fn backward(
             self,
@@ -238,16 +339,16 @@ fn depthwise_autodiff<I: NativeCpu>(
             let device = float::<I, 4>(grad.clone()).device();
             let grad = I::values(grad);
             let (x_state, weight_state, g) = ops.state;
-            let x = (node_weight.is_some() || g.relu_input)
+            let x = (node_weight.is_some() || g.relu_input())
                 .then(|| I::values(checkpointer.retrieve_node_output(x_state)));
-            if let Some(node) = node_x {
-                let weight = I::values(checkpointer.retrieve_node_output(weight_state));
-                let gx = depthwise::input_grad(&grad, &weight, x.as_deref(), &g);
-                grads.register::<I>(node.id, I::tensor(gx, [g.n, g.c, g.h, g.w], &device));
+            let weight = I::values(checkpointer.retrieve_node_output(weight_state));
+            let wanted = [node_x.is_some(), node_weight.is_some()];
+            let (gx, gw) = g.grads(&grad, x.as_deref(), &weight, wanted);
+            if let (Some(node), Some(gx)) = (node_x, gx) {
+                grads.register::<I>(node.id, I::tensor(gx, g.x_shape(), &device));
             }
-            if let (Some(node), Some(x)) = (node_weight, &x) {
-                let gw = depthwise::weight_grad(x, &grad, &g);
-                grads.register::<I>(node.id, I::tensor(gw, [g.c, 1, g.kh, g.kw], &device));
+            if let (Some(node), Some(gw)) = (node_weight, gw) {
+                grads.register::<I>(node.id, I::tensor(gw, g.w_shape(), &device));
             }
         }
     }
@@ -256,9 +357,9 @@ fn depthwise_autodiff<I: NativeCpu>(
     let x = x.into_primitive().tensor();
     let weight = weight.into_primitive().tensor();
     let forward = |x: FloatTensor<I>, weight: FloatTensor<I>| {
-        native_forward::<I>(x, weight, &geometry, &device)
+        native_forward::<I, G>(x, weight, &geometry, &device)
     };
-    let out = match DepthwiseBackward
+    let out = match ConvBackward::<G>(std::marker::PhantomData)
         .prepare::<NoCheckpointing>([x.node.clone(), weight.node.clone()])
         .compute_bound()
         .stateful()

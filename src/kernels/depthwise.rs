@@ -148,10 +148,10 @@ impl DwGeometry {
 /// `wp` (the columns past `ow` of each row are scratch). Output position `k` of that
 /// layout reads padded input `offsets[tap] + k`, for `k` in `0..len`.
 pub(crate) struct Flat {
-    hp: usize,
-    wp: usize,
-    len: usize,
-    offsets: Vec<usize>,
+    pub hp: usize,
+    pub wp: usize,
+    pub len: usize,
+    pub offsets: Vec<usize>,
 }
 
 impl DwGeometry {
@@ -177,7 +177,7 @@ impl DwGeometry {
 
     /// Copies `plane` (`h x w`, rectified if [`Self::relu_input`]) into the
     /// zero-padded `padded` (`hp x wp`).
-    fn pad(&self, f: &Flat, plane: &[f32], padded: &mut [f32]) {
+    pub(crate) fn pad(&self, f: &Flat, plane: &[f32], padded: &mut [f32]) {
         padded.fill(0.0);
         for (y, row) in plane.chunks_exact(self.w).enumerate() {
             let dst = &mut padded[(y + self.padding[0]) * f.wp + self.padding[1]..][..self.w];
@@ -211,7 +211,7 @@ impl DwGeometry {
     }
 
     /// Copies output plane `plane` (`oh x ow`) to row stride `wp` in `spread`.
-    fn spread(&self, f: &Flat, plane: &[f32], spread: &mut [f32]) {
+    pub(crate) fn spread(&self, f: &Flat, plane: &[f32], spread: &mut [f32]) {
         let ow = self.out_size()[1];
         spread.fill(0.0);
         for (oy, row) in plane.chunks_exact(ow).enumerate() {

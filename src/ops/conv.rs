@@ -111,10 +111,17 @@ impl<B: Backend> ReluConvBn<B> {
         }
     }
 
-    /// ReLU, the convolutions, BN.
+    /// ReLU, the convolutions, BN (the ReLU fused into the first convolution).
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        let x = self.convs.iter().fold(super::relu(x), |x, c| conv2d(c, x));
-        self.bn.forward(x)
+        let mut convs = self.convs.iter();
+        let x = match convs.next() {
+            Some(first) => {
+                super::relu::note_rectifier_input(&x);
+                relu_conv2d(first, x)
+            }
+            None => super::relu(x),
+        };
+        self.bn.forward(convs.fold(x, |x, c| conv2d(c, x)))
     }
 }
 
