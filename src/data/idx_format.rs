@@ -89,6 +89,23 @@ pub(crate) fn check_payload(
     Ok(())
 }
 
+/// An IDX file of unsigned bytes with `ndim` dimensions, decoded (gunzipped when it is
+/// gzip, header and payload length checked): its dimensions and its payload, one record
+/// of `dims[1] * dims[2] * ...` bytes per `dims[0]`. `path` is only used in errors.
+pub(crate) fn decode(
+    path: &Path,
+    bytes: Vec<u8>,
+    ndim: u8,
+) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    let bytes = maybe_gunzip(path, bytes)?;
+    let (dims, payload) = parse_header(path, &bytes, ndim)?;
+    let record_len = dims[1..].iter().fold(1usize, |a, &d| a.saturating_mul(d));
+    let header_len = 4 + 4 * usize::from(ndim);
+    check_payload(path, payload, header_len, dims[0], record_len)?;
+    let payload = payload.to_vec();
+    Ok((dims, payload))
+}
+
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
     let b = bytes.get(at..at + 4)?;
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::idx_format::{check_payload, maybe_gunzip, parse_header};
+use super::idx_format::decode;
 use super::read_file::read_file;
 use super::{DataError, IdxLabels, ImageDataset, ImageShape};
 
@@ -67,11 +67,8 @@ impl IdxImages {
     /// incomplete image) and [`DataError::TrailingBytes`] for a malformed file.
     pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Self, DataError> {
         let path = path.into();
-        let bytes = maybe_gunzip(&path, bytes)?;
-        let (dims, payload) = parse_header(&path, &bytes, 3)?;
+        let (dims, pixels) = decode(&path, bytes, 3)?;
         let (count, rows, cols) = (dims[0], dims[1], dims[2]);
-        check_payload(&path, payload, 16, count, rows.saturating_mul(cols))?;
-        let pixels = payload.to_vec();
         Ok(Self {
             path,
             count,

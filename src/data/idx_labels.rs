@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::DataError;
-use super::idx_format::{check_payload, maybe_gunzip, parse_header};
+use super::idx_format::decode;
 use super::idx_images::IDX_HINT;
 use super::read_file::read_file;
 
@@ -45,10 +45,7 @@ impl IdxLabels {
     /// [`DataError::TrailingBytes`] for a malformed file.
     pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Self, DataError> {
         let path = path.into();
-        let bytes = maybe_gunzip(&path, bytes)?;
-        let (dims, payload) = parse_header(&path, &bytes, 1)?;
-        check_payload(&path, payload, 8, dims[0], 1)?;
-        let labels = payload.to_vec();
+        let (_, labels) = decode(&path, bytes, 1)?;
         Ok(Self { path, labels })
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reward::{check_count, check_weights};
+use super::reward::{check_count, check_weights, signed_weights};
 use super::{Direction, ObjectiveError, Reward};
 
 /// Weighted Chebyshev scalarisation around an ideal point `z`:
@@ -71,14 +71,9 @@ impl Reward for Chebyshev {
         directions: &[Direction],
         _stage: usize,
     ) -> Result<f64, ObjectiveError> {
-        check_count("objective values", self.weights.len(), values.len())?;
-        check_count("objective directions", self.weights.len(), directions.len())?;
-        let worst = self
-            .weights
-            .iter()
+        let worst = signed_weights(&self.weights, values, directions)?
             .zip(&self.ideal)
-            .zip(values.iter().zip(directions))
-            .map(|((w, z), (v, d))| w * d.sign() * (z - v))
+            .map(|((ws, v), z)| ws * (z - v))
             .fold(f64::NEG_INFINITY, f64::max);
         Ok(-worst)
     }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reward::{check_count, check_direction, per_stage};
+use super::reward::{check_score_cost, per_stage, score_and_cost};
 use super::{Direction, ObjectiveError, Reward};
 
 /// A hard constraint: `R = score` when `cost <= limit_s`, otherwise a fixed `penalty`
@@ -75,13 +75,7 @@ impl Reward for HardConstraint {
     }
 
     fn check(&self, directions: &[Direction]) -> Result<(), ObjectiveError> {
-        check_direction(
-            "HardConstraint",
-            directions,
-            self.score,
-            Direction::Maximise,
-        )?;
-        check_direction("HardConstraint", directions, self.cost, Direction::Minimise)
+        check_score_cost("HardConstraint", directions, self.score, self.cost)
     }
 
     fn reward(
@@ -90,14 +84,12 @@ impl Reward for HardConstraint {
         directions: &[Direction],
         stage: usize,
     ) -> Result<f64, ObjectiveError> {
-        check_count("objective values", directions.len(), values.len())?;
-        let (Some(&score), Some(&cost)) = (values.get(self.score), values.get(self.cost)) else {
-            return Err(ObjectiveError::CountMismatch {
-                what: "HardConstraint objective values".into(),
-                expected: self.score.max(self.cost) + 1,
-                found: values.len(),
-            });
-        };
+        let (score, cost) = score_and_cost(
+            "HardConstraint",
+            values,
+            directions,
+            [self.score, self.cost],
+        )?;
         Ok(if cost <= per_stage(&self.limits, stage) {
             score
         } else {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reward::{check_count, check_direction, per_stage};
+use super::reward::{check_score_cost, per_stage, score_and_cost};
 use super::{Direction, ObjectiveError, Reward};
 
 /// The MnasNet soft penalty the paper uses: `R = acc * (cost / target_s) ^ w_s`, with a
@@ -101,8 +101,7 @@ impl Reward for MnasReward {
                 reason: "accuracy and cost must be different objectives".into(),
             });
         }
-        check_direction("MnasReward", directions, self.accuracy, Direction::Maximise)?;
-        check_direction("MnasReward", directions, self.cost, Direction::Minimise)
+        check_score_cost("MnasReward", directions, self.accuracy, self.cost)
     }
 
     fn reward(
@@ -111,14 +110,8 @@ impl Reward for MnasReward {
         directions: &[Direction],
         stage: usize,
     ) -> Result<f64, ObjectiveError> {
-        check_count("objective values", directions.len(), values.len())?;
-        let (Some(&acc), Some(&cost)) = (values.get(self.accuracy), values.get(self.cost)) else {
-            return Err(ObjectiveError::CountMismatch {
-                what: "MnasReward objective values".into(),
-                expected: self.accuracy.max(self.cost) + 1,
-                found: values.len(),
-            });
-        };
+        let (acc, cost) =
+            score_and_cost("MnasReward", values, directions, [self.accuracy, self.cost])?;
         let w = self.exponent(stage);
         if w == 0.0 {
             return Ok(acc);

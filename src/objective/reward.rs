@@ -214,3 +214,53 @@ pub(crate) fn check_direction(
         Some(_) => Ok(()),
     }
 }
+
+/// `(w_i * s_i, v_i)` per objective (`s_i` the direction's sign, +1 maximised, -1
+/// minimised), after checking that there is one value and one direction per weight: the
+/// scalarisations combine these ([`WeightedSum`](super::WeightedSum) sums `w s v`,
+/// [`Chebyshev`](super::Chebyshev) takes the largest `w s (z - v)`).
+pub(crate) fn signed_weights<'a>(
+    weights: &'a [f64],
+    values: &'a [f64],
+    directions: &'a [Direction],
+) -> Result<impl Iterator<Item = (f64, f64)> + 'a, ObjectiveError> {
+    check_count("objective values", weights.len(), values.len())?;
+    check_count("objective directions", weights.len(), directions.len())?;
+    Ok(weights
+        .iter()
+        .zip(directions)
+        .map(|(w, d)| w * d.sign())
+        .zip(values.iter().copied()))
+}
+
+/// Checks that objective `score` is maximised and `cost` minimised (the rewards that
+/// trade one score against one cost: [`MnasReward`](super::MnasReward),
+/// [`HardConstraint`](super::HardConstraint)).
+pub(crate) fn check_score_cost(
+    reward: &str,
+    directions: &[Direction],
+    score: usize,
+    cost: usize,
+) -> Result<(), ObjectiveError> {
+    check_direction(reward, directions, score, Direction::Maximise)?;
+    check_direction(reward, directions, cost, Direction::Minimise)
+}
+
+/// The values of objectives `score` and `cost`, after checking that there is one value
+/// per direction.
+pub(crate) fn score_and_cost(
+    reward: &str,
+    values: &[f64],
+    directions: &[Direction],
+    [score, cost]: [usize; 2],
+) -> Result<(f64, f64), ObjectiveError> {
+    check_count("objective values", directions.len(), values.len())?;
+    match (values.get(score), values.get(cost)) {
+        (Some(&s), Some(&c)) => Ok((s, c)),
+        _ => Err(ObjectiveError::CountMismatch {
+            what: format!("{reward} objective values"),
+            expected: score.max(cost) + 1,
+            found: values.len(),
+        }),
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::reward::{check_count, check_weights};
+use super::reward::{check_count, check_weights, signed_weights};
 use super::{Direction, ObjectiveError, Reward};
 
 /// `R = sum_i w_i * s_i * v_i` with `s_i = +1` for maximised and `-1` for minimised
@@ -54,14 +54,8 @@ impl Reward for WeightedSum {
         directions: &[Direction],
         _stage: usize,
     ) -> Result<f64, ObjectiveError> {
-        check_count("objective values", self.weights.len(), values.len())?;
-        check_count("objective directions", self.weights.len(), directions.len())?;
-        Ok(self
-            .weights
-            .iter()
-            .zip(values)
-            .zip(directions)
-            .map(|((w, v), d)| w * d.sign() * v)
+        Ok(signed_weights(&self.weights, values, directions)?
+            .map(|(ws, v)| ws * v)
             .sum())
     }
 }
