@@ -333,98 +333,33 @@ pub(crate) fn grads(
     g: &DenseGeometry,
     [input, weight_wanted]: [bool; 2],
 ) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
-    let (k, positions) = (g.k(), g.positions());
     let image = g.base.c * g.base.h * g.base.w;
-    let out_image = g.c_out * positions;
     let mut gx = input.then(|| vec![0.0f32; g.base.n * image]);
-    if positions == 0 || image == 0 {
-        return (gx, weight_wanted.then(|| vec![0.0; g.c_out * k]));
+    if g.positions() == 0 || image == 0 {
+        return (gx, weight_wanted.then(|| vec![0.0; g.c_out * g.k()]));
     }
-    let flat = g.flat();
-    let group = |gx_group: Option<&mut [f32]>, start: usize| -> Option<Vec<f32>> {
-        let mut s = Scratch::default();
-        let mut gcol = Vec::new();
-        let mut gw = weight_wanted.then(|| vec![0.0f32; g.c_out * k]);
-        let images = (start..g.base.n).take(WEIGHT_GROUP);
-        let mut gx_images = gx_group.map(|s| s.chunks_mut(image));
-        for b in images {
-            let x_b = x.map(|x| &x[b * image..][..image]);
-            let mut gy = &grad[b * out_image..][..out_image];
-            // The output gradient in the products' layout: `[c_out, cols]`.
-            let mut cols = positions;
-            if let Some(f) = &flat {
-                s.acc.resize(g.c_out * f.len, 0.0);
-                for (gy_c, acc_c) in gy
-                    .chunks_exact(positions)
-                    .zip(s.acc.chunks_exact_mut(f.len))
-                {
-                    g.base.spread(f, gy_c, acc_c);
-                }
-                (gy, cols) = (&s.acc, f.len);
-            }
-            if let (Some(gw), Some(x_b)) = (gw.as_mut(), x_b) {
-                let col = match &flat {
-                    Some(f) => {
-                        g.flat_col(f, x_b, &mut s.padded, &mut s.col);
-                        &s.col[..]
-                    }
-                    None => g.col(x_b, &mut s.col),
-                };
-                matmul([g.c_out, k, cols], gw, true, gy, [cols, 1], col, [1, cols]);
-            }
-            if let Some(gx_b) = gx_images.as_mut().and_then(Iterator::next) {
-                if g.identity_col() {
-                    matmul(
-                        [k, cols, g.c_out],
-                        gx_b,
-                        false,
-                        weight,
-                        [1, k],
-                        gy,
-                        [cols, 1],
-                    );
-                } else {
-                    gcol.resize(k * cols, 0.0);
-                    matmul(
-                        [k, cols, g.c_out],
-                        &mut gcol,
-                        false,
-                        weight,
-                        [1, k],
-                        gy,
-                        [cols, 1],
-                    );
-                    match &flat {
-                        Some(f) => g.flat_col2im(f, &gcol, &mut s.padded, gx_b),
-                        None => g.col2im(&gcol, gx_b),
-                    }
-                }
-                if let (true, Some(x_b)) = (g.base.relu_input, x_b) {
-                    for (d, &v) in gx_b.iter_mut().zip(x_b) {
-                        if v <= 0.0 {
-                            *d = 0.0;
-                        }
-                    }
-                }
-            }
-        }
-        gw
+    let pass = Backward {
+        grad,
+        x,
+        weight,
+        g,
+        flat: g.flat(),
+        weight_wanted,
     };
-    let starts = (0..g.base.n).step_by(WEIGHT_GROUP);
+    let starts: Vec<usize> = (0..g.base.n).step_by(WEIGHT_GROUP).collect();
     let partials: Vec<Option<Vec<f32>>> = match gx.as_mut() {
         Some(gx) => gx
             .par_chunks_mut(WEIGHT_GROUP * image)
-            .zip(starts.collect::<Vec<_>>())
-            .map(|(chunk, start)| group(Some(chunk), start))
+            .zip(starts)
+            .map(|(chunk, start)| pass.group(Some(chunk), start))
             .collect(),
         None => starts
-            .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|start| group(None, start))
+            .map(|start| pass.group(None, start))
             .collect(),
     };
     let gw = weight_wanted.then(|| {
-        let mut sum = vec![0.0f32; g.c_out * k];
+        let mut sum = vec![0.0f32; g.c_out * g.k()];
         for part in partials.iter().flatten() {
             for (s, &v) in sum.iter_mut().zip(part) {
                 *s += v;
@@ -433,6 +368,104 @@ pub(crate) fn grads(
         sum
     });
     (gx, gw)
+}
+
+/// One backward pass of [`grads`]: its inputs, shared by the groups of images.
+struct Backward<'a> {
+    grad: &'a [f32],
+    x: Option<&'a [f32]>,
+    weight: &'a [f32],
+    g: &'a DenseGeometry,
+    flat: Option<Flat>,
+    weight_wanted: bool,
+}
+
+impl Backward<'_> {
+    /// The input gradients of the (up to) [`WEIGHT_GROUP`] images from `start` into
+    /// `gx_group` (when asked for), and their weight gradient summed in order.
+    fn group(&self, gx_group: Option<&mut [f32]>, start: usize) -> Option<Vec<f32>> {
+        let g = self.g;
+        let image = g.base.c * g.base.h * g.base.w;
+        let mut s = Scratch::default();
+        let mut gcol = Vec::new();
+        let mut gw = self.weight_wanted.then(|| vec![0.0f32; g.c_out * g.k()]);
+        let mut gx_images = gx_group.map(|s| s.chunks_mut(image));
+        for b in (start..g.base.n).take(WEIGHT_GROUP) {
+            let gx_b = gx_images.as_mut().and_then(Iterator::next);
+            self.image(b, &mut s, &mut gcol, gw.as_deref_mut(), gx_b);
+        }
+        gw
+    }
+
+    /// Image `b`'s share: its weight gradient added to `gw`, its input gradient written
+    /// to `gx_b` (each when given).
+    fn image(
+        &self,
+        b: usize,
+        s: &mut Scratch,
+        gcol: &mut Vec<f32>,
+        gw: Option<&mut [f32]>,
+        gx_b: Option<&mut [f32]>,
+    ) {
+        let g = self.g;
+        let (k, positions) = (g.k(), g.positions());
+        let image = g.base.c * g.base.h * g.base.w;
+        let x_b = self.x.map(|x| &x[b * image..][..image]);
+        let mut gy = &self.grad[b * g.c_out * positions..][..g.c_out * positions];
+        // The output gradient in the products' layout: `[c_out, cols]`.
+        let mut cols = positions;
+        if let Some(f) = &self.flat {
+            s.acc.resize(g.c_out * f.len, 0.0);
+            for (gy_c, acc_c) in gy
+                .chunks_exact(positions)
+                .zip(s.acc.chunks_exact_mut(f.len))
+            {
+                g.base.spread(f, gy_c, acc_c);
+            }
+            (gy, cols) = (&s.acc, f.len);
+        }
+        if let (Some(gw), Some(x_b)) = (gw, x_b) {
+            let col = match &self.flat {
+                Some(f) => {
+                    g.flat_col(f, x_b, &mut s.padded, &mut s.col);
+                    &s.col[..]
+                }
+                None => g.col(x_b, &mut s.col),
+            };
+            matmul([g.c_out, k, cols], gw, true, gy, [cols, 1], col, [1, cols]);
+        }
+        let Some(gx_b) = gx_b else {
+            return;
+        };
+        let w_t = |dst: &mut [f32]| {
+            matmul(
+                [k, cols, g.c_out],
+                dst,
+                false,
+                self.weight,
+                [1, k],
+                gy,
+                [cols, 1],
+            );
+        };
+        if g.identity_col() {
+            w_t(gx_b);
+        } else {
+            gcol.resize(k * cols, 0.0);
+            w_t(gcol);
+            match &self.flat {
+                Some(f) => g.flat_col2im(f, gcol, &mut s.padded, gx_b),
+                None => g.col2im(gcol, gx_b),
+            }
+        }
+        if let (true, Some(x_b)) = (g.base.relu_input, x_b) {
+            for (d, &v) in gx_b.iter_mut().zip(x_b) {
+                if v <= 0.0 {
+                    *d = 0.0;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
