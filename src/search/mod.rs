@@ -1,6 +1,7 @@
 //! The search loop (an executor with observers and checkpoints), its configuration,
 //! state, events and result.
 
+mod builder;
 mod checkpoint;
 mod config;
 mod executor;
@@ -14,6 +15,7 @@ pub use crate::observe::{
     StepRecord,
 };
 pub use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};
+pub use builder::SearchBuilder;
 pub use config::SearchConfig;
 pub use executor::Search;
 pub use result::{FrontHypervolume, SampleRecord, SearchResult, peak_memory_bytes};
