@@ -7,7 +7,7 @@
 #   scripts/fidelity-table.sh [TRUTH.csv] [OUT_DIR] [SEED]
 #
 # Defaults: data/fm-nb201/ground-truth.csv, fidelity-out, seed 0. Needs the release
-# binary (cargo build --release) and Debian's dataset-fashion-mnist. On two CPU cores
+# binary (cargo build --release, or BIN=path/to/tnd-nas) and Debian's dataset-fashion-mnist. On two CPU cores
 # the configurations of the 2026-12-06 presets take 1-5 minutes each, the long ones
 # 10-30 minutes: about 3 hours in all.
 set -euo pipefail
@@ -15,8 +15,9 @@ cd "$(dirname "$0")/.."
 truth=${1:-data/fm-nb201/ground-truth.csv}
 out=${2:-fidelity-out}
 seed=${3:-0}
-bin=target/release/tnd-nas
-data=(--evaluator supernet --dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist --seed "$seed")
+bin=${BIN:-target/release/tnd-nas}
+fm=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist --seed "$seed")
+data=(--evaluator supernet "${fm[@]}")
 mkdir -p "$out"
 run() {
     local name=$1; shift
@@ -31,6 +32,12 @@ run() {
 }
 # The free baselines.
 run counts --evaluator params --evaluator macs
+# The zero-cost proxies (seconds).
+run proxies --evaluator synflow --evaluator zero-cost --evaluator naswot \
+    --evaluator grad-norm --evaluator snip "${fm[@]}"
+# The presets as they are (the default evaluator first: it decides the defaults).
+run cpu "${data[@]}" --preset cpu
+run quick "${data[@]}" --preset quick
 # The supernet as the `cpu` preset trained it until 2026-12-06 (quick's first stage:
 # C = 8, 2 cells, 2 epochs of which 1 warm-up, batch 32, lr 0.05; 500 single-path steps
 # an epoch on TND's favourite paths, stage spread 24; each ask of 4 cells scored on the
@@ -55,13 +62,10 @@ run fair-e6-k4 "${data[@]}" "${fair[@]}" --epochs 6 --warmup 5 --score-batches 4
 run fair-e20-k4 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-batches 4
 run fair-e20-k16 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19
 run fair-e20-k16-prob "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-metric probability
-run cpu "${data[@]}" --preset cpu
 run cpu-crop4 "${data[@]}" --preset cpu --crop-padding 4
 run cpu-cells2 "${data[@]}" --preset cpu --cells 2
 run cpu-wide16 "${data[@]}" --preset cpu --channels 16
 run cpu-running-bn "${data[@]}" --preset cpu --score-bn running
-# The quick preset (a pipeline demonstration: 2 x 12 steps).
-run quick "${data[@]}" --preset quick
 # The cells the supernet searches selected (their final architectures): the ground truth
 # trains them too (fm_ground_truth reads selected-cells.txt beside its CSV).
 grep -ho '"selected": "[^"]*"' "$out"/*.json | sed 's/.*: "\(.*\)"/\1/' | sort -u \

@@ -69,7 +69,6 @@ mod atomic_write;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
-mod error;
 pub mod eval;
 pub mod evaluate;
 pub mod fidelity;

@@ -122,6 +122,7 @@ fn bundled_sample_search_runs_every_stage_and_writes_every_output() {
         }
         let dir = out.join(format!("{mode:?}"));
         result.write_to(&dir).unwrap();
+        tnd_nas::plot::plot_result(&result, &dir).unwrap();
         for file in [
             "result.json",
             "genotype.txt",

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use crate::error::SearchError;
-use crate::observe::SearchObserver;
+use super::{EpochRecord, EvaluateError, StageReport, StepRecord};
 use crate::schedule::StageConfig;
 use crate::{Architecture, OpKind};
 
@@ -21,7 +20,7 @@ pub struct StageStart<'a> {
 }
 
 /// What the executor hands [`Evaluator::advance`].
-pub struct Advance<'a, 'o> {
+pub struct Advance<'a> {
     /// 0-based stage index.
     pub stage: usize,
     /// The strategy's distribution over the active ops, where it has one (a supernet
@@ -31,28 +30,30 @@ pub struct Advance<'a, 'o> {
     pub active: &'a [Vec<OpKind>],
     /// How many architectures the strategy would like scored at a time.
     pub batch_size: usize,
-    /// The search's observers, for the evaluator's own events (steps, epochs).
-    pub observers: &'a mut [&'o mut dyn SearchObserver],
 }
 
-/// Where [`Evaluator::advance`] stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where [`Evaluator::advance`] stopped. The evaluator reports nothing itself: it
+/// returns its records and the executor sends them to the observers (who may stop the
+/// search there).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     /// Ready to score a batch of this many architectures.
     Ask(usize),
+    /// A logged weight-training step (every `log_every` steps). If an observer asks to
+    /// stop there, the executor calls [`Evaluator::interrupt`] and checkpoints.
+    Step(StepRecord),
     /// A natural checkpoint point: the end of an epoch of a supernet, the end of a
     /// stage's budget for the others. `epoch` counts the stage's completed epochs;
-    /// `last` closes the stage; `stop` says an observer asked to stop.
+    /// `last` closes the stage; `record` is the epoch's training summary, where weights
+    /// were trained.
     EpochEnd {
         /// Completed epochs of the stage.
         epoch: usize,
         /// Whether the stage is done.
         last: bool,
-        /// Whether an observer asked to stop.
-        stop: bool,
+        /// The epoch's training summary (`None` where nothing trains).
+        record: Option<EpochRecord>,
     },
-    /// An observer asked to stop mid-epoch.
-    Stop,
 }
 
 /// Where an evaluator stands, for records and errors.
@@ -75,9 +76,10 @@ pub struct Clock {
 /// (weights) goes into the checkpoint directory through [`Evaluator::write_files`].
 ///
 /// ```
-/// use tnd_nas::evaluate::{Advance, Clock, Evaluator, Progress, SampleBudget, StageStart};
+/// use tnd_nas::evaluate::{
+///     Advance, Clock, EvaluateError, Evaluator, Progress, SampleBudget, StageReport, StageStart,
+/// };
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
-/// use tnd_nas::search::{SearchError, SearchObserver};
 /// use tnd_nas::{Architecture, OpKind};
 ///
 /// /// "Accuracy" = 10 x the number of skip connections, 100 samples in all.
@@ -86,25 +88,27 @@ pub struct Clock {
 ///
 /// impl Evaluator for CountSkips {
 ///     fn name(&self) -> &str { "count-skips" }
-///     fn begin_stage(&mut self, s: &StageStart<'_>, _: &mut [&mut dyn SearchObserver])
-///         -> Result<usize, SearchError> { self.0.begin_stage(s.stage); Ok(0) }
-///     fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+///     fn begin_stage(&mut self, s: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+///         self.0.begin_stage(s.stage);
+///         Ok(StageReport::default())
+///     }
+///     fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
 ///         Ok(self.0.next(cx.batch_size))
 ///     }
 ///     fn evaluate(&mut self, batch: &[Architecture], _: &[Vec<OpKind>])
-///         -> Result<Vec<Option<f64>>, SearchError> {
+///         -> Result<Vec<Option<f64>>, EvaluateError> {
 ///         Ok(batch.iter().map(|a| {
 ///             Some(10.0 * a.ops().iter().filter(|o| **o == OpKind::SkipConnect).count() as f64)
 ///         }).collect())
 ///     }
 ///     fn clock(&self) -> Clock { self.0.clock() }
-///     fn save(&self) -> Result<serde_json::Value, SearchError> { self.0.save() }
-///     fn restore(&mut self, v: serde_json::Value) -> Result<(), SearchError> { self.0.restore(v) }
+///     fn save(&self) -> Result<serde_json::Value, EvaluateError> { self.0.save() }
+///     fn restore(&mut self, v: serde_json::Value) -> Result<(), EvaluateError> { self.0.restore(v) }
 /// }
 ///
 /// let mut e = CountSkips(SampleBudget::new(100, &ShrinkScheduleConfig::nb201()));
 /// assert_eq!(e.evaluate(&[Architecture::new(vec![OpKind::SkipConnect; 6])], &[])?, [Some(60.0)]);
-/// # Ok::<(), SearchError>(())
+/// # Ok::<(), EvaluateError>(())
 /// ```
 pub trait Evaluator {
     /// A short name (`supernet`, `table`, ...).
@@ -115,21 +119,18 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// Whatever prevents the stage from starting.
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), SearchError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
         let _ = start;
         Ok(())
     }
 
-    /// Opens the stage (calling [`Evaluator::prepare_stage`] where needed) and reports
-    /// it to the observers; returns the supernet's trainable parameters (0 without one).
+    /// Opens the stage (calling [`Evaluator::prepare_stage`] where needed); returns what
+    /// the executor reports of it (the supernet's trainable parameters, its training
+    /// plan).
     ///
     /// # Errors
     /// Whatever prevents the stage from starting.
-    fn begin_stage(
-        &mut self,
-        start: &StageStart<'_>,
-        observers: &mut [&mut dyn SearchObserver],
-    ) -> Result<usize, SearchError>;
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError>;
 
     /// How many batches of `batch_size` the open stage will score, where the evaluator
     /// knows in advance (a supernet: search steps / `alpha_every`; a sample budget: the
@@ -156,9 +157,15 @@ pub trait Evaluator {
     /// Moves on until a batch is due or an epoch ends (a supernet trains there).
     ///
     /// # Errors
-    /// [`SearchError::NonFiniteLoss`] (the executor then checkpoints the last good
+    /// [`EvaluateError::NonFiniteLoss`] (the executor then checkpoints the last good
     /// state), data and model errors.
-    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError>;
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError>;
+
+    /// The search stops between two returns of [`Evaluator::advance`] (an observer asked
+    /// to): drop whatever the saved position does not hold (an epoch's open batch
+    /// iterator), so that advancing again continues exactly as a resumed search would.
+    /// Default: nothing to drop.
+    fn interrupt(&mut self) {}
 
     /// Scores a batch; `active` is the stage's space (a supernet maps each
     /// architecture onto its paths).
@@ -169,7 +176,7 @@ pub trait Evaluator {
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, SearchError>;
+    ) -> Result<Vec<Option<f64>>, EvaluateError>;
 
     /// The final architecture's measured value, before the last stage closes (a
     /// supernet scores it on fixed validation batches). Default: none.
@@ -180,7 +187,7 @@ pub trait Evaluator {
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, SearchError> {
+    ) -> Result<Option<f64>, EvaluateError> {
         let _ = (arch, active);
         Ok(None)
     }
@@ -189,7 +196,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// Whatever fails while closing.
-    fn end_stage(&mut self) -> Result<(), SearchError> {
+    fn end_stage(&mut self) -> Result<(), EvaluateError> {
         Ok(())
     }
 
@@ -205,20 +212,20 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// A state that cannot be serialised.
-    fn save(&self) -> Result<serde_json::Value, SearchError>;
+    fn save(&self) -> Result<serde_json::Value, EvaluateError>;
 
     /// Replaces the position with one from [`Evaluator::save`].
     ///
     /// # Errors
-    /// [`SearchError::Checkpoint`] for a state from another evaluator or dataset.
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError>;
+    /// [`EvaluateError::Checkpoint`] for a state from another evaluator or dataset.
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError>;
 
     /// Writes large state (weights, optimiser) into the checkpoint directory being
     /// written. Default: nothing.
     ///
     /// # Errors
     /// I/O errors, named with the file.
-    fn write_files(&self, dir: &Path) -> Result<(), SearchError> {
+    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
         let _ = dir;
         Ok(())
     }
@@ -228,7 +235,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// A directory the evaluator cannot use.
-    fn read_files(&mut self, dir: &Path) -> Result<(), SearchError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
         let _ = dir;
         Ok(())
     }

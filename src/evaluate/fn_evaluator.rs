@@ -1,10 +1,10 @@
 //! An evaluator from a function: train-from-scratch, a remote measurement, a simulator,
 //! or no measurement at all (benchmark tables).
 
-use super::{Advance, Clock, Evaluator, Progress, SampleBudget, StageStart};
-use crate::error::SearchError;
+use super::{
+    Advance, Clock, EvaluateError, Evaluator, Progress, SampleBudget, StageReport, StageStart,
+};
 use crate::objective::ObjectiveError;
-use crate::observe::SearchObserver;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::{Architecture, OpKind};
 
@@ -39,7 +39,7 @@ pub type TableEvaluator = FnEvaluator<NoMeasurement>;
 /// });
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// assert_eq!(e.evaluate(&[arch], &[])?, [Some(6.0)]);
-/// # Ok::<(), tnd_nas::search::SearchError>(())
+/// # Ok::<(), tnd_nas::search::EvaluateError>(())
 /// ```
 pub struct FnEvaluator<F> {
     name: &'static str,
@@ -107,13 +107,9 @@ where
         self.name
     }
 
-    fn begin_stage(
-        &mut self,
-        start: &StageStart<'_>,
-        _observers: &mut [&mut dyn SearchObserver],
-    ) -> Result<usize, SearchError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
         self.budget.begin_stage(start.stage);
-        Ok(0)
+        Ok(StageReport::default())
     }
 
     fn planned_batches(&self, batch_size: usize) -> Option<u64> {
@@ -128,7 +124,7 @@ where
         self.budget.refund(n);
     }
 
-    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
         Ok(self.budget.next(cx.batch_size))
     }
 
@@ -136,10 +132,10 @@ where
         &mut self,
         batch: &[Architecture],
         _active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, SearchError> {
+    ) -> Result<Vec<Option<f64>>, EvaluateError> {
         batch
             .iter()
-            .map(|a| (self.score)(a).map_err(SearchError::from))
+            .map(|a| (self.score)(a).map_err(EvaluateError::from))
             .collect()
     }
 
@@ -147,11 +143,11 @@ where
         self.budget.clock()
     }
 
-    fn save(&self) -> Result<serde_json::Value, SearchError> {
+    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
         self.budget.save()
     }
 
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
         self.budget.restore(state)
     }
 }

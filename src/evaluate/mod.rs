@@ -3,31 +3,34 @@
 //! as benchmark-table lookups ([`TableEvaluator`]), and a function of your own
 //! ([`FnEvaluator`], e.g. training each architecture from scratch).
 
+mod error;
 mod evaluator;
 mod fn_evaluator;
+mod record;
 mod sample_budget;
 mod supernet_evaluator;
 mod supernet_space;
 mod supernet_weights;
 
+pub use error::EvaluateError;
 pub use evaluator::{Advance, Clock, Evaluator, Progress, StageStart};
 pub use fn_evaluator::{FnEvaluator, NoMeasurement, TableEvaluator};
+pub use record::{EpochRecord, StageReport, StageTraining, StepRecord};
 pub use sample_budget::SampleBudget;
 pub use supernet_evaluator::{
     DataFingerprint, SupernetEvaluator, SupernetPosition, SupernetSettings,
 };
 pub use supernet_space::{DataShape, SupernetSpace, TrainableSupernet};
 
-use crate::error::SearchError;
 use crate::{Architecture, OpKind};
 
 /// The index of every op of `arch` in its edge's active list.
 pub(crate) fn active_indices(
     active: &[Vec<OpKind>],
     arch: &Architecture,
-) -> Result<Vec<usize>, SearchError> {
+) -> Result<Vec<usize>, EvaluateError> {
     if arch.len() != active.len() {
-        return Err(SearchError::config(
+        return Err(EvaluateError::config(
             "architecture",
             format!(
                 "has {} edges, the stage's space {}",
@@ -42,7 +45,7 @@ pub(crate) fn active_indices(
         .enumerate()
         .map(|(e, (op, ops))| {
             ops.iter().position(|o| o == op).ok_or_else(|| {
-                SearchError::config(
+                EvaluateError::config(
                     "architecture",
                     format!("edge {e} has `{op}`, which is not active in this stage"),
                 )

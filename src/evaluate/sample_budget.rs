@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::EvaluateError;
 use super::{Clock, Progress};
-use crate::error::SearchError;
 use crate::schedule::ShrinkScheduleConfig;
 
 /// A budget of scored samples, split over the stages of a schedule in proportion to
@@ -111,7 +111,7 @@ impl SampleBudget {
             return Progress::EpochEnd {
                 epoch: 1,
                 last: true,
-                stop: false,
+                record: None,
             };
         }
         let n = self.left.min(batch_size.max(1));
@@ -133,8 +133,8 @@ impl SampleBudget {
     ///
     /// # Errors
     /// None in practice; serialisation errors are reported as checkpoint errors.
-    pub fn save(&self) -> Result<serde_json::Value, SearchError> {
-        serde_json::to_value(self).map_err(|e| SearchError::Checkpoint {
+    pub fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+        serde_json::to_value(self).map_err(|e| EvaluateError::Checkpoint {
             path: "state.json".into(),
             reason: e.to_string(),
         })
@@ -143,15 +143,15 @@ impl SampleBudget {
     /// Restores a position from [`SampleBudget::save`].
     ///
     /// # Errors
-    /// [`SearchError::Checkpoint`] for another kind of state or another budget.
-    pub fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+    /// [`EvaluateError::Checkpoint`] for another kind of state or another budget.
+    pub fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
         let saved: SampleBudget =
-            serde_json::from_value(state).map_err(|e| SearchError::Checkpoint {
+            serde_json::from_value(state).map_err(|e| EvaluateError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!("not a sample-budget state: {e}"),
             })?;
         if saved.parts != self.parts {
-            return Err(SearchError::Checkpoint {
+            return Err(EvaluateError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "it belongs to another budget: checkpoint has {:?}, this search has {:?}",

@@ -14,14 +14,12 @@ use serde::{Deserialize, Serialize};
 
 use super::supernet_weights::{read_weights, write_weights};
 use super::{
-    Advance, Clock, DataShape, Evaluator, Progress, StageStart, SupernetSpace, TrainableSupernet,
-    active_indices,
+    Advance, Clock, DataShape, EpochRecord, EvaluateError, Evaluator, Progress, StageReport,
+    StageStart, StageTraining, StepRecord, SupernetSpace, TrainableSupernet, active_indices,
 };
 use crate::data::{
     AugmentConfig, BatchLoader, BatchLoaderConfig, EpochBatches, ImageDataset, Normalization,
 };
-use crate::error::SearchError;
-use crate::observe::{SearchEvent, SearchObserver, StepRecord, emit};
 use crate::ops::{materialize, trainable_params, with_batch_statistics};
 use crate::policy::sample_from;
 use crate::schedule::StageConfig;
@@ -117,6 +115,59 @@ where
     optim: Option<Sgd<S::Supernet<B>, B>>,
     pending_weights: Option<PathBuf>,
     batches: Option<(EpochBatches, usize, Instant)>,
+    /// A logged step returned before its search step was counted: counted on the next
+    /// advance (dropped by an interrupt, as the checkpoint taken there does not hold it).
+    pending_search_step: bool,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of `data`: name, size, shape, classes and a CRC-32 of pixels and
+    /// labels.
+    fn of(data: &ImageDataset) -> Self {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(data.pixels());
+        for label in data.labels() {
+            hasher.update(&label.to_le_bytes());
+        }
+        DataFingerprint {
+            name: data.name().to_string(),
+            images: data.len(),
+            shape: [data.channels(), data.height(), data.width()],
+            classes: data.num_classes(),
+            crc32: hasher.finalize(),
+        }
+    }
+}
+
+/// The weight-training and scoring loaders over the two halves of `data`, both
+/// normalised with the training half's statistics (or the configured ones).
+fn loaders(
+    config: &SupernetSettings,
+    data: ImageDataset,
+) -> Result<(BatchLoader, BatchLoader), EvaluateError> {
+    let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
+    let normalization = match &config.train.augment.normalization {
+        Some(n) => n.clone(),
+        None => Normalization::from_dataset(&w_half)?,
+    };
+    let train = BatchLoaderConfig::new(config.train.batch_size)
+        .with_seed(config.seed)
+        .with_workers(config.train.workers)
+        .with_drop_last(true)
+        .with_augment(
+            config
+                .train
+                .augment
+                .clone()
+                .with_normalization(Some(normalization.clone())),
+        )
+        .init(Arc::new(w_half))?;
+    let valid = BatchLoaderConfig::new(config.train.batch_size)
+        .with_seed(config.seed.wrapping_add(1))
+        .with_drop_last(true)
+        .with_augment(AugmentConfig::none().with_normalization(Some(normalization)))
+        .init(Arc::new(a_half))?;
+    Ok((train, valid))
 }
 
 impl<B: AutodiffBackend, S: SupernetSpace> std::fmt::Debug for SupernetEvaluator<B, S>
@@ -145,51 +196,17 @@ where
         space: S,
         data: ImageDataset,
         device: B::Device,
-    ) -> Result<Self, SearchError> {
-        let fingerprint = DataFingerprint {
-            name: data.name().to_string(),
-            images: data.len(),
-            shape: [data.channels(), data.height(), data.width()],
-            classes: data.num_classes(),
-            crc32: {
-                let mut hasher = crc32fast::Hasher::new();
-                hasher.update(data.pixels());
-                for label in data.labels() {
-                    hasher.update(&label.to_le_bytes());
-                }
-                hasher.finalize()
-            },
-        };
+    ) -> Result<Self, EvaluateError> {
+        let fingerprint = DataFingerprint::of(&data);
         let shape = DataShape {
             classes: data.num_classes(),
             channels: data.channels(),
             height: data.height(),
             width: data.width(),
         };
-        let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
-        let normalization = match &config.train.augment.normalization {
-            Some(n) => n.clone(),
-            None => Normalization::from_dataset(&w_half)?,
-        };
-        let train = BatchLoaderConfig::new(config.train.batch_size)
-            .with_seed(config.seed)
-            .with_workers(config.train.workers)
-            .with_drop_last(true)
-            .with_augment(
-                config
-                    .train
-                    .augment
-                    .clone()
-                    .with_normalization(Some(normalization.clone())),
-            )
-            .init(Arc::new(w_half))?;
-        let valid = BatchLoaderConfig::new(config.train.batch_size)
-            .with_seed(config.seed.wrapping_add(1))
-            .with_drop_last(true)
-            .with_augment(AugmentConfig::none().with_normalization(Some(normalization)))
-            .init(Arc::new(a_half))?;
+        let (train, valid) = loaders(config, data)?;
         if train.batches_per_epoch() == 0 || valid.batches_per_epoch() == 0 {
-            return Err(SearchError::config(
+            return Err(EvaluateError::config(
                 "train.batch_size",
                 format!(
                     "{} is larger than either half of the {} training images",
@@ -220,6 +237,7 @@ where
             optim: None,
             pending_weights: None,
             batches: None,
+            pending_search_step: false,
         })
     }
 
@@ -258,7 +276,7 @@ where
         &mut self,
         stage: &StageConfig,
         active: &[Vec<OpKind>],
-    ) -> Result<(), SearchError> {
+    ) -> Result<(), EvaluateError> {
         B::seed(
             &self.device,
             self.config.seed.wrapping_add(1000 * self.stage as u64),
@@ -316,7 +334,7 @@ where
         labels: Tensor<B, 1, Int>,
         lr: f64,
         path: NetPath,
-    ) -> Result<Result<(f64, f64), f64>, SearchError> {
+    ) -> Result<Result<(f64, f64), f64>, EvaluateError> {
         let (Some(model), Some(optim)) = (self.model.take(), self.optim.as_mut()) else {
             return Err(no_supernet());
         };
@@ -336,7 +354,7 @@ where
             Ok(v) => v,
             Err(reason) => {
                 self.model = Some(model);
-                return Err(SearchError::config("supernet", reason));
+                return Err(EvaluateError::config("supernet", reason));
             }
         };
         if !loss_value.is_finite() {
@@ -353,7 +371,7 @@ where
         &self,
         paths: &[NetPath],
         batches: &[(u64, usize)],
-    ) -> Result<Vec<f64>, SearchError> {
+    ) -> Result<Vec<f64>, EvaluateError> {
         let Some(model) = &self.model else {
             return Err(no_supernet());
         };
@@ -367,7 +385,7 @@ where
                     .into_tensors::<B::InnerBackend>(&self.device),
             );
         }
-        let score = || -> Result<Vec<f64>, SearchError> {
+        let score = || -> Result<Vec<f64>, EvaluateError> {
             let mut accs = Vec::with_capacity(paths.len());
             for path in paths {
                 let (mut correct, mut total) = (0.0, 0.0);
@@ -390,7 +408,7 @@ where
     }
 
     /// Starts (or continues) the current epoch's training batches.
-    fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), SearchError> {
+    fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), EvaluateError> {
         let global_epoch = self.global_epoch();
         B::seed(
             &self.device,
@@ -404,49 +422,41 @@ where
         Ok(())
     }
 
-    /// Sends a step record; true (and the epoch's batches closed) when an observer
-    /// asks to stop.
-    fn log_step(&mut self, observers: &mut [&mut dyn SearchObserver], record: StepRecord) -> bool {
-        let stop = emit(observers, &SearchEvent::Step(record));
-        if stop {
-            self.batches = None;
-        }
-        stop
+    /// Counts a search step (one after the warm-up); an ask of `batch_size` when one is
+    /// due.
+    fn count_search_step(&mut self, batch_size: usize) -> Option<Progress> {
+        self.pos.search_steps += 1;
+        self.pos
+            .search_steps
+            .is_multiple_of(self.config.train.alpha_every as u64)
+            .then_some(Progress::Ask(batch_size))
     }
 
     /// The end of an epoch: its record, and whether the stage is done.
-    fn end_epoch(
-        &mut self,
-        observers: &mut [&mut dyn SearchObserver],
-        started: Instant,
-        epochs: usize,
-    ) -> Progress {
+    fn end_epoch(&mut self, started: Instant, epochs: usize) -> Progress {
         let (l, a, k) = self.pos.epoch_loss;
         let k = k.max(1) as f64;
         let epoch = self.pos.epoch;
         self.pos.epoch += 1;
         self.pos.step_in_epoch = 0;
         self.pos.epoch_loss = (0.0, 0.0, 0);
-        let stop = emit(
-            observers,
-            &SearchEvent::EpochEnd {
-                stage: self.stage,
-                epoch,
-                loss: l / k,
-                train_acc: a / k,
-                seconds: started.elapsed().as_secs_f64(),
-            },
-        );
+        let record = EpochRecord {
+            stage: self.stage,
+            epoch,
+            loss: l / k,
+            train_acc: a / k,
+            seconds: started.elapsed().as_secs_f64(),
+        };
         Progress::EpochEnd {
             epoch: self.pos.epoch,
             last: self.pos.epoch == epochs,
-            stop,
+            record: Some(record),
         }
     }
 }
 
-fn no_supernet() -> SearchError {
-    SearchError::config("supernet", "no supernet is built (internal order error)")
+fn no_supernet() -> EvaluateError {
+    EvaluateError::config("supernet", "no supernet is built (internal order error)")
 }
 
 impl<B: AutodiffBackend, S: SupernetSpace> Evaluator for SupernetEvaluator<B, S>
@@ -457,7 +467,7 @@ where
         "supernet"
     }
 
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), SearchError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
         self.stage = start.stage;
         self.stage_cfg = Some(start.config.clone());
         if self.model.is_none() {
@@ -466,32 +476,15 @@ where
         Ok(())
     }
 
-    fn begin_stage(
-        &mut self,
-        start: &StageStart<'_>,
-        observers: &mut [&mut dyn SearchObserver],
-    ) -> Result<usize, SearchError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
         self.prepare_stage(start)?;
-        let supernet_params = self.model.as_ref().map_or(0, trainable_params);
-        emit(
-            observers,
-            &SearchEvent::StageStart {
-                stage: start.stage,
-                stages: start.stages,
-                cells: start.config.cells,
-                channels: start.config.channels,
-                supernet_params,
-                epochs: start.config.epochs,
+        Ok(StageReport {
+            supernet_params: self.model.as_ref().map_or(0, trainable_params),
+            training: Some(StageTraining {
                 steps_per_epoch: self.steps_per_epoch(),
                 from_epoch: self.pos.epoch,
-                epochs_before: self.config.stages[..start.stage]
-                    .iter()
-                    .map(|st| st.epochs)
-                    .sum(),
-                total_epochs: self.config.stages.iter().map(|st| st.epochs).sum(),
-            },
-        );
-        Ok(supernet_params)
+            }),
+        })
     }
 
     fn planned_batches(&self, _batch_size: usize) -> Option<u64> {
@@ -501,10 +494,15 @@ where
         Some(search_steps / self.config.train.alpha_every.max(1) as u64)
     }
 
-    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
         let Some(stage_cfg) = self.stage_cfg.clone() else {
             return Err(no_supernet());
         };
+        if std::mem::take(&mut self.pending_search_step)
+            && let Some(ask) = self.count_search_step(cx.batch_size)
+        {
+            return Ok(ask);
+        }
         let steps_per_epoch = self.steps_per_epoch();
         let mut last = Instant::now();
         loop {
@@ -519,7 +517,7 @@ where
             let next = if *left > 0 { batches.next() } else { None };
             let Some(batch) = next else {
                 self.batches = None;
-                return Ok(self.end_epoch(cx.observers, epoch_started, stage_cfg.epochs));
+                return Ok(self.end_epoch(epoch_started, stage_cfg.epochs));
             };
             *left -= 1;
             let epoch = self.pos.epoch;
@@ -533,12 +531,11 @@ where
                 Ok(v) => v,
                 Err(value) => {
                     self.batches = None;
-                    return Err(SearchError::NonFiniteLoss {
+                    return Err(EvaluateError::NonFiniteLoss {
                         stage: self.stage,
                         epoch,
                         step,
                         value,
-                        checkpoint: None,
                     });
                 }
             };
@@ -564,28 +561,25 @@ where
                     step_ms: step_s * 1e3,
                     images_per_sec: n as f64 / step_s.max(1e-9),
                 };
-                if self.log_step(cx.observers, record) {
-                    return Ok(Progress::Stop);
-                }
+                self.pending_search_step = searching;
+                return Ok(Progress::Step(record));
             }
-            if searching {
-                self.pos.search_steps += 1;
-                if self
-                    .pos
-                    .search_steps
-                    .is_multiple_of(self.config.train.alpha_every as u64)
-                {
-                    return Ok(Progress::Ask(cx.batch_size));
-                }
+            if searching && let Some(ask) = self.count_search_step(cx.batch_size) {
+                return Ok(ask);
             }
         }
+    }
+
+    fn interrupt(&mut self) {
+        self.batches = None;
+        self.pending_search_step = false;
     }
 
     fn evaluate(
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, SearchError> {
+    ) -> Result<Vec<Option<f64>>, EvaluateError> {
         let per_epoch = self.valid.batches_per_epoch() as u64;
         let mut batches = Vec::new();
         for k in 0..self.config.train.score_batches as u64 {
@@ -613,7 +607,7 @@ where
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, SearchError> {
+    ) -> Result<Option<f64>, EvaluateError> {
         let indices: Vec<usize> = arch
             .ops()
             .iter()
@@ -627,7 +621,7 @@ where
         Ok(Some(accs.first().copied().unwrap_or(0.0)))
     }
 
-    fn end_stage(&mut self) -> Result<(), SearchError> {
+    fn end_stage(&mut self) -> Result<(), EvaluateError> {
         self.pos.epoch = 0;
         self.pos.search_steps = 0;
         self.batches = None;
@@ -648,21 +642,21 @@ where
         self.model.is_some() && self.optim.is_some()
     }
 
-    fn save(&self) -> Result<serde_json::Value, SearchError> {
-        serde_json::to_value(&self.pos).map_err(|e| SearchError::Checkpoint {
+    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+        serde_json::to_value(&self.pos).map_err(|e| EvaluateError::Checkpoint {
             path: "state.json".into(),
             reason: e.to_string(),
         })
     }
 
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
         let saved: SupernetPosition =
-            serde_json::from_value(state).map_err(|e| SearchError::Checkpoint {
+            serde_json::from_value(state).map_err(|e| EvaluateError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!("not a supernet state: {e}"),
             })?;
         if saved.data != self.pos.data {
-            return Err(SearchError::Checkpoint {
+            return Err(EvaluateError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "it belongs to another dataset: checkpoint has {:?}, this search has {:?}",
@@ -671,7 +665,7 @@ where
             });
         }
         if saved.step_in_epoch > self.steps_per_epoch() {
-            return Err(SearchError::Checkpoint {
+            return Err(EvaluateError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "`step_in_epoch` is {}, beyond the {} steps of an epoch",
@@ -685,14 +679,14 @@ where
         Ok(())
     }
 
-    fn write_files(&self, dir: &Path) -> Result<(), SearchError> {
+    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
         match (&self.model, &self.optim) {
             (Some(model), Some(optim)) => write_weights(dir, model, optim),
             _ => Err(no_supernet()),
         }
     }
 
-    fn read_files(&mut self, dir: &Path) -> Result<(), SearchError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
         self.pending_weights = Some(dir.to_path_buf());
         Ok(())
     }

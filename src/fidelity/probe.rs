@@ -5,9 +5,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::evaluate::{Advance, Clock, Evaluator, Progress, StageStart};
-use crate::observe::SearchObserver;
-use crate::search::SearchError;
+use crate::evaluate::{
+    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart,
+};
 use crate::{Architecture, OpKind};
 
 /// What a [`StageEndProbe`] measured.
@@ -106,7 +106,7 @@ impl StageEndProbe {
         self.active = start.active.to_vec();
     }
 
-    fn probe(&mut self) -> Result<(), SearchError> {
+    fn probe(&mut self) -> Result<(), EvaluateError> {
         let started = Instant::now();
         let fits = |a: &Architecture| {
             a.ops().len() == self.active.len()
@@ -141,17 +141,13 @@ impl Evaluator for StageEndProbe {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), SearchError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
         self.note_stage(start);
         self.inner.prepare_stage(start)
     }
-    fn begin_stage(
-        &mut self,
-        start: &StageStart<'_>,
-        observers: &mut [&mut dyn SearchObserver],
-    ) -> Result<usize, SearchError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
         self.note_stage(start);
-        self.inner.begin_stage(start, observers)
+        self.inner.begin_stage(start)
     }
     fn planned_batches(&self, batch_size: usize) -> Option<u64> {
         self.inner.planned_batches(batch_size)
@@ -162,24 +158,27 @@ impl Evaluator for StageEndProbe {
     fn refund(&mut self, n: usize) {
         self.inner.refund(n);
     }
-    fn advance(&mut self, cx: &mut Advance<'_, '_>) -> Result<Progress, SearchError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
         self.inner.advance(cx)
+    }
+    fn interrupt(&mut self) {
+        self.inner.interrupt();
     }
     fn evaluate(
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, SearchError> {
+    ) -> Result<Vec<Option<f64>>, EvaluateError> {
         self.inner.evaluate(batch, active)
     }
     fn final_score(
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, SearchError> {
+    ) -> Result<Option<f64>, EvaluateError> {
         self.inner.final_score(arch, active)
     }
-    fn end_stage(&mut self) -> Result<(), SearchError> {
+    fn end_stage(&mut self) -> Result<(), EvaluateError> {
         if self.last {
             self.probe()?;
         }
@@ -191,16 +190,16 @@ impl Evaluator for StageEndProbe {
     fn checkpointable(&self) -> bool {
         self.inner.checkpointable()
     }
-    fn save(&self) -> Result<serde_json::Value, SearchError> {
+    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
         self.inner.save()
     }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), SearchError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
         self.inner.restore(state)
     }
-    fn write_files(&self, dir: &Path) -> Result<(), SearchError> {
+    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
         self.inner.write_files(dir)
     }
-    fn read_files(&mut self, dir: &Path) -> Result<(), SearchError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
         self.inner.read_files(dir)
     }
 }

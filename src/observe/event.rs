@@ -3,29 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::OpKind;
-
-/// One logged weight-training step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    /// Stage index.
-    pub stage: usize,
-    /// Epoch within the stage.
-    pub epoch: usize,
-    /// Step within the epoch.
-    pub step: usize,
-    /// Steps since the search began.
-    pub global_step: u64,
-    /// Cross-entropy of the batch.
-    pub loss: f64,
-    /// Accuracy of the batch (percent).
-    pub train_acc: f64,
-    /// Learning rate.
-    pub lr: f64,
-    /// Wall time of the step (milliseconds, data waiting included).
-    pub step_ms: f64,
-    /// Training images per second of the step.
-    pub images_per_sec: f64,
-}
+use crate::evaluate::EpochRecord;
+pub use crate::evaluate::StepRecord;
 
 /// One alpha update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,4 +146,16 @@ pub enum Control {
     Continue,
     /// Stop at the next epoch boundary (after its checkpoint).
     Stop,
+}
+
+impl From<EpochRecord> for SearchEvent {
+    fn from(r: EpochRecord) -> Self {
+        SearchEvent::EpochEnd {
+            stage: r.stage,
+            epoch: r.epoch,
+            loss: r.loss,
+            train_acc: r.train_acc,
+            seconds: r.seconds,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Control, SearchEvent, StepRecord};
-use crate::error::SearchError;
+use crate::search::SearchError;
 
 /// Watches a search. The library never prints; observers do.
 ///

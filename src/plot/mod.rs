@@ -43,5 +43,4 @@ pub use error::PlotError;
 pub use format::Format;
 pub use front::front;
 pub use log::read_log;
-pub(crate) use run_dir::plot_result;
-pub use run_dir::{PlotSummary, SkippedPlot, read_result, write_plots};
+pub use run_dir::{PlotSummary, SkippedPlot, plot_result, read_result, write_plots};

@@ -90,9 +90,16 @@ pub fn write_plots(run_dir: &Path) -> Result<PlotSummary, PlotError> {
     Ok(summary)
 }
 
-/// Writes `front` and `alpha` in SVG and PNG into `dir`, skipping plots with nothing
-/// to show.
-pub(crate) fn plot_result(result: &SearchResult, dir: &Path) -> Result<PlotSummary, PlotError> {
+/// Writes the plots of a result into `dir`: `front.svg`/`front.png` (the first two
+/// objectives of every sample, the front highlighted; [`crate::plot::front`]) and
+/// `alpha.svg`/`alpha.png` (the policy's probabilities at each stage's end;
+/// [`crate::plot::alpha`]). A plot with nothing to show (one objective; no stages for
+/// random search and evolution) is skipped and listed in [`PlotSummary::skipped`].
+/// [`write_plots`] adds the curves of a run directory's `search.jsonl`.
+///
+/// # Errors
+/// Any [`PlotError`] of a plot that has something to show.
+pub fn plot_result(result: &SearchResult, dir: &Path) -> Result<PlotSummary, PlotError> {
     let mut summary = PlotSummary::default();
     type Plot = fn(&SearchResult, &Path) -> Result<(), PlotError>;
     for (name, plot) in [("front", front as Plot), ("alpha", alpha as Plot)] {

@@ -16,15 +16,15 @@ use super::{
 };
 use crate::data::ImageDataset;
 use crate::evaluate::{
-    Advance, Evaluator, Progress, StageStart, SupernetEvaluator, SupernetSpace, TableEvaluator,
-    TrainableSupernet,
+    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart, SupernetEvaluator,
+    SupernetSpace, TableEvaluator, TrainableSupernet,
 };
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, ParetoPreferences,
     Reward, RewardContext, ScoredSample, evaluate_all,
 };
 use crate::observe::emit;
-use crate::policy::entropy_of;
+use crate::policy::{UpdateStats, entropy_of};
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::strategy::Strategy;
 use crate::{Architecture, SearchSpace};
@@ -86,6 +86,24 @@ pub struct Search {
     scored: HashMap<Architecture, usize>,
     /// Every archived value of each objective, sorted ascending (rebuilt on resume).
     sorted: Vec<Vec<f64>>,
+}
+
+/// A saved state that does not fit this search, named with its `state.json`.
+fn state_error(found: &Path, reason: String) -> SearchError {
+    SearchError::Checkpoint {
+        path: found.join("state.json"),
+        reason,
+    }
+}
+
+/// A batch told to the strategy, for its [`AlphaRecord`].
+struct Told<'a> {
+    stage: usize,
+    clock: Clock,
+    rewards: &'a [f64],
+    measured: &'a [Option<f64>],
+    repeats: usize,
+    started: Instant,
 }
 
 /// The index of the first sample of every architecture.
@@ -408,8 +426,20 @@ impl Search {
         // before any of it is read.
         checkpoint::verify_files(&found)?;
         let mut saved = checkpoint::read_state(&found)?;
+        self.check_identity(&saved, &found)?;
+        self.check_position(&saved, &found)?;
+        self.restore_parts(&mut saved, &found)?;
+        self.evaluator.read_files(&found)?;
+        self.state = saved;
+        self.checkpoint_dir = Some(dir.to_path_buf());
+        Ok(self)
+    }
+
+    /// Refuses a checkpoint of another search: format, space, strategy, evaluator,
+    /// objectives, reward or configuration.
+    fn check_identity(&self, saved: &SearchState, found: &Path) -> Result<(), SearchError> {
         let mismatch = |what: &str, theirs: String, ours: String| SearchError::Checkpoint {
-            path: found.clone(),
+            path: found.to_path_buf(),
             reason: format!(
                 "it belongs to another {what}: checkpoint has {theirs}, this search has {ours}"
             ),
@@ -449,26 +479,39 @@ impl Search {
                 ours,
             ));
         }
-        // The saved position must make sense in this configuration's schedule: a
-        // tampered or foreign state is refused here, not looped over.
-        let state_error = |reason: String| SearchError::Checkpoint {
-            path: found.join("state.json"),
-            reason,
-        };
+        Ok(())
+    }
+
+    /// The saved position must make sense in this configuration's schedule: a tampered
+    /// or foreign state is refused here, not looped over.
+    fn check_position(&self, saved: &SearchState, found: &Path) -> Result<(), SearchError> {
         if saved.stage > self.stages.len() {
-            return Err(state_error(format!(
-                "`stage` is {}, beyond the {} stages of this configuration",
-                saved.stage,
-                self.stages.len()
-            )));
+            return Err(state_error(
+                found,
+                format!(
+                    "`stage` is {}, beyond the {} stages of this configuration",
+                    saved.stage,
+                    self.stages.len()
+                ),
+            ));
         }
         if saved.stages.len() != saved.stage {
-            return Err(state_error(format!(
-                "`stages` lists {} finished stages but `stage` is {}",
-                saved.stages.len(),
-                saved.stage
-            )));
+            return Err(state_error(
+                found,
+                format!(
+                    "`stages` lists {} finished stages but `stage` is {}",
+                    saved.stages.len(),
+                    saved.stage
+                ),
+            ));
         }
+        Ok(())
+    }
+
+    /// Hands the evaluator and the strategy their saved positions (errors named with
+    /// the checkpoint's `state.json`) and checks the evaluator's epoch against the
+    /// stage.
+    fn restore_parts(&mut self, saved: &mut SearchState, found: &Path) -> Result<(), SearchError> {
         let relabel = |e: SearchError| match e {
             SearchError::Checkpoint { reason, .. } => SearchError::Checkpoint {
                 path: found.join("state.json"),
@@ -478,6 +521,7 @@ impl Search {
         };
         self.evaluator
             .restore(std::mem::take(&mut saved.evaluator))
+            .map_err(SearchError::from)
             .map_err(relabel)?;
         self.strategy
             .restore(std::mem::take(&mut saved.strategy))
@@ -486,16 +530,16 @@ impl Search {
         if let Some(stage) = self.stages.get(saved.stage) {
             let clock = self.evaluator.clock();
             if clock.epoch > stage.epochs {
-                return Err(state_error(format!(
-                    "the evaluator's `epoch` is {}, beyond the {} epochs of stage {}",
-                    clock.epoch, stage.epochs, saved.stage
-                )));
+                return Err(state_error(
+                    found,
+                    format!(
+                        "the evaluator's `epoch` is {}, beyond the {} epochs of stage {}",
+                        clock.epoch, stage.epochs, saved.stage
+                    ),
+                ));
             }
         }
-        self.evaluator.read_files(&found)?;
-        self.state = saved;
-        self.checkpoint_dir = Some(dir.to_path_buf());
-        Ok(self)
+        Ok(())
     }
 
     /// The executor's state: stage, archive, finished stages (`strategy` and
@@ -531,7 +575,9 @@ impl Search {
         state.strategy = self.strategy.save()?;
         state.evaluator = self.evaluator.save()?;
         let evaluator = &self.evaluator;
-        checkpoint::write(&dir, &state, |tmp| evaluator.write_files(tmp))?;
+        checkpoint::write(&dir, &state, |tmp| {
+            evaluator.write_files(tmp).map_err(SearchError::from)
+        })?;
         emit(
             observers,
             &SearchEvent::Checkpoint {
@@ -553,32 +599,8 @@ impl Search {
     ) -> Result<AlphaRecord, SearchError> {
         let started = Instant::now();
         let batch = self.strategy.ask(n);
-        let exact = self.evaluator.exact();
-        if exact && self.scored.len() != self.state.archive.len() {
-            self.scored = index_samples(self.state.archive.samples());
-        }
-        // Whether each architecture repeats one scored before (or earlier in the batch).
-        let mut repeat: Vec<bool> = Vec::with_capacity(batch.len());
-        let mut fresh: Vec<Architecture> = Vec::with_capacity(batch.len());
-        for arch in &batch {
-            let seen = exact && (self.scored.contains_key(arch) || fresh.contains(arch));
-            if !seen {
-                fresh.push(arch.clone());
-            }
-            repeat.push(seen);
-        }
-        let measured = self.evaluator.evaluate(&fresh, active)?;
-        if measured.len() != fresh.len() {
-            return Err(SearchError::config(
-                "evaluator",
-                format!(
-                    "`{}` scored {} of {} architectures",
-                    self.evaluator.name(),
-                    measured.len(),
-                    fresh.len()
-                ),
-            ));
-        }
+        let (repeat, fresh) = self.split_repeats(&batch);
+        let measured = self.measure(&fresh, active)?;
         self.evaluator.refund(batch.len() - fresh.len());
         let clock = self.evaluator.clock();
         let directions = self.state.archive.directions().to_vec();
@@ -596,26 +618,7 @@ impl Search {
                 self.state.archive.samples()[i].values.clone()
             } else {
                 let accuracy = fresh_values.next().flatten();
-                let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
-                if let Some(network) = &self.network {
-                    ctx = ctx.with_network(network.as_ref());
-                }
-                let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
-                self.state.archive.push(ScoredSample {
-                    arch: arch.clone(),
-                    values: values.clone(),
-                    stage,
-                    step: clock.global_step,
-                })?;
-                for (sorted, v) in self.sorted.iter_mut().zip(&values) {
-                    let at = sorted.partition_point(|x| x < v);
-                    sorted.insert(at, *v);
-                }
-                if exact {
-                    self.scored
-                        .insert(arch.clone(), self.state.archive.len() - 1);
-                }
-                values
+                self.archive_fresh(arch, accuracy, stage, clock.global_step)?
             };
             batch_values.push(values);
         }
@@ -629,33 +632,113 @@ impl Search {
             .map(|v| self.reward.reward_in(v, &directions, &cx))
             .collect::<Result<Vec<f64>, _>>()?;
         let stats = self.strategy.tell(&batch, &rewards)?;
-        let accs: Vec<f64> = measured.iter().flatten().copied().collect();
-        let repeats = batch.len() - fresh.len();
-        let m = rewards.len().max(1) as f64;
-        let record = AlphaRecord {
+        let told = Told {
             stage,
-            epoch: clock.epoch,
-            global_step: clock.global_step,
-            update: stats
-                .as_ref()
-                .map_or(self.state.history.len() as u64 + 1, |s| s.step),
-            reward_mean: stats
-                .as_ref()
-                .map_or(rewards.iter().sum::<f64>() / m, |s| s.reward_mean),
-            reward_max: rewards.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            baseline: stats.as_ref().map(|s| s.baseline),
-            entropy: stats.as_ref().map(|s| s.entropy),
-            grad_norm: stats.as_ref().map(|s| s.grad_norm),
-            sample_acc_mean: (!accs.is_empty())
-                .then(|| accs.iter().sum::<f64>() / accs.len() as f64),
-            update_ms: started.elapsed().as_secs_f64() * 1e3,
-            repeats,
-            probabilities: self.strategy.probabilities().unwrap_or_default(),
+            clock,
+            rewards: &rewards,
+            measured: &measured,
+            repeats: batch.len() - fresh.len(),
+            started,
         };
+        let record = self.alpha_record(&told, stats.as_ref());
         if let Some(s) = stats {
             self.state.history.push(s);
         }
         Ok(record)
+    }
+
+    /// Whether each architecture of `batch` repeats one scored before (or earlier in
+    /// the batch), under an exact evaluator; and the fresh ones, in order.
+    fn split_repeats(&mut self, batch: &[Architecture]) -> (Vec<bool>, Vec<Architecture>) {
+        let exact = self.evaluator.exact();
+        if exact && self.scored.len() != self.state.archive.len() {
+            self.scored = index_samples(self.state.archive.samples());
+        }
+        let mut repeat: Vec<bool> = Vec::with_capacity(batch.len());
+        let mut fresh: Vec<Architecture> = Vec::with_capacity(batch.len());
+        for arch in batch {
+            let seen = exact && (self.scored.contains_key(arch) || fresh.contains(arch));
+            if !seen {
+                fresh.push(arch.clone());
+            }
+            repeat.push(seen);
+        }
+        (repeat, fresh)
+    }
+
+    /// The evaluator's measurement of each fresh architecture.
+    fn measure(
+        &mut self,
+        fresh: &[Architecture],
+        active: &[Vec<crate::OpKind>],
+    ) -> Result<Vec<Option<f64>>, SearchError> {
+        let measured = self.evaluator.evaluate(fresh, active)?;
+        if measured.len() != fresh.len() {
+            return Err(SearchError::config(
+                "evaluator",
+                format!(
+                    "`{}` scored {} of {} architectures",
+                    self.evaluator.name(),
+                    measured.len(),
+                    fresh.len()
+                ),
+            ));
+        }
+        Ok(measured)
+    }
+
+    /// The objectives' values of a fresh architecture, archived (and indexed under an
+    /// exact evaluator).
+    fn archive_fresh(
+        &mut self,
+        arch: &Architecture,
+        accuracy: Option<f64>,
+        stage: usize,
+        step: u64,
+    ) -> Result<Vec<f64>, SearchError> {
+        let mut ctx = ObjectiveContext::new(self.space.as_ref()).with_accuracy(accuracy);
+        if let Some(network) = &self.network {
+            ctx = ctx.with_network(network.as_ref());
+        }
+        let values = evaluate_all(&mut self.objectives, arch, &ctx)?;
+        self.state.archive.push(ScoredSample {
+            arch: arch.clone(),
+            values: values.clone(),
+            stage,
+            step,
+        })?;
+        for (sorted, v) in self.sorted.iter_mut().zip(&values) {
+            let at = sorted.partition_point(|x| x < v);
+            sorted.insert(at, *v);
+        }
+        if self.evaluator.exact() {
+            self.scored
+                .insert(arch.clone(), self.state.archive.len() - 1);
+        }
+        Ok(values)
+    }
+
+    /// The record of a told batch.
+    fn alpha_record(&self, told: &Told<'_>, stats: Option<&UpdateStats>) -> AlphaRecord {
+        let rewards = told.rewards;
+        let accs: Vec<f64> = told.measured.iter().flatten().copied().collect();
+        let m = rewards.len().max(1) as f64;
+        AlphaRecord {
+            stage: told.stage,
+            epoch: told.clock.epoch,
+            global_step: told.clock.global_step,
+            update: stats.map_or(self.state.history.len() as u64 + 1, |s| s.step),
+            reward_mean: stats.map_or(rewards.iter().sum::<f64>() / m, |s| s.reward_mean),
+            reward_max: rewards.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            baseline: stats.map(|s| s.baseline),
+            entropy: stats.map(|s| s.entropy),
+            grad_norm: stats.map(|s| s.grad_norm),
+            sample_acc_mean: (!accs.is_empty())
+                .then(|| accs.iter().sum::<f64>() / accs.len() as f64),
+            update_ms: told.started.elapsed().as_secs_f64() * 1e3,
+            repeats: told.repeats,
+            probabilities: self.strategy.probabilities().unwrap_or_default(),
+        }
     }
 
     /// Runs the search to the end (or until an observer stops it) and returns the result.
@@ -681,7 +764,9 @@ impl Search {
                 config: &config,
                 active: &active,
             };
-            let supernet_params = self.evaluator.begin_stage(&start, observers)?;
+            let report = self.evaluator.begin_stage(&start)?;
+            self.report_stage(observers, &start, &report);
+            let supernet_params = report.supernet_params;
             let planned = self.evaluator.planned_batches(self.strategy.batch_size());
             self.strategy.plan_stage(planned);
             let stop = loop {
@@ -692,8 +777,18 @@ impl Search {
                             return self.stop(observers, started, stage);
                         }
                     }
-                    Progress::Stop => return self.stop(observers, started, stage),
-                    Progress::EpochEnd { epoch, last, stop } => {
+                    Progress::Step(record) => {
+                        if emit(observers, &SearchEvent::Step(record)) {
+                            self.evaluator.interrupt();
+                            return self.stop(observers, started, stage);
+                        }
+                    }
+                    Progress::EpochEnd {
+                        epoch,
+                        last,
+                        record,
+                    } => {
+                        let stop = record.is_some_and(|r| emit(observers, &SearchEvent::from(r)));
                         let every = self.checkpoint_every;
                         if every > 0 && epoch.is_multiple_of(every) && !last {
                             self.save_checkpoint(observers, started)?;
@@ -739,20 +834,18 @@ impl Search {
         started: Instant,
     ) -> Result<Progress, SearchError> {
         let probabilities = self.strategy.probabilities();
-        let mut cx = Advance {
+        let cx = Advance {
             stage,
             probabilities: probabilities.as_deref(),
             active,
             batch_size: self.strategy.batch_size(),
-            observers: &mut *observers,
         };
-        match self.evaluator.advance(&mut cx) {
-            Err(SearchError::NonFiniteLoss {
+        match self.evaluator.advance(&cx) {
+            Err(EvaluateError::NonFiniteLoss {
                 stage,
                 epoch,
                 step,
                 value,
-                ..
             }) => {
                 let checkpoint = self.save_checkpoint(observers, started)?;
                 Err(SearchError::NonFiniteLoss {
@@ -763,8 +856,33 @@ impl Search {
                     checkpoint,
                 })
             }
-            other => other,
+            other => Ok(other?),
         }
+    }
+
+    /// Sends the stage's start to the observers, where the evaluator trains weights.
+    fn report_stage(
+        &self,
+        observers: &mut [&mut dyn SearchObserver],
+        start: &StageStart<'_>,
+        report: &StageReport,
+    ) {
+        let Some(training) = report.training else {
+            return;
+        };
+        let event = SearchEvent::StageStart {
+            stage: start.stage,
+            stages: start.stages,
+            cells: start.config.cells,
+            channels: start.config.channels,
+            supernet_params: report.supernet_params,
+            epochs: start.config.epochs,
+            steps_per_epoch: training.steps_per_epoch,
+            from_epoch: training.from_epoch,
+            epochs_before: self.stages[..start.stage].iter().map(|s| s.epochs).sum(),
+            total_epochs: self.stages.iter().map(|s| s.epochs).sum(),
+        };
+        emit(observers, &event);
     }
 
     /// Ends the strategy's and the evaluator's stage; after the last stage, settles the

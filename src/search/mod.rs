@@ -4,12 +4,12 @@
 mod builder;
 mod checkpoint;
 mod config;
+mod error;
 mod executor;
 mod result;
 mod state;
 mod table_config;
 
-pub use crate::error::SearchError;
 pub use crate::observe::{
     AlphaRecord, Control, JsonlLog, ProgressBar, SearchEvent, SearchObserver, StageSummary,
     StepRecord,
@@ -17,6 +17,7 @@ pub use crate::observe::{
 pub use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};
 pub use builder::SearchBuilder;
 pub use config::SearchConfig;
+pub use error::SearchError;
 pub use executor::Search;
 pub use result::{FrontHypervolume, SampleRecord, SearchResult, peak_memory_bytes};
 pub use state::SearchState;

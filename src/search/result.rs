@@ -148,16 +148,12 @@ impl SearchResult {
 
     /// Writes `result.json`, `genotype.txt` (the final genotype, one line),
     /// `genotype-darts.txt` (the same cells in the DARTS reference notation, when every
-    /// node has two inputs), `cells.dot` (Graphviz), and the plots
-    /// `front.svg`/`front.png` (the first two objectives of every sample, the front
-    /// highlighted; [`crate::plot::front`]) and `alpha.svg`/`alpha.png` (the policy's
-    /// probabilities at each stage's end; [`crate::plot::alpha`]) into `dir`. A plot
-    /// with nothing to show (one objective; no stages for random search and evolution)
-    /// is left out. [`crate::plot::write_plots`] adds the curves of `search.jsonl`.
+    /// node has two inputs) and `cells.dot` (Graphviz) into `dir`. The plots of a
+    /// result are drawn by [`crate::plot::plot_result`] (front and alpha) and
+    /// [`crate::plot::write_plots`] (all of them, from the files in a run directory).
     ///
     /// # Errors
-    /// [`SearchError::Io`] when a file cannot be written; [`SearchError::Plot`] when a
-    /// plot cannot be drawn or written.
+    /// [`SearchError::Io`] when a file cannot be written.
     pub fn write_to(&self, dir: impl AsRef<Path>) -> Result<(), SearchError> {
         let dir = dir.as_ref();
         fs::create_dir_all(dir).map_err(|e| SearchError::io(dir, e))?;
@@ -180,7 +176,6 @@ impl SearchResult {
         if let Some(dot) = self.dot() {
             write("cells.dot", dot.as_bytes())?;
         }
-        crate::plot::plot_result(self, dir)?;
         Ok(())
     }
 

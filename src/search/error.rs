@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::data::DataError;
+use crate::evaluate::EvaluateError;
 use crate::objective::ObjectiveError;
 use crate::policy::PolicyError;
 use crate::schedule::ScheduleError;
@@ -76,9 +77,6 @@ pub enum SearchError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A plot of the result could not be drawn or written.
-    #[error(transparent)]
-    Plot(#[from] crate::plot::PlotError),
     /// An observer asked the search to stop; the state was checkpointed if possible.
     #[error("search stopped by an observer at stage {stage}, epoch {epoch}{}",
         checkpoint.as_ref().map(|p| format!("; resume from {}", p.display())).unwrap_or_default())]
@@ -104,6 +102,35 @@ impl SearchError {
         SearchError::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+impl From<EvaluateError> for SearchError {
+    /// Each evaluator error as the search error of the same name (a non-finite loss
+    /// without a checkpoint: the executor adds the one it writes).
+    fn from(e: EvaluateError) -> Self {
+        match e {
+            EvaluateError::InvalidConfig { field, reason } => {
+                SearchError::InvalidConfig { field, reason }
+            }
+            EvaluateError::Space(e) => SearchError::Space(e),
+            EvaluateError::Data(e) => SearchError::Data(e),
+            EvaluateError::SuperNet(e) => SearchError::SuperNet(e),
+            EvaluateError::Objective(e) => SearchError::Objective(e),
+            EvaluateError::NonFiniteLoss {
+                stage,
+                epoch,
+                step,
+                value,
+            } => SearchError::NonFiniteLoss {
+                stage,
+                epoch,
+                step,
+                value,
+                checkpoint: None,
+            },
+            EvaluateError::Checkpoint { path, reason } => SearchError::Checkpoint { path, reason },
         }
     }
 }
