@@ -363,7 +363,10 @@ impl SearchArgs {
             &ideal,
         )?;
         // Everything is validated before the output folder is touched.
-        let search = Search::new::<B, _>(config.clone(), space, objectives, reward, data, device)?
+        let search = Search::builder(space)
+            .objectives(objectives)
+            .reward(reward)
+            .build::<B>(config.clone(), data, device)?
             .with_network(Arc::new(network));
         let dir = OutputDir::open(out, SEARCH_OUTPUTS, self.resume, self.force)?;
         let checkpoint = dir.path().join("checkpoint");

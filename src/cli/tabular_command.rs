@@ -398,8 +398,11 @@ impl TabularArgs {
         if let Some(m) = args.samples {
             cfg.updater = cfg.updater.with_samples(m as usize);
         }
-        let mut search =
-            Search::table(cfg, space, objectives, reward)?.with_network(Arc::new(network));
+        let mut search = Search::builder(space)
+            .objectives(objectives)
+            .reward(reward)
+            .build_table(cfg)?
+            .with_network(Arc::new(network));
         let result = search.run(&mut [])?;
         let text = serde_json::to_string_pretty(&to_json(&result, budget, seed))
             .map_err(|e| CliError::Input(format!("cannot serialise the result: {e}")))?;
