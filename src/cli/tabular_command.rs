@@ -332,7 +332,7 @@ impl TabularArgs {
             return Err(CliError::usage("--budget, --seed and --out are required"));
         };
         let nb201 = args.space.unwrap_or(SpaceName::Nb201) == SpaceName::Nb201;
-        let table = self.table(nb201)?;
+        let table = self.benchmark_table(nb201)?;
         let (objectives, ideal) =
             self.objectives(&space, &network, table.as_ref(), &input, &device, nb201)?;
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
@@ -367,7 +367,7 @@ impl TabularArgs {
 
     /// The benchmark table the objectives may read: `--table`, or the bundled
     /// NAS-Bench-201 table for that space (`nb201`); its architectures checked.
-    fn table(&self, nb201: bool) -> Result<Option<Arc<TabularTable>>, CliError> {
+    fn benchmark_table(&self, nb201: bool) -> Result<Option<Arc<TabularTable>>, CliError> {
         let column = self.arch_column.as_deref().unwrap_or(NB201_ARCH_COLUMN);
         let table = match (&self.table, nb201) {
             (Some(path), _) => Some(Arc::new(TabularTable::from_path(path, column)?)),
