@@ -63,14 +63,12 @@ fn bench_tabular(c: &mut Criterion) {
                         ),
                         Box::new(ParamCount::new().in_millions()),
                     ];
-                    let mut search = Search::table(
-                        cfg.clone(),
-                        Nb201Space::new(),
-                        objectives,
-                        Box::new(reward.clone()),
-                    )
-                    .expect("valid search")
-                    .with_network(network.clone());
+                    let mut search = Search::builder(Nb201Space::new())
+                        .objectives(objectives)
+                        .reward(reward.clone())
+                        .build_table(cfg.clone())
+                        .expect("valid search")
+                        .with_network(network.clone());
                     black_box(search.run(&mut []).expect("search runs"))
                 })
             },

@@ -77,29 +77,24 @@ fn main() -> anyhow::Result<()> {
         .transpose()?;
     let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
     let space = DartsSpaceConfig::tnd().init()?;
-    let objectives: Vec<Box<dyn Objective>> = vec![
-        Box::new(ValidationAccuracy::new()),
-        Box::new(Energy {
-            input: data.height(),
-        }),
-    ];
+    let energy = Energy {
+        input: data.height(),
+    };
     // Reward: accuracy * (energy / 2000 uJ)^-0.5: halving the energy is worth ~41% accuracy.
     let reward = MnasReward::new(vec![2000.0], vec![-0.5])?;
     let mut config = SearchConfig::quick()
         .with_mode(TrainMode::SinglePath)
         .with_seed(args.seed);
     config.train.max_steps_per_epoch = Some(args.steps as usize);
-    let mut search = Search::new::<Autodiff<NdArray>, _>(
-        config,
-        space,
-        objectives,
-        Box::new(reward),
-        data,
-        Default::default(),
-    )?;
+    let mut search = Search::builder(space)
+        .objective(ValidationAccuracy::new())
+        .objective(energy)
+        .reward(reward)
+        .build::<Autodiff<NdArray>>(config, data, Default::default())?;
     let result = search.run(&mut [&mut ProgressBar::new()])?;
     if let Some(dir) = &out {
         result.write_to(dir.path())?;
+        tnd_nas::plot::plot_result(&result, dir.path())?;
     }
     println!("final architecture: {}", result.final_architecture.text);
     for (name, value) in result.objectives.iter().zip(&result.final_values) {

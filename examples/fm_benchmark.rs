@@ -40,7 +40,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tnd_nas::data::{FashionMnist, ImageDataset, Normalization, Split};
 use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
-use tnd_nas::objective::{Objective, ValidationAccuracy, WeightedSum};
+use tnd_nas::objective::{ValidationAccuracy, WeightedSum};
 use tnd_nas::search::{Search, SearchConfig};
 use tnd_nas::space::{DartsSpace, DartsSpaceConfig};
 use tnd_nas::{Architecture, Genotype, SearchSpace};
@@ -183,17 +183,12 @@ fn search(
         .augment
         .clone()
         .with_normalization(Some(Normalization::fashion_mnist()));
-    let objectives: Vec<Box<dyn Objective>> = vec![Box::new(ValidationAccuracy::new())];
     let started = Instant::now();
-    let result = Search::new::<B, _>(
-        config,
-        space.clone(),
-        objectives,
-        Box::new(WeightedSum::new(vec![1.0])?),
-        train.clone(),
-        Default::default(),
-    )?
-    .run(&mut [])?;
+    let result = Search::builder(space.clone())
+        .objective(ValidationAccuracy::new())
+        .reward(WeightedSum::new(vec![1.0])?)
+        .build::<B>(config, train.clone(), Default::default())?
+        .run(&mut [])?;
     let seconds = started.elapsed().as_secs_f64();
     let genotype = result
         .final_architecture

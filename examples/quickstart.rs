@@ -13,7 +13,7 @@ use clap::Parser;
 use tnd_nas::cli::{OutputDir, SEARCH_OUTPUTS};
 use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
 use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
-use tnd_nas::objective::{MnasReward, Objective, ParamCount, ValidationAccuracy};
+use tnd_nas::objective::{MnasReward, ParamCount, ValidationAccuracy};
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchResult};
 use tnd_nas::space::DartsSpaceConfig;
 
@@ -53,25 +53,17 @@ fn main() -> anyhow::Result<()> {
         holdout.len()
     );
     let space = DartsSpaceConfig::tnd().init()?;
-    let objectives: Vec<Box<dyn Objective>> = vec![
-        Box::new(ValidationAccuracy::new()),
-        Box::new(ParamCount::new().in_millions()),
-    ];
-    // MnasNet-style reward: accuracy * (params / 1.0 M)^-0.3.
-    let reward = MnasReward::new(vec![1.0], vec![-0.3])?;
     let config = SearchConfig::quick()
         .with_seed(1)
         .with_mode(tnd_nas::search::TrainMode::SinglePath);
     let mut log = JsonlLog::create(out.join("search.jsonl"))?;
     let mut bar = ProgressBar::new();
-    let mut search = Search::new::<B, _>(
-        config,
-        space,
-        objectives,
-        Box::new(reward),
-        search_part.clone(),
-        Default::default(),
-    )?;
+    let mut search = Search::builder(space)
+        .objective(ValidationAccuracy::new())
+        .objective(ParamCount::new().in_millions())
+        // MnasNet-style reward: accuracy * (params / 1.0 M)^-0.3.
+        .reward(MnasReward::new(vec![1.0], vec![-0.3])?)
+        .build::<B>(config, search_part.clone(), Default::default())?;
     let result = search.run(&mut [&mut bar, &mut log])?;
     result.write_to(out)?;
     tnd_nas::plot::write_plots(out)?;

@@ -32,12 +32,11 @@
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
-//!     let objectives: Vec<Box<dyn Objective>> =
-//!         vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
-//!     let reward = MnasReward::new(vec![1.0], vec![-0.3])?; // acc * (params / 1 M)^-0.3
-//!     let space = DartsSpaceConfig::tnd().init()?;
-//!     let mut search = Search::new::<Autodiff<Flex>, _>(
-//!         SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
+//!     let mut search = Search::builder(DartsSpaceConfig::tnd().init()?)
+//!         .objective(ValidationAccuracy::new())
+//!         .objective(ParamCount::new().in_millions())
+//!         .reward(MnasReward::new(vec![1.0], vec![-0.3])?) // acc * (params / 1 M)^-0.3
+//!         .build::<Autodiff<Flex>>(SearchConfig::quick(), data, Default::default())?;
 //!     let result = search.run(&mut [&mut ProgressBar::new()])?;
 //!     println!("{}", result.final_architecture.text);
 //!     Ok(())

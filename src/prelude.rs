@@ -2,13 +2,12 @@
 //!
 //! ```
 //! use tnd_nas::prelude::*;
-//! let space = DartsSpaceConfig::tnd().init()?;
-//! let objectives: Vec<Box<dyn Objective>> =
-//!     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
-//! let reward = MnasReward::new(vec![1.0], vec![-0.3])?;
 //! let (data, _holdout) = FashionMnistSample::search_and_holdout()?;
-//! let search = Search::new::<Autodiff<Flex>, _>(
-//!     SearchConfig::quick(), space, objectives, Box::new(reward), data, Default::default())?;
+//! let search = Search::builder(DartsSpaceConfig::tnd().init()?)
+//!     .objective(ValidationAccuracy::new())
+//!     .objective(ParamCount::new().in_millions())
+//!     .reward(MnasReward::new(vec![1.0], vec![-0.3])?)
+//!     .build::<Autodiff<Flex>>(SearchConfig::quick(), data, Default::default())?;
 //! assert_eq!(search.space().edges().len(), 28);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -189,17 +189,13 @@ fn supernet_search_on_the_bundled_sample() {
     ];
     let reward = MnasReward::new(vec![3.5], vec![-0.3]).unwrap();
     let space = MbConvSpace::mobilenet_v2();
-    let result = Search::new::<Autodiff<Flex>, _>(
-        config,
-        space.clone(),
-        objectives,
-        Box::new(reward),
-        data,
-        Default::default(),
-    )
-    .unwrap()
-    .run(&mut [])
-    .unwrap();
+    let result = Search::builder(space.clone())
+        .objectives(objectives)
+        .reward(reward)
+        .build::<Autodiff<Flex>>(config, data, Default::default())
+        .unwrap()
+        .run(&mut [])
+        .unwrap();
     assert_eq!(result.stages.len(), 3);
     let arch = space.parse(&result.final_architecture.text).unwrap();
     assert_eq!(arch, result.final_architecture.architecture);

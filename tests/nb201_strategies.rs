@@ -24,13 +24,11 @@ fn stats(table: &Arc<TabularTable>, cfg: &TableSearchConfig) -> [(f64, f64); 2] 
         let acc = Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise)
             .expect("bundled column");
         let objectives: Vec<Box<dyn Objective>> = vec![Box::new(acc)];
-        let mut search = Search::table(
-            cfg.clone().with_seed(seed),
-            Nb201Space::new(),
-            objectives,
-            Box::new(WeightedSum::new(vec![1.0]).expect("one weight")),
-        )
-        .expect("valid search");
+        let mut search = Search::builder(Nb201Space::new())
+            .objectives(objectives)
+            .reward(WeightedSum::new(vec![1.0]).expect("one weight"))
+            .build_table(cfg.clone().with_seed(seed))
+            .expect("valid search");
         let r = search.run(&mut []).expect("search runs");
         assert!(r.sample_count <= cfg.budget);
         best.push(r.best.expect("a sample").objectives[0]);
@@ -241,7 +239,10 @@ fn the_defaults_also_win_on_landscapes_they_were_not_tuned_on() {
             .with_seed(seed)
             .with_strategy(strategy.clone());
         let reward = WeightedSum::new(vec![1.0]).expect("one weight");
-        let r = Search::table(cfg, space, objectives, Box::new(reward))
+        let r = Search::builder(space)
+            .objectives(objectives)
+            .reward(reward)
+            .build_table(cfg)
             .expect("valid search")
             .run(&mut [])
             .expect("search runs");
@@ -274,7 +275,10 @@ fn the_defaults_also_win_under_a_parameter_penalty() {
         let cfg = TableSearchConfig::new(budget)
             .with_seed(seed)
             .with_strategy(strategy.clone());
-        let r = Search::table(cfg, Nb201Space::new(), objectives, Box::new(reward))
+        let r = Search::builder(Nb201Space::new())
+            .objectives(objectives)
+            .reward(reward)
+            .build_table(cfg)
             .expect("valid search")
             .with_network(network.clone())
             .run(&mut [])
@@ -454,8 +458,11 @@ fn front_gaps(
                         .with_strategy(strategy.clone());
                     let objectives = vec![acc(), cost()];
                     let reward = reward_from_spec(reward, &dirs, &[100.0, 0.0]).expect("reward");
-                    let mut search =
-                        Search::table(cfg, Nb201Space::new(), objectives, reward).expect("valid");
+                    let mut search = Search::builder(Nb201Space::new())
+                        .objectives(objectives)
+                        .reward(reward)
+                        .build_table(cfg)
+                        .expect("valid");
                     if let Some(n) = &network {
                         search = search.with_network(n.clone());
                     }

@@ -71,15 +71,11 @@ fn objectives() -> Vec<Box<dyn Objective>> {
 fn search(config: SearchConfig, data: ImageDataset) -> Search {
     let space = DartsSpaceConfig::tnd().init().unwrap();
     let reward = MnasReward::new(vec![1.0], vec![-0.3]).unwrap();
-    Search::new::<B, _>(
-        config,
-        space,
-        objectives(),
-        Box::new(reward),
-        data,
-        Default::default(),
-    )
-    .unwrap()
+    Search::builder(space)
+        .objectives(objectives())
+        .reward(reward)
+        .build::<B>(config, data, Default::default())
+        .unwrap()
 }
 
 fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
@@ -242,15 +238,11 @@ fn nb201_search_on_synthetic_cifar_files() {
     config.train.max_steps_per_epoch = Some(2);
     let objectives: Vec<Box<dyn Objective>> = objectives();
     let reward = WeightedSum::new(vec![1.0, 10.0]).unwrap();
-    let mut s = Search::new::<B, _>(
-        config,
-        Nb201Space::new(),
-        objectives,
-        Box::new(reward),
-        data,
-        Default::default(),
-    )
-    .unwrap();
+    let mut s = Search::builder(Nb201Space::new())
+        .objectives(objectives)
+        .reward(reward)
+        .build::<B>(config, data, Default::default())
+        .unwrap();
     let result = s.run(&mut []).unwrap();
     assert_eq!(result.stages.len(), 3);
     let text = &result.final_architecture.text;
@@ -350,18 +342,18 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
         .unwrap_err();
     assert!(err.to_string().contains("configuration"), "{err}");
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let other = Search::new::<B, _>(
-        SearchConfig {
-            schedule: ShrinkScheduleConfig::paper_darts(),
-            ..config.clone()
-        },
-        darts,
-        objectives(),
-        Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
-        data.clone(),
-        Default::default(),
-    )
-    .unwrap();
+    let other = Search::builder(darts)
+        .objectives(objectives())
+        .reward(MnasReward::new(vec![1.0], vec![-0.3]).unwrap())
+        .build::<B>(
+            SearchConfig {
+                schedule: ShrinkScheduleConfig::paper_darts(),
+                ..config.clone()
+            },
+            data.clone(),
+            Default::default(),
+        )
+        .unwrap();
     let err = other.resume_from(&ck).unwrap_err();
     assert!(err.to_string().contains("space"), "{err}");
     let err = search(config.clone(), sample_data(150))
@@ -375,30 +367,22 @@ fn wrong_checkpoint_and_bad_config_are_refused_without_touching_outputs() {
     assert_eq!(std::fs::read(ck.join("state.json")).unwrap(), state_before);
     // Drop counts that do not fit the DARTS op set: refused before any work.
     let darts = DartsSpaceConfig::darts().init().unwrap();
-    let err = Search::new::<B, _>(
-        config.clone(),
-        darts,
-        objectives(),
-        Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
-        data.clone(),
-        Default::default(),
-    )
-    .unwrap_err();
+    let err = Search::builder(darts)
+        .objectives(objectives())
+        .reward(MnasReward::new(vec![1.0], vec![-0.3]).unwrap())
+        .build::<B>(config.clone(), data.clone(), Default::default())
+        .unwrap_err();
     assert!(
         err.to_string().contains("stage 2") || err.to_string().contains("normal"),
         "{err}"
     );
     // A reward that does not fit the objectives.
     let space = DartsSpaceConfig::tnd().init().unwrap();
-    let err = Search::new::<B, _>(
-        config.clone(),
-        space,
-        vec![Box::new(ValidationAccuracy::new())],
-        Box::new(MnasReward::new(vec![1.0], vec![-0.3]).unwrap()),
-        data,
-        Default::default(),
-    )
-    .unwrap_err();
+    let err = Search::builder(space)
+        .objective(ValidationAccuracy::new())
+        .reward(MnasReward::new(vec![1.0], vec![-0.3]).unwrap())
+        .build::<B>(config.clone(), data, Default::default())
+        .unwrap_err();
     assert!(matches!(err, SearchError::Objective(_)), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -508,15 +492,15 @@ fn a_front_search_shares_one_supernet_between_its_preferences_and_resumes_exactl
     let front_search = || {
         let space = DartsSpaceConfig::tnd().init().unwrap();
         let dirs = [Direction::Maximise, Direction::Minimise];
-        Search::new::<B, _>(
-            tiny_config(TrainMode::SinglePath),
-            space,
-            objectives(),
-            reward_from_spec("front:3", &dirs, &[]).unwrap(),
-            data.clone(),
-            Default::default(),
-        )
-        .unwrap()
+        Search::builder(space)
+            .objectives(objectives())
+            .reward(reward_from_spec("front:3", &dirs, &[]).unwrap())
+            .build::<B>(
+                tiny_config(TrainMode::SinglePath),
+                data.clone(),
+                Default::default(),
+            )
+            .unwrap()
     };
     let full = front_search().run(&mut []).unwrap();
     // Three stages x 1 search epoch x 3 steps, one batch of 2 each, turn by turn over the

@@ -21,8 +21,11 @@ fn run(
     objectives: Vec<Box<dyn Objective>>,
     reward: impl Reward + 'static,
 ) -> SearchResult {
-    let mut search =
-        Search::table(cfg.clone(), space.clone(), objectives, Box::new(reward)).unwrap();
+    let mut search = Search::builder(space.clone())
+        .objectives(objectives)
+        .reward(reward)
+        .build_table(cfg.clone())
+        .unwrap();
     if let Some(n) = network {
         search = search.with_network(n);
     }

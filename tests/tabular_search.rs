@@ -26,7 +26,10 @@ fn try_run(
     objectives: Vec<Box<dyn Objective>>,
     reward: impl Reward + 'static,
 ) -> Result<SearchResult, SearchError> {
-    let mut search = Search::table(cfg.clone(), Nb201Space::new(), objectives, Box::new(reward))?;
+    let mut search = Search::builder(Nb201Space::new())
+        .objectives(objectives)
+        .reward(reward)
+        .build_table(cfg.clone())?;
     if let Some(n) = network {
         search = search.with_network(n);
     }
@@ -502,13 +505,11 @@ fn a_table_search_with_repeats_resumes_bit_for_bit() {
     let cfg = TableSearchConfig::new(200).with_seed(3);
     let make = || {
         let acc = Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise).unwrap();
-        Search::table(
-            cfg.clone(),
-            Nb201Space::new(),
-            vec![Box::new(acc)],
-            Box::new(WeightedSum::new(vec![1.0]).unwrap()),
-        )
-        .unwrap()
+        Search::builder(Nb201Space::new())
+            .objective(acc)
+            .reward(WeightedSum::new(vec![1.0]).unwrap())
+            .build_table(cfg.clone())
+            .unwrap()
     };
     let whole = make().run(&mut []).unwrap();
     // Repeats happened: more updates than the 20 batches of 10 distinct architectures.
@@ -551,13 +552,11 @@ fn local_search_on_the_table_climbs_and_resumes_bit_for_bit() {
         .with_strategy("ls:init=5".parse().unwrap());
     let make = || {
         let acc = Tabular::new(table.clone(), NB201_CIFAR10_ACCURACY, Direction::Maximise).unwrap();
-        Search::table(
-            cfg.clone(),
-            Nb201Space::new(),
-            vec![Box::new(acc)],
-            Box::new(WeightedSum::new(vec![1.0]).unwrap()),
-        )
-        .unwrap()
+        Search::builder(Nb201Space::new())
+            .objective(acc)
+            .reward(WeightedSum::new(vec![1.0]).unwrap())
+            .build_table(cfg.clone())
+            .unwrap()
     };
     let whole = make().run(&mut []).unwrap();
     assert_eq!(whole.strategy, "ls");

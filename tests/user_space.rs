@@ -265,15 +265,11 @@ fn search() -> Search {
         Box::new(ParamCount::new()),
     ];
     let reward = MnasReward::new(vec![20_000.0], vec![-0.1]).unwrap();
-    Search::new::<B, _>(
-        config(),
-        ChainSpace::new(4),
-        objectives,
-        Box::new(reward),
-        data(),
-        Default::default(),
-    )
-    .unwrap()
+    Search::builder(ChainSpace::new(4))
+        .objectives(objectives)
+        .reward(reward)
+        .build::<B>(config(), data(), Default::default())
+        .unwrap()
 }
 
 #[test]

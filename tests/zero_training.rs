@@ -93,15 +93,13 @@ impl Bench {
             .with_seed(seed)
             .with_strategy(strategy.clone());
         let reward = WeightedSum::new(vec![1.0]).expect("one weight");
-        let result = Search::table(
-            cfg,
-            self.space.clone(),
-            vec![self.objective(proxy)],
-            Box::new(reward),
-        )
-        .expect("valid search")
-        .run(&mut [])
-        .expect("search runs");
+        let result = Search::builder(self.space.clone())
+            .objectives([self.objective(proxy)])
+            .reward(reward)
+            .build_table(cfg)
+            .expect("valid search")
+            .run(&mut [])
+            .expect("search runs");
         let best = result.best.expect("a sample");
         self.accuracy
             .value_of(&best.arch)

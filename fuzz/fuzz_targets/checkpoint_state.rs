@@ -40,13 +40,11 @@ fuzz_target!(|data: &[u8]| {
     std::fs::write(dir.join("files.json"), manifest.to_string()).unwrap();
     let objective: Box<dyn Objective> =
         Box::new(Tabular::new(table(), NB201_CIFAR10_ACCURACY, Direction::Maximise).unwrap());
-    let search = Search::table(
-        TableSearchConfig::new(20).with_seed(0),
-        Nb201Space::new(),
-        vec![objective],
-        Box::new(WeightedSum::new(vec![1.0]).unwrap()),
-    )
-    .unwrap();
+    let search = Search::builder(Nb201Space::new())
+        .objectives([objective])
+        .reward(WeightedSum::new(vec![1.0]).unwrap())
+        .build_table(TableSearchConfig::new(20).with_seed(0))
+        .unwrap();
     if let Ok(mut resumed) = search.resume_from(dir) {
         let _ = resumed.run(&mut []);
     }

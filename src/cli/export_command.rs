@@ -1,6 +1,6 @@
 //! `tnd-nas export`: a retrained network as safetensors in the reference PyTorch names.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +11,8 @@ use burn::backend::Flex;
 
 use crate::Genotype;
 use crate::eval::{
-    Nb201NetworkConfig, RetrainReport, export_darts_safetensors, export_nb201_safetensors,
-    load_model, load_weights,
+    ExportSummary, Nb201NetworkConfig, RetrainReport, export_darts_safetensors,
+    export_nb201_safetensors, load_model, load_weights,
 };
 use crate::space::Nb201Genotype;
 
@@ -92,51 +92,7 @@ impl ExportArgs {
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(|e| CliError::io(&tmp, e))?;
         }
-        let device = Default::default();
-        let (mut summary, genotype) = match family.as_str() {
-            "nb201" => {
-                let report: RetrainReport<Nb201NetworkConfig> =
-                    serde_json::from_str(&text).map_err(|e| bad(&e))?;
-                let genotype: Nb201Genotype = report.genotype.trim().parse().map_err(|e| {
-                    CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
-                })?;
-                let model = load_weights::<Flex, _>(
-                    report.network.init::<Flex>(&genotype, &device)?,
-                    dir,
-                    &device,
-                )?;
-                let summary = export_nb201_safetensors(
-                    &model,
-                    &report.network,
-                    &genotype,
-                    report.steps as i64,
-                    &tmp,
-                )?;
-                (summary, report.genotype)
-            }
-            "darts" => {
-                let report: RetrainReport = serde_json::from_str(&text).map_err(|e| bad(&e))?;
-                let genotype: Genotype = report.genotype.parse().map_err(|e| {
-                    CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
-                })?;
-                let model = load_model::<Flex>(&report.network, &genotype, dir, &device)?;
-                let summary = export_darts_safetensors(
-                    &model,
-                    &report.network,
-                    &genotype,
-                    report.steps as i64,
-                    &tmp,
-                )?;
-                (summary, report.genotype)
-            }
-            other => {
-                return Err(CliError::Input(format!(
-                    "{}: `{other}` networks have no reference PyTorch layout to export to \
-                     (darts and nb201 have)",
-                    report_path.display()
-                )));
-            }
-        };
+        let (mut summary, genotype) = export(&family, &text, &report_path, dir, &tmp)?;
         std::fs::rename(&tmp, out).map_err(|e| CliError::io(out, e))?;
         summary.path = out.clone();
         eprintln!(
@@ -151,5 +107,62 @@ impl ExportArgs {
         );
         println!("{}", summary.path.display());
         Ok(())
+    }
+}
+
+/// Writes the network of `family` that the retraining report `text` (read from
+/// `report_path`) describes, with the weights in `dir`, to `tmp` as safetensors in its
+/// reference names; returns the summary and the genotype's text.
+fn export(
+    family: &str,
+    text: &str,
+    report_path: &Path,
+    dir: &Path,
+    tmp: &Path,
+) -> Result<(ExportSummary, String), CliError> {
+    let bad =
+        |e: &dyn std::fmt::Display| CliError::Input(format!("{}: {e}", report_path.display()));
+    let device = Default::default();
+    match family {
+        "nb201" => {
+            let report: RetrainReport<Nb201NetworkConfig> =
+                serde_json::from_str(text).map_err(|e| bad(&e))?;
+            let genotype: Nb201Genotype = report.genotype.trim().parse().map_err(|e| {
+                CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
+            })?;
+            let model = load_weights::<Flex, _>(
+                report.network.init::<Flex>(&genotype, &device)?,
+                dir,
+                &device,
+            )?;
+            let summary = export_nb201_safetensors(
+                &model,
+                &report.network,
+                &genotype,
+                report.steps as i64,
+                tmp,
+            )?;
+            Ok((summary, report.genotype))
+        }
+        "darts" => {
+            let report: RetrainReport = serde_json::from_str(text).map_err(|e| bad(&e))?;
+            let genotype: Genotype = report.genotype.parse().map_err(|e| {
+                CliError::Input(format!("{}: field `genotype`: {e}", report_path.display()))
+            })?;
+            let model = load_model::<Flex>(&report.network, &genotype, dir, &device)?;
+            let summary = export_darts_safetensors(
+                &model,
+                &report.network,
+                &genotype,
+                report.steps as i64,
+                tmp,
+            )?;
+            Ok((summary, report.genotype))
+        }
+        other => Err(CliError::Input(format!(
+            "{}: `{other}` networks have no reference PyTorch layout to export to \
+             (darts and nb201 have)",
+            report_path.display()
+        ))),
     }
 }

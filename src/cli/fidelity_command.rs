@@ -1,6 +1,6 @@
 //! `tnd-nas fidelity`: how well an evaluator ranks the architectures of a ground truth.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -14,8 +14,8 @@ use super::search_command::Preset;
 use super::{CliError, DatasetName, DeviceName};
 use crate::Architecture;
 use crate::fidelity::{
-    GroundTruth, GroundTruthProtocol, RankReport, kendall_tau, rank_report, spearman_rho,
-    supernet_scores,
+    GroundTruth, GroundTruthProtocol, RankReport, TruthCell, kendall_tau, rank_report,
+    spearman_rho, supernet_scores,
 };
 use crate::proxy::ZeroCostProxy;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
@@ -226,6 +226,31 @@ struct Line {
     scores: Vec<f64>,
 }
 
+/// The table's header, and the line of seed 0 against seed 1 where the ground truth has
+/// both (the ceiling of any evaluator's ranking).
+fn print_header_and_ceiling(truth: &GroundTruth) -> Result<(), CliError> {
+    println!(
+        "{:<56} {:>5} {:>8} {:>8} {:>6} {:>11} {:>9}",
+        "evaluator", "cells", "tau", "rho", "top10%", "tau(better)", "seconds"
+    );
+    let pairs = truth.seed_pairs(0, 1);
+    if pairs.len() >= 2 {
+        let (a, b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+        let r = rank_report(&a, &b).map_err(|e| CliError::Input(e.to_string()))?;
+        println!(
+            "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9}",
+            "seed 0 vs seed 1 (the ceiling)",
+            r.cells,
+            show(kendall_tau(&a, &b)),
+            show(spearman_rho(&a, &b)),
+            r.top10_precision,
+            show(r.tau_better_half),
+            "-"
+        );
+    }
+    Ok(())
+}
+
 fn show(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.3}"))
 }
@@ -381,80 +406,14 @@ impl FidelityArgs {
             None => None,
         };
         let truth = GroundTruth::read(path).map_err(|e| CliError::Input(e.to_string()))?;
-        let mut cells = truth.cells();
-        if let Some(n) = self.limit {
-            cells.truncate(n as usize);
-        }
-        if cells.len() < 2 {
-            return Err(CliError::Input(format!(
-                "{}: {} architecture(s), at least 2 are needed to rank",
-                path.display(),
-                cells.len()
-            )));
-        }
         let space = Nb201Space::new();
-        let archs = cells
-            .iter()
-            .map(|c| {
-                space.parse(&c.arch).map_err(|e| {
-                    CliError::Input(format!(
-                        "{}: architecture `{}`: {e}",
-                        path.display(),
-                        c.arch
-                    ))
-                })
-            })
-            .collect::<Result<Vec<Architecture>, _>>()?;
+        let (cells, archs) = self.ranked_cells(path, &truth, &space)?;
         let accuracy: Vec<f64> = cells.iter().map(|c| c.accuracy).collect();
-        println!(
-            "{:<56} {:>5} {:>8} {:>8} {:>6} {:>11} {:>9}",
-            "evaluator", "cells", "tau", "rho", "top10%", "tau(better)", "seconds"
-        );
-        let pairs = truth.seed_pairs(0, 1);
-        if pairs.len() >= 2 {
-            let (a, b): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-            let r = rank_report(&a, &b).map_err(|e| CliError::Input(e.to_string()))?;
-            println!(
-                "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9}",
-                "seed 0 vs seed 1 (the ceiling)",
-                r.cells,
-                show(kendall_tau(&a, &b)),
-                show(spearman_rho(&a, &b)),
-                r.top10_precision,
-                show(r.tau_better_half),
-                "-"
-            );
-        }
+        print_header_and_ceiling(&truth)?;
         let mut lines = Vec::new();
         for evaluator in &self.evaluator {
-            let started = Instant::now();
-            let (name, scores, seconds, selected) = match evaluator {
-                EvaluatorName::Params => (
-                    "params".to_string(),
-                    cells.iter().map(|c| c.params as f64).collect::<Vec<_>>(),
-                    started.elapsed().as_secs_f64(),
-                    None,
-                ),
-                EvaluatorName::Macs => (
-                    "macs".to_string(),
-                    cells.iter().map(|c| c.macs as f64).collect(),
-                    started.elapsed().as_secs_f64(),
-                    None,
-                ),
-                EvaluatorName::Supernet => {
-                    self.supernet::<B>(&space, archs.clone(), device.clone())?
-                }
-                e => {
-                    let proxy = e.proxy().ok_or_else(|| CliError::usage("not a proxy"))?;
-                    let scores = self.proxy_scores::<B>(proxy, path, &archs, &device)?;
-                    (
-                        proxy.to_string(),
-                        scores,
-                        started.elapsed().as_secs_f64(),
-                        None,
-                    )
-                }
-            };
+            let (name, scores, seconds, selected) =
+                self.scores::<B>(*evaluator, path, &space, &cells, &archs, &device)?;
             let report =
                 rank_report(&accuracy, &scores).map_err(|e| CliError::Input(e.to_string()))?;
             println!(
@@ -489,6 +448,79 @@ impl FidelityArgs {
                 .map_err(|e| CliError::Input(format!("{}: {e}", out.display())))?;
         }
         Ok(())
+    }
+
+    /// The ground truth's cells (the first `--limit`, at least two) and their
+    /// architectures in `space`.
+    fn ranked_cells(
+        &self,
+        path: &Path,
+        truth: &GroundTruth,
+        space: &Nb201Space,
+    ) -> Result<(Vec<TruthCell>, Vec<Architecture>), CliError> {
+        let mut cells = truth.cells();
+        if let Some(n) = self.limit {
+            cells.truncate(n as usize);
+        }
+        if cells.len() < 2 {
+            return Err(CliError::Input(format!(
+                "{}: {} architecture(s), at least 2 are needed to rank",
+                path.display(),
+                cells.len()
+            )));
+        }
+        let archs = cells
+            .iter()
+            .map(|c| {
+                space.parse(&c.arch).map_err(|e| {
+                    CliError::Input(format!(
+                        "{}: architecture `{}`: {e}",
+                        path.display(),
+                        c.arch
+                    ))
+                })
+            })
+            .collect::<Result<Vec<Architecture>, _>>()?;
+        Ok((cells, archs))
+    }
+
+    /// One evaluator's name, scores of `archs` (the ground truth's `cells`, read from
+    /// `path`), seconds, and the supernet search's final architecture.
+    fn scores<B: AutodiffBackend>(
+        &self,
+        evaluator: EvaluatorName,
+        path: &Path,
+        space: &Nb201Space,
+        cells: &[TruthCell],
+        archs: &[Architecture],
+        device: &B::Device,
+    ) -> Result<(String, Vec<f64>, f64, Option<String>), CliError> {
+        let started = Instant::now();
+        Ok(match evaluator {
+            EvaluatorName::Params => (
+                "params".to_string(),
+                cells.iter().map(|c| c.params as f64).collect::<Vec<_>>(),
+                started.elapsed().as_secs_f64(),
+                None,
+            ),
+            EvaluatorName::Macs => (
+                "macs".to_string(),
+                cells.iter().map(|c| c.macs as f64).collect(),
+                started.elapsed().as_secs_f64(),
+                None,
+            ),
+            EvaluatorName::Supernet => self.supernet::<B>(space, archs.to_vec(), device.clone())?,
+            e => {
+                let proxy = e.proxy().ok_or_else(|| CliError::usage("not a proxy"))?;
+                let scores = self.proxy_scores::<B>(proxy, path, archs, device)?;
+                (
+                    proxy.to_string(),
+                    scores,
+                    started.elapsed().as_secs_f64(),
+                    None,
+                )
+            }
+        })
     }
 
     /// What the proxies of `proxy_scores` read and the classes: the input shape and, for

@@ -1,6 +1,6 @@
 //! `tnd-nas retrain`: train a genotype's evaluation network from scratch.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
@@ -158,29 +158,54 @@ impl RetrainArgs {
         }
         let mut c = match &self.retrain {
             Some(c) => c.clone(),
-            None => {
-                // NAS-Bench-201 and MBConv networks have no auxiliary head or
-                // drop-path; NAS-Bench-201's size defaults to C = 16, 5 cells per stage.
-                let text = self
-                    .genotype
-                    .as_ref()
-                    .map(|g| text_or_file("--genotype", g.as_os_str()))
-                    .transpose()?
-                    .map(|(t, _)| t)
-                    .unwrap_or_default();
-                match genotype_family(&text) {
-                    "nb201" => RetrainConfig::default()
-                        .with_channels(16)
-                        .with_layers(5)
-                        .with_auxiliary(false)
-                        .with_drop_path(0.0),
-                    "mbconv" => RetrainConfig::default()
-                        .with_auxiliary(false)
-                        .with_drop_path(0.0),
-                    _ => RetrainConfig::default(),
-                }
-            }
+            None => self.family_default()?,
         };
+        self.override_into(&mut c);
+        c.validate()?;
+        Ok(Self {
+            device: Some(self.device.unwrap_or_default()),
+            epochs: None,
+            channels: None,
+            layers: None,
+            batch_size: None,
+            seed: None,
+            max_steps: None,
+            no_auxiliary: false,
+            cutout: None,
+            lr: None,
+            drop_path: None,
+            workers: None,
+            retrain: Some(c),
+            ..self.clone()
+        })
+    }
+
+    /// The retraining configuration of the genotype's family: NAS-Bench-201 and MBConv
+    /// networks have no auxiliary head or drop-path; NAS-Bench-201's size defaults to
+    /// C = 16, 5 cells per stage.
+    fn family_default(&self) -> Result<RetrainConfig, CliError> {
+        let text = self
+            .genotype
+            .as_ref()
+            .map(|g| text_or_file("--genotype", g.as_os_str()))
+            .transpose()?
+            .map(|(t, _)| t)
+            .unwrap_or_default();
+        Ok(match genotype_family(&text) {
+            "nb201" => RetrainConfig::default()
+                .with_channels(16)
+                .with_layers(5)
+                .with_auxiliary(false)
+                .with_drop_path(0.0),
+            "mbconv" => RetrainConfig::default()
+                .with_auxiliary(false)
+                .with_drop_path(0.0),
+            _ => RetrainConfig::default(),
+        })
+    }
+
+    /// Sets in `c` every setting given on the command line.
+    fn override_into(&self, c: &mut RetrainConfig) {
         let set = |slot: &mut usize, v: Option<u64>| {
             if let Some(v) = v {
                 *slot = v as usize;
@@ -209,23 +234,6 @@ impl RetrainArgs {
         if let Some(p) = self.drop_path {
             c.drop_path = p;
         }
-        c.validate()?;
-        Ok(Self {
-            device: Some(self.device.unwrap_or_default()),
-            epochs: None,
-            channels: None,
-            layers: None,
-            batch_size: None,
-            seed: None,
-            max_steps: None,
-            no_auxiliary: false,
-            cutout: None,
-            lr: None,
-            drop_path: None,
-            workers: None,
-            retrain: Some(c),
-            ..self.clone()
-        })
     }
 
     /// Retrains and writes `train.json` and the weights.
@@ -247,20 +255,7 @@ impl RetrainArgs {
             ));
         };
         let (text, source) = text_or_file("--genotype", text.as_os_str())?;
-        let bad = |e: &dyn std::fmt::Display| CliError::Input(format!("{source}: {e}"));
-        let parsed = match genotype_family(&text) {
-            "nb201" => Parsed::Nb201(Nb201Space::new().parse(text.trim()).map_err(|e| bad(&e))?),
-            "mbconv" => Parsed::MbConv(
-                MbConvSpace::mobilenet_v2()
-                    .parse(text.trim())
-                    .map_err(|e| bad(&e))?,
-            ),
-            _ => {
-                let genotype: Genotype = text.trim().parse().map_err(|e| bad(&e))?;
-                genotype.check_reads_inputs().map_err(|e| bad(&e))?;
-                Parsed::Darts(genotype)
-            }
-        };
+        let parsed = Parsed::read(&text, &source)?;
         let (train, test) = dataset.train_and_test(self.data_dir.as_deref())?;
         // The folder is created and locked before the hours of training, not after.
         let dir = OutputDir::open(out, RETRAIN_OUTPUTS, false, self.force)?;
@@ -271,73 +266,17 @@ impl RetrainArgs {
             test.name(),
             test.len()
         );
-        let (classes, in_channels) = (train.num_classes(), train.channels());
-        let names = (train.name().to_owned(), test.name().to_owned());
-        let names = (names.0.as_str(), names.1.as_str());
         let normalization = dataset.normalization();
         let mut progress = RetrainProgress::new();
         let mut observe = |e| progress.observe(e);
-        let (report, weights) = match parsed {
-            Parsed::Nb201(arch) => {
-                let network = Nb201NetworkConfig::new(config.channels, config.layers, classes)
-                    .with_in_channels(in_channels);
-                let spec = Nb201NetworkSpec::new(network.clone());
-                let text = Nb201Space::new().describe(&arch);
-                let run = SpecRun {
-                    family: "nb201",
-                    text,
-                    network,
-                    config,
-                    names,
-                };
-                run.train::<B, _>(
-                    &spec,
-                    &arch,
-                    (train, test),
-                    &normalization,
-                    device,
-                    &mut observe,
-                    dir.path(),
-                )?
-            }
-            Parsed::MbConv(arch) => {
-                let space = MbConvSpace::mobilenet_v2();
-                let network = MbConvNetworkConfig::new(classes).with_in_channels(in_channels);
-                let spec = MbConvNetworkSpec::new(space.clone(), network.clone());
-                let text = space.describe(&arch);
-                let run = SpecRun {
-                    family: "mbconv",
-                    text,
-                    network,
-                    config,
-                    names,
-                };
-                run.train::<B, _>(
-                    &spec,
-                    &arch,
-                    (train, test),
-                    &normalization,
-                    device,
-                    &mut observe,
-                    dir.path(),
-                )?
-            }
-            Parsed::Darts(genotype) => {
-                let outcome = retrain::<B>(
-                    config,
-                    &genotype,
-                    train,
-                    test,
-                    &normalization,
-                    device,
-                    &mut observe,
-                )?;
-                (
-                    to_json(&outcome.report)?,
-                    save_model(&outcome.model.valid(), dir.path())?,
-                )
-            }
-        };
+        let (report, weights) = parsed.train::<B>(
+            config,
+            (train, test),
+            &normalization,
+            device,
+            &mut observe,
+            dir.path(),
+        )?;
         let json = dir.path().join("train.json");
         std::fs::write(&json, report.0 + "\n").map_err(|e| CliError::io(&json, e))?;
         eprintln!(
@@ -357,6 +296,89 @@ enum Parsed {
     Darts(Genotype),
     Nb201(Architecture),
     MbConv(Architecture),
+}
+
+impl Parsed {
+    /// The genotype in `text` (read from `source`), in the family its notation names.
+    fn read(text: &str, source: &str) -> Result<Self, CliError> {
+        let bad = |e: &dyn std::fmt::Display| CliError::Input(format!("{source}: {e}"));
+        Ok(match genotype_family(text) {
+            "nb201" => Self::Nb201(Nb201Space::new().parse(text.trim()).map_err(|e| bad(&e))?),
+            "mbconv" => Self::MbConv(
+                MbConvSpace::mobilenet_v2()
+                    .parse(text.trim())
+                    .map_err(|e| bad(&e))?,
+            ),
+            _ => {
+                let genotype: Genotype = text.trim().parse().map_err(|e| bad(&e))?;
+                genotype.check_reads_inputs().map_err(|e| bad(&e))?;
+                Self::Darts(genotype)
+            }
+        })
+    }
+
+    /// Retrains the genotype's network on `train`, tests it on `test` and saves the
+    /// weights into `dir`; returns the report's text and headline and the weights' path.
+    fn train<B: AutodiffBackend>(
+        self,
+        config: &RetrainConfig,
+        (train, test): (ImageDataset, ImageDataset),
+        normalization: &Normalization,
+        device: &B::Device,
+        observe: &mut dyn FnMut(RetrainEvent),
+        dir: &Path,
+    ) -> Result<((String, Headline), PathBuf), CliError> {
+        let (classes, in_channels) = (train.num_classes(), train.channels());
+        let names = (train.name().to_owned(), test.name().to_owned());
+        let names = (names.0.as_str(), names.1.as_str());
+        let data = (train, test);
+        match self {
+            Self::Nb201(arch) => {
+                let network = Nb201NetworkConfig::new(config.channels, config.layers, classes)
+                    .with_in_channels(in_channels);
+                let spec = Nb201NetworkSpec::new(network.clone());
+                let text = Nb201Space::new().describe(&arch);
+                let run = SpecRun {
+                    family: "nb201",
+                    text,
+                    network,
+                    config,
+                    names,
+                };
+                run.train::<B, _>(&spec, &arch, data, normalization, device, observe, dir)
+            }
+            Self::MbConv(arch) => {
+                let space = MbConvSpace::mobilenet_v2();
+                let network = MbConvNetworkConfig::new(classes).with_in_channels(in_channels);
+                let spec = MbConvNetworkSpec::new(space.clone(), network.clone());
+                let text = space.describe(&arch);
+                let run = SpecRun {
+                    family: "mbconv",
+                    text,
+                    network,
+                    config,
+                    names,
+                };
+                run.train::<B, _>(&spec, &arch, data, normalization, device, observe, dir)
+            }
+            Self::Darts(genotype) => {
+                let (train, test) = data;
+                let outcome = retrain::<B>(
+                    config,
+                    &genotype,
+                    train,
+                    test,
+                    normalization,
+                    device,
+                    observe,
+                )?;
+                Ok((
+                    to_json(&outcome.report)?,
+                    save_model(&outcome.model.valid(), dir)?,
+                ))
+            }
+        }
+    }
 }
 
 /// What a retraining of a NAS-Bench-201 or MBConv network records besides its outcome.

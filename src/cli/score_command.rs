@@ -1,6 +1,6 @@
 //! `tnd-nas score`: zero-cost proxy scores of a file of architectures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
@@ -15,7 +15,7 @@ use crate::eval::{
     MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
 use crate::objective::CsvTable;
-use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
+use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCost, ZeroCostProxy};
 use crate::space::{DartsSpaceConfig, Genotype, MbConvSpace, Nb201Space};
 
 /// Options of `tnd-nas score`.
@@ -131,6 +131,103 @@ enum Parsed {
     Mbconv(crate::Architecture),
 }
 
+/// The evaluation network of each built-in space at the options' width and depth.
+struct Networks {
+    nb201: Nb201NetworkSpec,
+    darts: EvalNetworkConfig,
+    mbconv: MbConvNetworkSpec,
+    mbconv_space: MbConvSpace,
+}
+
+impl Networks {
+    /// The networks of `--channels` and `--cells`, for `classes` classes and images of
+    /// `in_channels` channels.
+    fn new(args: &ScoreArgs, mbconv: MbConvSpace, classes: usize, in_channels: usize) -> Self {
+        let channels = args.channels.unwrap_or(16) as usize;
+        let cells = args.cells.unwrap_or(5) as usize;
+        let nb201 = Nb201NetworkSpec::new(
+            Nb201NetworkConfig::new(channels, cells, classes).with_in_channels(in_channels),
+        );
+        let darts = EvalNetworkConfig::new(channels, cells, classes).with_in_channels(in_channels);
+        let mbconv_spec = MbConvNetworkSpec::new(
+            mbconv.clone(),
+            MbConvNetworkConfig::new(classes).with_in_channels(in_channels),
+        );
+        Self {
+            nb201,
+            darts,
+            mbconv: mbconv_spec,
+            mbconv_space: mbconv,
+        }
+    }
+
+    /// zero-cost's standardisation, fitted on a reference sample of `space`.
+    fn zero_cost<B: AutodiffBackend>(
+        &self,
+        space: SpaceName,
+        seed: u64,
+        input: &ProxyInput<B>,
+        device: &B::Device,
+    ) -> Result<Option<ZeroCost>, CliError> {
+        let config = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost).with_seed(seed);
+        let input = input.clone();
+        let device = device.clone();
+        Ok(match space {
+            SpaceName::Nb201 => config
+                .init(self.nb201.clone(), &Nb201Space::new(), input, device)?
+                .zero_cost()
+                .copied(),
+            SpaceName::Darts | SpaceName::Tnd => {
+                let darts_space = match space {
+                    SpaceName::Tnd => DartsSpaceConfig::tnd().init()?,
+                    _ => DartsSpaceConfig::darts().init()?,
+                };
+                let spec = DartsNetworkSpec::new(darts_space.clone(), self.darts.clone());
+                config
+                    .init(spec, &darts_space, input, device)?
+                    .zero_cost()
+                    .copied()
+            }
+            SpaceName::Mbconv => config
+                .init(self.mbconv.clone(), &self.mbconv_space, input, device)?
+                .zero_cost()
+                .copied(),
+        })
+    }
+
+    /// The score of `proxy` for one architecture, its network initialised from `seed`
+    /// (zero-cost with its standardisation `zero_cost`), or why there is none.
+    fn score<B: AutodiffBackend>(
+        &self,
+        arch: &Parsed,
+        proxy: ZeroCostProxy,
+        zero_cost: Option<&ZeroCost>,
+        seed: u64,
+        input: &ProxyInput<B>,
+        device: &B::Device,
+    ) -> Result<f64, String> {
+        let score_with = |proxy| {
+            B::seed(device, seed);
+            match arch {
+                Parsed::Nb201(a) => scored(proxy, self.nb201.build::<B>(a, device), input),
+                Parsed::Darts(g) => scored(proxy, self.darts.init::<B>(g, device), input),
+                Parsed::Mbconv(a) => scored(proxy, self.mbconv.build::<B>(a, device), input),
+            }
+        };
+        match (proxy, zero_cost) {
+            (ZeroCostProxy::ZeroCost, Some(zc)) => {
+                let params = match arch {
+                    Parsed::Nb201(a) => self.nb201.param_count(a).map_err(|e| e.to_string()),
+                    Parsed::Darts(g) => Ok(self.darts.param_count(g)),
+                    Parsed::Mbconv(a) => self.mbconv.param_count(a).map_err(|e| e.to_string()),
+                };
+                score_with(ZeroCostProxy::Synflow).and_then(|s| params.map(|p| zc.score(s, p)))
+            }
+            (proxy, _) => score_with(proxy),
+        }
+    }
+}
+
 impl ScoreArgs {
     /// The options with every default filled in.
     ///
@@ -200,6 +297,69 @@ impl ScoreArgs {
         };
         let _lock = OutputFile::open(out, self.force, &[path])?;
         let table = CsvTable::from_path(path).map_err(|e| CliError::Input(e.to_string()))?;
+        let space = self.space.unwrap_or(SpaceName::Nb201);
+        let mbconv = MbConvSpace::mobilenet_v2();
+        // Every row is checked before any network is built.
+        let (texts, parsed) = self.parse_rows(path, &table, space, &mbconv)?;
+        let (input, classes) = self.input::<B>(&device)?;
+        let proxies: Vec<ZeroCostProxy> = self.proxy.iter().map(|p| p.proxy()).collect();
+        let networks = Networks::new(self, mbconv, classes, input.shape[0]);
+        let seed = self.seed.unwrap_or(0);
+        // zero-cost's standardisation, fitted on a reference sample of the space.
+        let zero_cost = if proxies.contains(&ZeroCostProxy::ZeroCost) {
+            networks.zero_cost(space, seed, &input, &device)?
+        } else {
+            None
+        };
+        let bar = progress(parsed.len() as u64);
+        let mut lines = vec![
+            std::iter::once("arch".to_string())
+                .chain(proxies.iter().map(|p| p.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+        ];
+        for ((p, text), row) in parsed.iter().zip(&texts).zip(table.rows()) {
+            let mut fields = vec![csv_field(text)];
+            for &proxy in &proxies {
+                let value = networks
+                    .score(p, proxy, zero_cost.as_ref(), seed, &input, &device)
+                    .map_err(|e| {
+                        CliError::Input(format!(
+                            "{}, line {}: architecture `{text}`: {e}",
+                            path.display(),
+                            row.line
+                        ))
+                    })?;
+                fields.push(format!("{value:e}"));
+            }
+            lines.push(fields.join(","));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let text = lines.join("\n") + "\n";
+        crate::atomic_write::write(out, text.as_bytes()).map_err(|e| CliError::io(out, e))?;
+        eprintln!(
+            "{} architecture(s) scored with {} into {}",
+            parsed.len(),
+            proxies
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            out.display()
+        );
+        Ok(())
+    }
+
+    /// The text and the parsed architecture of every row of `table` (from `path`), in
+    /// order; the first row that does not parse is named with its line.
+    fn parse_rows(
+        &self,
+        path: &Path,
+        table: &CsvTable,
+        space: SpaceName,
+        mbconv: &MbConvSpace,
+    ) -> Result<(Vec<String>, Vec<Parsed>), CliError> {
         let column = self.arch_column.clone().unwrap_or_else(|| "arch".into());
         let Some(col) = table.header().iter().position(|h| *h == column) else {
             return Err(CliError::Input(format!(
@@ -208,9 +368,6 @@ impl ScoreArgs {
                 table.header().join(", ")
             )));
         };
-        let space = self.space.unwrap_or(SpaceName::Nb201);
-        let mbconv = MbConvSpace::mobilenet_v2();
-        // Every row is checked before any network is built.
         let mut texts = Vec::with_capacity(table.rows().len());
         let mut parsed = Vec::with_capacity(table.rows().len());
         for row in table.rows() {
@@ -244,109 +401,7 @@ impl ScoreArgs {
                 path.display()
             )));
         }
-        let (input, classes) = self.input::<B>(&device)?;
-        let proxies: Vec<ZeroCostProxy> = self.proxy.iter().map(|p| p.proxy()).collect();
-        let channels = self.channels.unwrap_or(16) as usize;
-        let cells = self.cells.unwrap_or(5) as usize;
-        let in_channels = input.shape[0];
-        let nb201 = Nb201NetworkSpec::new(
-            Nb201NetworkConfig::new(channels, cells, classes).with_in_channels(in_channels),
-        );
-        let darts = EvalNetworkConfig::new(channels, cells, classes).with_in_channels(in_channels);
-        let mbconv_spec = MbConvNetworkSpec::new(
-            mbconv.clone(),
-            MbConvNetworkConfig::new(classes).with_in_channels(in_channels),
-        );
-        let seed = self.seed.unwrap_or(0);
-        // zero-cost's standardisation, fitted on a reference sample of the space.
-        let zero_cost = if proxies.contains(&ZeroCostProxy::ZeroCost) {
-            let config = ProxyScorerConfig::new(ZeroCostProxy::ZeroCost).with_seed(seed);
-            let input = input.clone();
-            let device = device.clone();
-            match space {
-                SpaceName::Nb201 => config
-                    .init(nb201.clone(), &Nb201Space::new(), input, device)?
-                    .zero_cost()
-                    .copied(),
-                SpaceName::Darts | SpaceName::Tnd => {
-                    let darts_space = match space {
-                        SpaceName::Tnd => DartsSpaceConfig::tnd().init()?,
-                        _ => DartsSpaceConfig::darts().init()?,
-                    };
-                    let spec = DartsNetworkSpec::new(darts_space.clone(), darts.clone());
-                    config
-                        .init(spec, &darts_space, input, device)?
-                        .zero_cost()
-                        .copied()
-                }
-                SpaceName::Mbconv => config
-                    .init(mbconv_spec.clone(), &mbconv, input, device)?
-                    .zero_cost()
-                    .copied(),
-            }
-        } else {
-            None
-        };
-        let bar = progress(parsed.len() as u64);
-        let mut lines = vec![
-            std::iter::once("arch".to_string())
-                .chain(proxies.iter().map(|p| p.to_string()))
-                .collect::<Vec<_>>()
-                .join(","),
-        ];
-        for ((p, text), row) in parsed.iter().zip(&texts).zip(table.rows()) {
-            let mut fields = vec![csv_field(text)];
-            for &proxy in &proxies {
-                let score_with = |proxy| {
-                    B::seed(&device, seed);
-                    match p {
-                        Parsed::Nb201(a) => scored(proxy, nb201.build::<B>(a, &device), &input),
-                        Parsed::Darts(g) => scored(proxy, darts.init::<B>(g, &device), &input),
-                        Parsed::Mbconv(a) => {
-                            scored(proxy, mbconv_spec.build::<B>(a, &device), &input)
-                        }
-                    }
-                };
-                let value = match (proxy, &zero_cost) {
-                    (ZeroCostProxy::ZeroCost, Some(zc)) => {
-                        let params = match p {
-                            Parsed::Nb201(a) => nb201.param_count(a).map_err(|e| e.to_string()),
-                            Parsed::Darts(g) => Ok(darts.param_count(g)),
-                            Parsed::Mbconv(a) => {
-                                mbconv_spec.param_count(a).map_err(|e| e.to_string())
-                            }
-                        };
-                        score_with(ZeroCostProxy::Synflow)
-                            .and_then(|s| params.map(|p| zc.score(s, p)))
-                    }
-                    (proxy, _) => score_with(proxy),
-                }
-                .map_err(|e| {
-                    CliError::Input(format!(
-                        "{}, line {}: architecture `{text}`: {e}",
-                        path.display(),
-                        row.line
-                    ))
-                })?;
-                fields.push(format!("{value:e}"));
-            }
-            lines.push(fields.join(","));
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        let text = lines.join("\n") + "\n";
-        crate::atomic_write::write(out, text.as_bytes()).map_err(|e| CliError::io(out, e))?;
-        eprintln!(
-            "{} architecture(s) scored with {} into {}",
-            parsed.len(),
-            proxies
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            out.display()
-        );
-        Ok(())
+        Ok((texts, parsed))
     }
 
     /// The proxies' input shape and batch, and the number of classes.

@@ -1,7 +1,7 @@
 //! `tnd-nas search`: a supernet search on image data.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use burn::module::AutodiffModule;
@@ -13,6 +13,7 @@ use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::proxy_objective::{proxy_in_spec, proxy_objective};
 use super::{CliError, DatasetName, DeviceName, SpaceName};
+use crate::SearchSpace;
 use crate::data::ImageDataset;
 use crate::eval::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig,
@@ -20,8 +21,8 @@ use crate::eval::{
 };
 use crate::evaluate::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::objective::{
-    Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, ValidationAccuracy,
-    reward_from_spec,
+    Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, Reward,
+    ValidationAccuracy, reward_from_spec,
 };
 use crate::observe::{JsonlLog, ProgressBar};
 use crate::proxy::ProxyInput;
@@ -309,6 +310,33 @@ impl SearchArgs {
         let (Some(out), Some(config)) = (&self.out, &self.search) else {
             return Err(CliError::usage("--dataset and --out are required"));
         };
+        let objectives = self.objectives::<B, N>(&space, &network, &data, config.seed, &device)?;
+        let reward = self.reward(&objectives)?;
+        // Everything is validated before the output folder is touched.
+        let search = Search::builder(space)
+            .objectives(objectives)
+            .reward(reward)
+            .build::<B>(config.clone(), data, device)?
+            .with_network(Arc::new(network));
+        self.run_search(search, out)
+    }
+
+    /// The objectives of `--objective`, in order; a proxy scores `network`'s networks of
+    /// `space`, initialised from `seed`.
+    fn objectives<B, N>(
+        &self,
+        space: &dyn SearchSpace,
+        network: &N,
+        data: &ImageDataset,
+        seed: u64,
+        device: &B::Device,
+    ) -> Result<Vec<Box<dyn Objective>>, CliError>
+    where
+        B: AutodiffBackend,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
         let side = data.height();
         // What the proxy objectives read, built once: the image shape and, when one of
         // them reads data, one batch (the dataset is cloned only then).
@@ -318,13 +346,7 @@ impl SearchArgs {
         }
         let input = if proxies.iter().flatten().any(|p| p.needs_data()) {
             let normalization = self.dataset.map(|d| d.normalization());
-            ProxyInput::from_dataset(
-                data.clone(),
-                normalization,
-                Some(PROXY_BATCH),
-                config.seed,
-                &device,
-            )?
+            ProxyInput::from_dataset(data.clone(), normalization, Some(PROXY_BATCH), seed, device)?
         } else {
             ProxyInput {
                 shape: [data.channels(), data.height(), data.width()],
@@ -337,15 +359,21 @@ impl SearchArgs {
                 Some(proxy) => proxy_objective(
                     proxy,
                     network.clone(),
-                    &space,
+                    space,
                     input.clone(),
-                    config.seed,
+                    seed,
                     device.clone(),
                     HashMap::new(),
                 )?,
-                None => objective(name, side, &network)?,
+                None => objective(name, side, network)?,
             });
         }
+        Ok(objectives)
+    }
+
+    /// The reward of `--reward` (or [`DEFAULT_REWARD`]) over `objectives`, with an ideal
+    /// of 100 for a maximised objective and 0 for a minimised one.
+    fn reward(&self, objectives: &[Box<dyn Objective>]) -> Result<Box<dyn Reward>, CliError> {
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         let ideal: Vec<f64> = directions
             .iter()
@@ -357,14 +385,16 @@ impl SearchArgs {
                 }
             })
             .collect();
-        let reward = reward_from_spec(
+        Ok(reward_from_spec(
             self.reward.as_deref().unwrap_or(DEFAULT_REWARD),
             &directions,
             &ideal,
-        )?;
-        // Everything is validated before the output folder is touched.
-        let search = Search::new::<B, _>(config.clone(), space, objectives, reward, data, device)?
-            .with_network(Arc::new(network));
+        )?)
+    }
+
+    /// Runs `search` (resumed from `out` with `--resume`), logging and checkpointing
+    /// into `out`, and writes its result and plots there.
+    fn run_search(&self, search: Search, out: &Path) -> Result<(), CliError> {
         let dir = OutputDir::open(out, SEARCH_OUTPUTS, self.resume, self.force)?;
         let checkpoint = dir.path().join("checkpoint");
         let mut search = if self.resume {

@@ -328,78 +328,20 @@ impl TabularArgs {
         <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
     {
         let args = self;
-        let column = args.arch_column.as_deref().unwrap_or(NB201_ARCH_COLUMN);
         let (Some(budget), Some(seed), Some(out)) = (args.budget, args.seed, &args.out) else {
             return Err(CliError::usage("--budget, --seed and --out are required"));
         };
         let nb201 = args.space.unwrap_or(SpaceName::Nb201) == SpaceName::Nb201;
-        let table = match (&args.table, nb201) {
-            (Some(path), _) => Some(Arc::new(TabularTable::from_path(path, column)?)),
-            (None, true) => Some(Arc::new(TabularTable::nb201_cifar10()?)),
-            (None, false) => None,
-        };
-        if let Some(table) = &table {
-            check_arch_strings(table, &Nb201Space::new())?;
-        }
-        let proxy_seed = args.proxy_seed.unwrap_or(0);
-        // The bundled synflow scores are those of this very network, seed and backend.
-        let bundled = nb201
-            && args.dataset.is_none()
-            && proxy_seed == 0
-            && args.device.unwrap_or_default() == DeviceName::Cpu;
-        let mut objectives = Vec::new();
-        let mut ideal = Vec::new();
-        for spec in &args.objective {
-            if let Some(proxy) = proxy_in_spec(spec)? {
-                let known = if bundled
-                    && matches!(proxy, ZeroCostProxy::Synflow | ZeroCostProxy::ZeroCost)
-                {
-                    bundled_nb201_synflow(&space)?
-                } else {
-                    HashMap::new()
-                };
-                objectives.push(proxy_objective(
-                    proxy,
-                    network.clone(),
-                    &space,
-                    input.clone(),
-                    proxy_seed,
-                    device.clone(),
-                    known,
-                )?);
-                // Chebyshev's ideal only shifts a proxy's term: 0 for every proxy.
-                ideal.push(0.0);
-                continue;
-            }
-            let (o, z) = objective(spec, table.as_ref(), input.shape[1])?;
-            objectives.push(o);
-            ideal.push(z);
-        }
+        let table = self.benchmark_table(nb201)?;
+        let (objectives, ideal) =
+            self.objectives(&space, &network, table.as_ref(), &input, &device, nb201)?;
         let directions: Vec<Direction> = objectives.iter().map(|o| o.direction()).collect();
         let reward = reward(args.reward.as_deref(), &directions, ideal)?;
-        let updater = match args.updater.unwrap_or(UpdaterName::Default) {
-            UpdaterName::Default => UpdaterConfig::new(),
-            UpdaterName::Paper => UpdaterConfig::paper(),
-        };
-        let mut cfg = TableSearchConfig::new(budget as usize)
-            .with_strategy(args.strategy.clone().unwrap_or_default())
-            .with_seed(seed)
-            .with_updater(updater);
-        cfg.schedule = match args.schedule.unwrap_or(ScheduleName::One) {
-            ScheduleName::One => None,
-            ScheduleName::Nb201 => Some(ShrinkScheduleConfig::nb201()),
-        };
-        if let Some(lr) = args.lr {
-            cfg.updater = cfg.updater.with_lr(lr).with_stage_spread(None);
-        }
-        if let Some(spread) = args.spread {
-            cfg.updater = cfg.updater.with_stage_spread(Some(spread));
-        }
-        if let Some(m) = args.samples {
-            cfg.updater = cfg.updater.with_samples(m as usize);
-        }
-        let mut search =
-            Search::table(cfg, space, objectives, reward)?.with_network(Arc::new(network));
+        let mut search = Search::builder(space)
+            .objectives(objectives)
+            .reward(reward)
+            .build_table(self.search_config(budget, seed))?
+            .with_network(Arc::new(network));
         let result = search.run(&mut [])?;
         let text = serde_json::to_string_pretty(&to_json(&result, budget, seed))
             .map_err(|e| CliError::Input(format!("cannot serialise the result: {e}")))?;
@@ -422,7 +364,108 @@ impl TabularArgs {
         );
         Ok(())
     }
+
+    /// The benchmark table the objectives may read: `--table`, or the bundled
+    /// NAS-Bench-201 table for that space (`nb201`); its architectures checked.
+    fn benchmark_table(&self, nb201: bool) -> Result<Option<Arc<TabularTable>>, CliError> {
+        let column = self.arch_column.as_deref().unwrap_or(NB201_ARCH_COLUMN);
+        let table = match (&self.table, nb201) {
+            (Some(path), _) => Some(Arc::new(TabularTable::from_path(path, column)?)),
+            (None, true) => Some(Arc::new(TabularTable::nb201_cifar10()?)),
+            (None, false) => None,
+        };
+        if let Some(table) = &table {
+            check_arch_strings(table, &Nb201Space::new())?;
+        }
+        Ok(table)
+    }
+
+    /// The objectives of `--objective`, in order, and their Chebyshev ideal values; a
+    /// proxy scores `network`'s networks of `space` (from the bundled scores where they
+    /// are those of this network: `nb201`, no dataset, proxy seed 0, on the CPU).
+    fn objectives<B, S, N>(
+        &self,
+        space: &S,
+        network: &N,
+        table: Option<&Arc<TabularTable>>,
+        input: &ProxyInput<B>,
+        device: &B::Device,
+        nb201: bool,
+    ) -> Result<ObjectivesAndIdeal, CliError>
+    where
+        B: AutodiffBackend,
+        S: SearchSpace + Clone + 'static,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
+        let proxy_seed = self.proxy_seed.unwrap_or(0);
+        // The bundled synflow scores are those of this very network, seed and backend.
+        let bundled = nb201
+            && self.dataset.is_none()
+            && proxy_seed == 0
+            && self.device.unwrap_or_default() == DeviceName::Cpu;
+        let mut objectives = Vec::new();
+        let mut ideal = Vec::new();
+        for spec in &self.objective {
+            if let Some(proxy) = proxy_in_spec(spec)? {
+                let known = if bundled
+                    && matches!(proxy, ZeroCostProxy::Synflow | ZeroCostProxy::ZeroCost)
+                {
+                    bundled_nb201_synflow(space)?
+                } else {
+                    HashMap::new()
+                };
+                objectives.push(proxy_objective(
+                    proxy,
+                    network.clone(),
+                    space,
+                    input.clone(),
+                    proxy_seed,
+                    device.clone(),
+                    known,
+                )?);
+                // Chebyshev's ideal only shifts a proxy's term: 0 for every proxy.
+                ideal.push(0.0);
+                continue;
+            }
+            let (o, z) = objective(spec, table, input.shape[1])?;
+            objectives.push(o);
+            ideal.push(z);
+        }
+        Ok((objectives, ideal))
+    }
+
+    /// The table search's settings: `--budget` and `--seed`, the strategy, the schedule
+    /// and the updater's settings.
+    fn search_config(&self, budget: u64, seed: u64) -> TableSearchConfig {
+        let updater = match self.updater.unwrap_or(UpdaterName::Default) {
+            UpdaterName::Default => UpdaterConfig::new(),
+            UpdaterName::Paper => UpdaterConfig::paper(),
+        };
+        let mut cfg = TableSearchConfig::new(budget as usize)
+            .with_strategy(self.strategy.clone().unwrap_or_default())
+            .with_seed(seed)
+            .with_updater(updater);
+        cfg.schedule = match self.schedule.unwrap_or(ScheduleName::One) {
+            ScheduleName::One => None,
+            ScheduleName::Nb201 => Some(ShrinkScheduleConfig::nb201()),
+        };
+        if let Some(lr) = self.lr {
+            cfg.updater = cfg.updater.with_lr(lr).with_stage_spread(None);
+        }
+        if let Some(spread) = self.spread {
+            cfg.updater = cfg.updater.with_stage_spread(Some(spread));
+        }
+        if let Some(m) = self.samples {
+            cfg.updater = cfg.updater.with_samples(m as usize);
+        }
+        cfg
+    }
 }
+
+/// Objectives, in order, and their Chebyshev ideal values.
+type ObjectivesAndIdeal = (Vec<Box<dyn Objective>>, Vec<f64>);
 
 /// Writes `text` to `path` through a temporary file and a rename.
 fn write_new(path: &std::path::Path, text: &str) -> Result<(), CliError> {

@@ -157,8 +157,8 @@ mod tests {
     }
 
     #[test]
-    fn malformed_files_are_reported() {
-        let dir = TempDir::new("fmnist-bad");
+    fn malformed_image_files_are_reported() {
+        let dir = TempDir::new("fmnist-bad-images");
         dir.write("train-labels-idx1-ubyte", &idx_labels(&labels(4)));
 
         let mut bad_magic = idx_images(4, 28, 28);
@@ -221,7 +221,11 @@ mod tests {
             FashionMnist::read(dir.path(), Split::Train),
             Err(DataError::TrailingBytes { .. })
         ));
+    }
 
+    #[test]
+    fn malformed_label_files_are_reported() {
+        let dir = TempDir::new("fmnist-bad-labels");
         dir.write("train-images-idx3-ubyte", &idx_images(4, 28, 28));
         dir.write("train-labels-idx1-ubyte", &idx_labels(&[1, 2, 10, 3]));
         match FashionMnist::read(dir.path(), Split::Train) {

@@ -96,7 +96,7 @@ pub struct SupernetPosition {
 /// step), with a warm-up of weight-only epochs; each asked architecture is scored
 /// one-hot on the next validation batches (accuracy in percent).
 ///
-/// Built by [`crate::search::Search::new`] for any [`SupernetSpace`] `S`; the settings
+/// Built by [`crate::search::SearchBuilder::build`] for any [`SupernetSpace`] `S`; the settings
 /// are the [`SupernetSettings`].
 pub struct SupernetEvaluator<B: AutodiffBackend, S: SupernetSpace>
 where

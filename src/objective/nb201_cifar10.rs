@@ -47,12 +47,10 @@ impl TabularTable {
     /// assert_eq!(table.len(), 15_625);
     /// let accuracy = Tabular::new(table, NB201_CIFAR10_ACCURACY, "max".parse()?)?;
     /// let best = accuracy.best().unwrap_or(0.0);
-    /// let mut search = Search::table(
-    ///     TableSearchConfig::new(300).with_seed(0),
-    ///     Nb201Space::new(),
-    ///     vec![Box::new(accuracy)],
-    ///     Box::new(WeightedSum::new(vec![1.0])?),
-    /// )?;
+    /// let mut search = Search::builder(Nb201Space::new())
+    ///     .objective(accuracy)
+    ///     .reward(WeightedSum::new(vec![1.0])?)
+    ///     .build_table(TableSearchConfig::new(300).with_seed(0))?;
     /// let result = search.run(&mut [])?;
     /// let found = result.best.as_ref().map(|b| b.objectives[0]).unwrap_or(0.0);
     /// println!("best found {found:.2}% of the table's best {best:.2}%");

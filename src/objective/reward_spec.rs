@@ -65,8 +65,40 @@ pub fn reward_from_spec(
     ideal: &[f64],
 ) -> Result<Box<dyn Reward>, ObjectiveError> {
     let (kind, args) = spec.split_once(':').unwrap_or((spec, ""));
-    let first = |d: Direction| directions.iter().position(|x| *x == d);
-    let acc_cost = || -> Result<(usize, usize), ObjectiveError> {
+    let spec = Spec {
+        kind,
+        args,
+        directions,
+    };
+    let reward: Box<dyn Reward> = match kind {
+        "mnas" => Box::new(spec.mnas()?),
+        "hard" => Box::new(spec.hard()?),
+        "sum" => Box::new(WeightedSum::new(spec.weights()?)?),
+        "front" => Box::new(spec.front()?),
+        "chebyshev" => Box::new(Chebyshev::new(spec.weights()?, ideal.to_vec())?),
+        other => {
+            return Err(invalid(format!(
+                "unknown reward `{other}` (expected mnas, hard, sum, chebyshev or front)"
+            )));
+        }
+    };
+    reward.check(directions)?;
+    Ok(reward)
+}
+
+/// A spec split at its first `:`: the reward's kind and its settings, for objectives
+/// with these directions.
+struct Spec<'a> {
+    kind: &'a str,
+    args: &'a str,
+    directions: &'a [Direction],
+}
+
+impl Spec<'_> {
+    /// The first maximised (accuracy) and the first minimised (cost) objective.
+    fn acc_cost(&self) -> Result<(usize, usize), ObjectiveError> {
+        let kind = self.kind;
+        let first = |d: Direction| self.directions.iter().position(|x| *x == d);
         Ok((
             first(Direction::Maximise).ok_or_else(|| {
                 invalid(format!("`{kind}` needs a maximised objective (accuracy)"))
@@ -74,10 +106,13 @@ pub fn reward_from_spec(
             first(Direction::Minimise)
                 .ok_or_else(|| invalid(format!("`{kind}` needs a minimised objective (cost)")))?,
         ))
-    };
-    let keyed = |keys: &[&str]| -> Result<Vec<(String, String)>, ObjectiveError> {
+    }
+
+    /// The `key=value` settings, each one of `keys` and given once.
+    fn keyed(&self, keys: &[&str]) -> Result<Vec<(String, String)>, ObjectiveError> {
+        let kind = self.kind;
         let mut pairs = Vec::new();
-        for kv in args.split(',').filter(|kv| !kv.is_empty()) {
+        for kv in self.args.split(',').filter(|kv| !kv.is_empty()) {
             let (k, v) = kv
                 .split_once('=')
                 .ok_or_else(|| invalid(format!("`{kind}` takes key=value pairs, got `{kv}`")))?;
@@ -93,72 +128,69 @@ pub fn reward_from_spec(
             pairs.push((k.to_string(), v.to_string()));
         }
         Ok(pairs)
-    };
-    let get = |pairs: &[(String, String)], k: &str| -> Result<String, ObjectiveError> {
+    }
+
+    /// The value of setting `k` among `pairs`.
+    fn get(&self, pairs: &[(String, String)], k: &str) -> Result<String, ObjectiveError> {
         pairs
             .iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
-            .ok_or_else(|| invalid(format!("`{kind}` needs `{k}=`")))
-    };
-    // `sum` and `chebyshev`: one weight per objective, checked here so that the
-    // message names the weights (not the ideal point, whose length is the objectives').
-    let weights = || -> Result<Vec<f64>, ObjectiveError> {
-        let weights = numbers(args, ',', "weights")?;
-        if weights.len() != directions.len() {
+            .ok_or_else(|| invalid(format!("`{}` needs `{k}=`", self.kind)))
+    }
+
+    /// `sum` and `chebyshev`: one weight per objective, checked here so that the
+    /// message names the weights (not the ideal point, whose length is the objectives').
+    fn weights(&self) -> Result<Vec<f64>, ObjectiveError> {
+        let weights = numbers(self.args, ',', "weights")?;
+        if weights.len() != self.directions.len() {
             return Err(ObjectiveError::CountMismatch {
-                what: format!("`{kind}` weights"),
-                expected: directions.len(),
+                what: format!("`{}` weights", self.kind),
+                expected: self.directions.len(),
                 found: weights.len(),
             });
         }
         Ok(weights)
-    };
-    let reward: Box<dyn Reward> = match kind {
-        "mnas" => {
-            let kv = keyed(&["target", "exponent"])?;
-            let (acc, cost) = acc_cost()?;
-            Box::new(
-                MnasReward::new(
-                    numbers(&get(&kv, "target")?, '/', "target")?,
-                    numbers(&get(&kv, "exponent")?, '/', "exponent")?,
-                )?
-                .with_objectives(acc, cost),
-            )
-        }
-        "hard" => {
-            let kv = keyed(&["limit"])?;
-            let (acc, cost) = acc_cost()?;
-            let limits = numbers(&get(&kv, "limit")?, '/', "limit")?;
-            // The costs a spec can name (parameters, MACs, latency, energy) are
-            // positive: a limit at or below zero would reject every architecture.
-            if let Some(l) = limits.iter().find(|l| **l <= 0.0) {
-                return Err(invalid(format!(
-                    "`hard` limit {l} is not above zero: every architecture would break it"
-                )));
-            }
-            Box::new(HardConstraint::new(limits)?.with_objectives(acc, cost))
-        }
-        "sum" => Box::new(WeightedSum::new(weights()?)?),
-        "front" => {
-            let k = if args.is_empty() {
-                ParetoPreferences::DEFAULT_STEPS
-            } else {
-                args.trim().parse::<usize>().map_err(|_| {
-                    invalid(format!(
-                        "`front` takes the number of preferences per objective, got `{args}`"
-                    ))
-                })?
-            };
-            Box::new(ParetoPreferences::new(k, directions.len())?)
-        }
-        "chebyshev" => Box::new(Chebyshev::new(weights()?, ideal.to_vec())?),
-        other => {
+    }
+
+    /// `mnas:target=T1/T2/T3,exponent=W1/W2/W3`.
+    fn mnas(&self) -> Result<MnasReward, ObjectiveError> {
+        let kv = self.keyed(&["target", "exponent"])?;
+        let (acc, cost) = self.acc_cost()?;
+        Ok(MnasReward::new(
+            numbers(&self.get(&kv, "target")?, '/', "target")?,
+            numbers(&self.get(&kv, "exponent")?, '/', "exponent")?,
+        )?
+        .with_objectives(acc, cost))
+    }
+
+    /// `hard:limit=L1/L2/L3`.
+    fn hard(&self) -> Result<HardConstraint, ObjectiveError> {
+        let kv = self.keyed(&["limit"])?;
+        let (acc, cost) = self.acc_cost()?;
+        let limits = numbers(&self.get(&kv, "limit")?, '/', "limit")?;
+        // The costs a spec can name (parameters, MACs, latency, energy) are
+        // positive: a limit at or below zero would reject every architecture.
+        if let Some(l) = limits.iter().find(|l| **l <= 0.0) {
             return Err(invalid(format!(
-                "unknown reward `{other}` (expected mnas, hard, sum, chebyshev or front)"
+                "`hard` limit {l} is not above zero: every architecture would break it"
             )));
         }
-    };
-    reward.check(directions)?;
-    Ok(reward)
+        Ok(HardConstraint::new(limits)?.with_objectives(acc, cost))
+    }
+
+    /// `front` or `front:K`.
+    fn front(&self) -> Result<ParetoPreferences, ObjectiveError> {
+        let args = self.args;
+        let k = if args.is_empty() {
+            ParetoPreferences::DEFAULT_STEPS
+        } else {
+            args.trim().parse::<usize>().map_err(|_| {
+                invalid(format!(
+                    "`front` takes the number of preferences per objective, got `{args}`"
+                ))
+            })?
+        };
+        ParetoPreferences::new(k, self.directions.len())
+    }
 }

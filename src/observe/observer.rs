@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Control, SearchEvent, StepRecord};
+use super::{Control, SearchEvent, StageSummary, StepRecord};
 use crate::search::SearchError;
 
 /// Watches a search. The library never prints; observers do.
@@ -334,6 +334,50 @@ impl ProgressBar {
             total_eta.unwrap_or_default()
         );
     }
+
+    /// On a terminal, the overall bar set to the new stage (just recorded, starting at
+    /// `from_epoch`) and a new bar for the stage in place of the last one.
+    fn restart_bars(&mut self, from_epoch: usize) {
+        let steps_per_epoch = self.steps_per_epoch;
+        if let Some(b) = &mut self.bars {
+            let total = (self.total_epochs * steps_per_epoch) as u64;
+            b.overall.set_length(total);
+            b.overall
+                .set_position(((self.epochs_before + from_epoch) * steps_per_epoch) as u64);
+            b.overall.reset_eta();
+            if let Some(old) = b.stage.take() {
+                old.finish_and_clear();
+                b.multi.remove(&old);
+            }
+            let bar = b.multi.add(indicatif::ProgressBar::new(
+                (self.epochs * steps_per_epoch) as u64,
+            ));
+            bar.set_style(style(&format!(
+                "stage {}/{} [{{bar:30.green/white}}] {{pos}}/{{len}} ETA {{eta}} {{msg}}",
+                self.stage + 1,
+                self.stages
+            )));
+            bar.set_position(self.steps_at_start as u64);
+            bar.reset_eta();
+            b.stage = Some(bar);
+        }
+    }
+
+    /// The line of a finished stage: its time, the ops left, the policy's entropy.
+    fn stage_done(&mut self, s: &StageSummary) {
+        let kept: usize = s.active.iter().map(Vec::len).sum::<usize>()
+            - s.dropped.iter().map(Vec::len).sum::<usize>();
+        let entropy = s.entropy.map_or(String::new(), |h| {
+            format!("; policy entropy {h:.2} of {:.2}", s.max_entropy)
+        });
+        self.line(&format!(
+            "  stage {} done in {:.1}s; {} ops remain over {} edges{entropy}",
+            s.stage + 1,
+            s.seconds,
+            kept,
+            s.active.len()
+        ));
+    }
 }
 
 /// True when a plain step line is due (none yet, or [`PLAIN_EVERY`] since the last),
@@ -387,28 +431,7 @@ impl SearchObserver for ProgressBar {
                     cells,
                     *supernet_params as f64 / 1e6
                 ));
-                if let Some(b) = &mut self.bars {
-                    let total = (self.total_epochs * steps_per_epoch) as u64;
-                    b.overall.set_length(total);
-                    b.overall
-                        .set_position(((self.epochs_before + from_epoch) * steps_per_epoch) as u64);
-                    b.overall.reset_eta();
-                    if let Some(old) = b.stage.take() {
-                        old.finish_and_clear();
-                        b.multi.remove(&old);
-                    }
-                    let bar = b.multi.add(indicatif::ProgressBar::new(
-                        (epochs * steps_per_epoch) as u64,
-                    ));
-                    bar.set_style(style(&format!(
-                        "stage {}/{} [{{bar:30.green/white}}] {{pos}}/{{len}} ETA {{eta}} {{msg}}",
-                        stage + 1,
-                        stages
-                    )));
-                    bar.set_position(self.steps_at_start as u64);
-                    bar.reset_eta();
-                    b.stage = Some(bar);
-                }
+                self.restart_bars(*from_epoch);
             }
             SearchEvent::Step(s) => self.draw_step(s),
             SearchEvent::Alpha(a) => self.entropy = a.entropy,
@@ -429,20 +452,7 @@ impl SearchObserver for ProgressBar {
                     seconds
                 ));
             }
-            SearchEvent::StageEnd(s) => {
-                let kept: usize = s.active.iter().map(Vec::len).sum::<usize>()
-                    - s.dropped.iter().map(Vec::len).sum::<usize>();
-                let entropy = s.entropy.map_or(String::new(), |h| {
-                    format!("; policy entropy {h:.2} of {:.2}", s.max_entropy)
-                });
-                self.line(&format!(
-                    "  stage {} done in {:.1}s; {} ops remain over {} edges{entropy}",
-                    s.stage + 1,
-                    s.seconds,
-                    kept,
-                    s.active.len()
-                ));
-            }
+            SearchEvent::StageEnd(s) => self.stage_done(s),
             SearchEvent::Finished {
                 architecture,
                 seconds,

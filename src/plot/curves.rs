@@ -1,15 +1,17 @@
 //! Training and policy curves from a search's event log.
 
+use std::ops::Range;
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
 
 use super::PlotError;
 use super::figure::{DrawResult, Figure, render};
 use super::style::{BEST, GUIDE, STAGE_COLOURS, bounds, emptiest_corner, font, padded, tick};
-use crate::search::SearchEvent;
+use crate::search::{AlphaRecord, SearchEvent, StepRecord};
 
 /// Plots the curves of a search's events (read with [`crate::plot::read_log`]) into
 /// `path` (`.svg` or `.png`): the supernet's training loss and train accuracy against
@@ -76,6 +78,66 @@ fn last_run<K: Ord, T>(records: Vec<(K, T)>) -> Vec<(K, T)> {
     out
 }
 
+/// The supernet's panels: training loss and train accuracy against the global step.
+fn training_panels(steps: &[(u64, &StepRecord)]) -> [Panel; 2] {
+    let pts = |f: &dyn Fn(&StepRecord) -> f64| {
+        steps
+            .iter()
+            .map(|(x, s)| (*x as f64, f(s), s.stage))
+            .collect::<Vec<_>>()
+    };
+    [
+        Panel {
+            title: "supernet training loss".into(),
+            x_desc: "global step",
+            y_desc: "cross-entropy loss",
+            series: vec![Series::new("batch loss", BLUE, pts(&|s| s.loss))],
+        },
+        Panel {
+            title: "supernet train accuracy".into(),
+            x_desc: "global step",
+            y_desc: "train accuracy (%)",
+            series: vec![Series::new("batch accuracy", GREEN, pts(&|s| s.train_acc))],
+        },
+    ]
+}
+
+/// The strategy's panels: the reward of each scored batch and, where the strategy has a
+/// policy, its entropy after each batch's update.
+fn policy_panels(alphas: &[((u64, u64), &AlphaRecord)]) -> Vec<Panel> {
+    let pts = |f: &dyn Fn(&AlphaRecord) -> Option<f64>| {
+        alphas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, a))| Some(((i + 1) as f64, f(a)?, a.stage)))
+            .collect::<Vec<_>>()
+    };
+    let mut panels = vec![Panel {
+        title: "reward of each scored batch".into(),
+        x_desc: "scored batch",
+        y_desc: "reward",
+        // Batches of one sample (evolution) have max = mean: one line.
+        series: if alphas.iter().all(|(_, a)| a.reward_max == a.reward_mean) {
+            vec![Series::new("reward", BLUE, pts(&|a| Some(a.reward_mean)))]
+        } else {
+            vec![
+                Series::new("max", BEST, pts(&|a| Some(a.reward_max))),
+                Series::new("mean", BLUE, pts(&|a| Some(a.reward_mean))),
+            ]
+        },
+    }];
+    let entropy = pts(&|a| a.entropy);
+    if !entropy.is_empty() {
+        panels.push(Panel {
+            title: "policy entropy".into(),
+            x_desc: "scored batch",
+            y_desc: "entropy (nats, summed over edges)",
+            series: vec![Series::new("entropy", PURPLE, entropy)],
+        });
+    }
+    panels
+}
+
 impl CurvesFigure {
     fn new(events: &[SearchEvent]) -> Result<Self, PlotError> {
         let steps = last_run(
@@ -104,63 +166,12 @@ impl CurvesFigure {
                 "the log has no step and no alpha record",
             ));
         }
-        let series = |label: &str, colour, points: Vec<(f64, f64, usize)>| Series {
-            label: label.to_string(),
-            colour,
-            points,
-        };
         let mut panels = Vec::new();
         if !steps.is_empty() {
-            let pts = |f: &dyn Fn(&crate::search::StepRecord) -> f64| {
-                steps
-                    .iter()
-                    .map(|(x, s)| (*x as f64, f(s), s.stage))
-                    .collect::<Vec<_>>()
-            };
-            panels.push(Panel {
-                title: "supernet training loss".into(),
-                x_desc: "global step",
-                y_desc: "cross-entropy loss",
-                series: vec![series("batch loss", BLUE, pts(&|s| s.loss))],
-            });
-            panels.push(Panel {
-                title: "supernet train accuracy".into(),
-                x_desc: "global step",
-                y_desc: "train accuracy (%)",
-                series: vec![series("batch accuracy", GREEN, pts(&|s| s.train_acc))],
-            });
+            panels.extend(training_panels(&steps));
         }
         if !alphas.is_empty() {
-            let pts = |f: &dyn Fn(&crate::search::AlphaRecord) -> Option<f64>| {
-                alphas
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (_, a))| Some(((i + 1) as f64, f(a)?, a.stage)))
-                    .collect::<Vec<_>>()
-            };
-            panels.push(Panel {
-                title: "reward of each scored batch".into(),
-                x_desc: "scored batch",
-                y_desc: "reward",
-                // Batches of one sample (evolution) have max = mean: one line.
-                series: if alphas.iter().all(|(_, a)| a.reward_max == a.reward_mean) {
-                    vec![series("reward", BLUE, pts(&|a| Some(a.reward_mean)))]
-                } else {
-                    vec![
-                        series("max", BEST, pts(&|a| Some(a.reward_max))),
-                        series("mean", BLUE, pts(&|a| Some(a.reward_mean))),
-                    ]
-                },
-            });
-            let entropy = pts(&|a| a.entropy);
-            if !entropy.is_empty() {
-                panels.push(Panel {
-                    title: "policy entropy".into(),
-                    x_desc: "scored batch",
-                    y_desc: "entropy (nats, summed over edges)",
-                    series: vec![series("entropy", PURPLE, entropy)],
-                });
-            }
+            panels.extend(policy_panels(&alphas));
         }
         let stages = steps
             .iter()
@@ -267,39 +278,9 @@ impl Panel {
             .first()
             .map(|s| stage_starts(&s.points))
             .unwrap_or_default();
-        for &(x, stage) in &starts {
-            chart.draw_series(LineSeries::new(
-                [(x, yr.start), (x, yr.end)],
-                GUIDE.stroke_width(2),
-            ))?;
-            let label = format!("stage {}", stage + 1);
-            let ink = font(14).color(&RGBColor(110, 110, 110));
-            chart.draw_series(std::iter::once(
-                EmptyElement::at((x, yr.end)) + Text::new(label, (5, 4), ink),
-            ))?;
-        }
+        draw_stage_lines(&mut chart, &starts, &yr)?;
         for s in &self.series {
-            let colour = s.colour;
-            let thick = colour.stroke_width(2);
-            let raw = if window.is_some() {
-                colour.mix(0.3).stroke_width(1)
-            } else {
-                thick
-            };
-            let points = || s.points.iter().map(|p| (p.0, p.1));
-            chart.draw_series(LineSeries::new(points(), raw))?;
-            if s.points.len() < MARKERS_BELOW {
-                chart.draw_series(points().map(|p| Circle::new(p, 4, colour.filled())))?;
-            }
-            let legend = match window {
-                Some(w) => {
-                    chart.draw_series(LineSeries::new(moving_average(&s.points, w), thick))?
-                }
-                None => chart.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?,
-            };
-            legend
-                .label(s.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], thick));
+            s.draw(&mut chart, window)?;
         }
         // The stage labels sit at the top of their lines; the legend avoids them too.
         let labels = starts
@@ -319,6 +300,70 @@ impl Panel {
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(160, 160, 160))
             .draw()?;
+        Ok(())
+    }
+}
+
+/// A panel's chart: `f64` on both axes.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A grey vertical line and a label where each stage after the first begins.
+fn draw_stage_lines<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB>,
+    starts: &[(f64, usize)],
+    yr: &Range<f64>,
+) -> DrawResult<DB> {
+    for &(x, stage) in starts {
+        chart.draw_series(LineSeries::new(
+            [(x, yr.start), (x, yr.end)],
+            GUIDE.stroke_width(2),
+        ))?;
+        let label = format!("stage {}", stage + 1);
+        let ink = font(14).color(&RGBColor(110, 110, 110));
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, yr.end)) + Text::new(label, (5, 4), ink),
+        ))?;
+    }
+    Ok(())
+}
+
+impl Series {
+    fn new(label: &str, colour: RGBColor, points: Vec<(f64, f64, usize)>) -> Self {
+        Self {
+            label: label.to_string(),
+            colour,
+            points,
+        }
+    }
+
+    /// Draws the series: thin with a thick moving average of `window` points when
+    /// smoothed, markers when short, and its legend entry.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        window: Option<usize>,
+    ) -> DrawResult<DB> {
+        let colour = self.colour;
+        let thick = colour.stroke_width(2);
+        let raw = if window.is_some() {
+            colour.mix(0.3).stroke_width(1)
+        } else {
+            thick
+        };
+        let points = || self.points.iter().map(|p| (p.0, p.1));
+        chart.draw_series(LineSeries::new(points(), raw))?;
+        if self.points.len() < MARKERS_BELOW {
+            chart.draw_series(points().map(|p| Circle::new(p, 4, colour.filled())))?;
+        }
+        let legend = match window {
+            Some(w) => {
+                chart.draw_series(LineSeries::new(moving_average(&self.points, w), thick))?
+            }
+            None => chart.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?,
+        };
+        legend
+            .label(self.label.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], thick));
         Ok(())
     }
 }

@@ -34,20 +34,80 @@ pub fn front(result: &SearchResult, path: &Path) -> Result<(), PlotError> {
     render(&FrontFigure::new(result)?, path)
 }
 
+/// Legend label and points of every stage.
+type StagePoints = Vec<(String, Vec<(f64, f64)>)>;
+
 /// Everything the front plot draws, in plotted units.
 struct FrontFigure {
     title: String,
     x: ObjectiveAxis,
     y: ObjectiveAxis,
     directions: (Direction, Direction),
-    /// Legend label and points of every stage.
-    stages: Vec<(String, Vec<(f64, f64)>)>,
+    stages: StagePoints,
     /// Front points sorted by x.
     front: Vec<(f64, f64)>,
     final_point: Option<(f64, f64)>,
     best: Option<((f64, f64), Option<f64>)>,
     xr: Range<f64>,
     yr: Range<f64>,
+}
+
+/// The first two of objective values `v`, times the axes' `scale`, where both are finite.
+fn plotted(v: &[f64], scale: (f64, f64)) -> Option<(f64, f64)> {
+    let (a, b) = (*v.first()? * scale.0, *v.get(1)? * scale.1);
+    (a.is_finite() && b.is_finite()).then_some((a, b))
+}
+
+/// The legend label and the plotted points of each stage's samples.
+///
+/// # Errors
+/// [`PlotError::NothingToPlot`] when no sample has a point.
+fn stage_points(
+    result: &SearchResult,
+    point: impl Fn(&[f64]) -> Option<(f64, f64)>,
+) -> Result<StagePoints, PlotError> {
+    let mut by_stage: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
+    for s in &result.samples {
+        if let Some(p) = point(&s.objectives) {
+            by_stage.entry(s.stage).or_default().push(p);
+        }
+    }
+    if by_stage.is_empty() {
+        return Err(PlotError::nothing(
+            "front",
+            "no sample has two finite objective values",
+        ));
+    }
+    let single = by_stage.len() == 1 && result.stages.len() <= 1;
+    Ok(by_stage
+        .into_iter()
+        .map(|(stage, points)| {
+            let label = if single {
+                format!("samples ({})", points.len())
+            } else {
+                format!("stage {} samples ({})", stage + 1, points.len())
+            };
+            (label, points)
+        })
+        .collect())
+}
+
+/// The plot's title: the search, its samples and its front (`points` distinct points).
+fn title(result: &SearchResult, points: usize) -> String {
+    // Several architectures can share one point of the front: the legend counts
+    // points, the title samples, and says so when they differ.
+    let distinct = if points == result.front.len() {
+        String::new()
+    } else {
+        format!(" ({points} distinct points)")
+    };
+    format!(
+        "{} search ({} evaluator): {} samples, {} on the Pareto front{distinct}",
+        result.strategy,
+        result.evaluator,
+        result.sample_count,
+        result.front.len()
+    )
 }
 
 impl FrontFigure {
@@ -70,34 +130,9 @@ impl FrontFigure {
         };
         let x = objective_axis(&result.objectives[0], result.directions[0], &column(0));
         let y = objective_axis(&result.objectives[1], result.directions[1], &column(1));
-        let point = |v: &[f64]| -> Option<(f64, f64)> {
-            let (a, b) = (*v.first()? * x.scale, *v.get(1)? * y.scale);
-            (a.is_finite() && b.is_finite()).then_some((a, b))
-        };
-        let mut by_stage: BTreeMap<usize, Vec<(f64, f64)>> = BTreeMap::new();
-        for s in &result.samples {
-            if let Some(p) = point(&s.objectives) {
-                by_stage.entry(s.stage).or_default().push(p);
-            }
-        }
-        if by_stage.is_empty() {
-            return Err(PlotError::nothing(
-                "front",
-                "no sample has two finite objective values",
-            ));
-        }
-        let single = by_stage.len() == 1 && result.stages.len() <= 1;
-        let stages: Vec<(String, Vec<(f64, f64)>)> = by_stage
-            .into_iter()
-            .map(|(stage, points)| {
-                let label = if single {
-                    format!("samples ({})", points.len())
-                } else {
-                    format!("stage {} samples ({})", stage + 1, points.len())
-                };
-                (label, points)
-            })
-            .collect();
+        let scale = (x.scale, y.scale);
+        let point = |v: &[f64]| plotted(v, scale);
+        let stages = stage_points(result, point)?;
         let mut front: Vec<(f64, f64)> = result
             .front
             .iter()
@@ -123,20 +158,7 @@ impl FrontFigure {
         };
         let (x0, x1) = bounds(all().map(|p| p.0)).unwrap_or((0.0, 1.0));
         let (y0, y1) = bounds(all().map(|p| p.1)).unwrap_or((0.0, 1.0));
-        // Several architectures can share one point of the front: the legend counts
-        // points, the title samples, and says so when they differ.
-        let distinct = if front.len() == result.front.len() {
-            String::new()
-        } else {
-            format!(" ({} distinct points)", front.len())
-        };
-        let title = format!(
-            "{} search ({} evaluator): {} samples, {} on the Pareto front{distinct}",
-            result.strategy,
-            result.evaluator,
-            result.sample_count,
-            result.front.len()
-        );
+        let title = title(result, front.len());
         Ok(Self {
             title,
             x,

@@ -140,18 +140,7 @@ impl ReinforceUpdater {
         samples: &[Architecture],
         rewards: &[f64],
     ) -> Result<UpdateStats, PolicyError> {
-        if samples.is_empty() {
-            return Err(PolicyError::NoSamples);
-        }
-        if samples.len() != rewards.len() {
-            return Err(PolicyError::RewardCount {
-                samples: samples.len(),
-                rewards: rewards.len(),
-            });
-        }
-        if let Some((index, &value)) = rewards.iter().enumerate().find(|(_, r)| !r.is_finite()) {
-            return Err(PolicyError::NonFiniteReward { index, value });
-        }
+        check_batch(samples, rewards)?;
         let indices = samples
             .iter()
             .map(|a| self.policy.indices_of(a))
@@ -170,29 +159,7 @@ impl ReinforceUpdater {
             .into_iter()
             .map(|a| a / m)
             .collect();
-        let mut g = self.policy.score_gradient(&indices, &coefficients);
-        if self.config.entropy_weight > 0.0 {
-            for (ge, he) in g.iter_mut().zip(self.policy.entropy_gradient()) {
-                for (x, h) in ge.iter_mut().zip(he) {
-                    *x += self.config.entropy_weight * h;
-                }
-            }
-        }
-        // Descent direction for Adam: the gradient of -objective.
-        let mut d: Vec<Vec<f64>> = g
-            .into_iter()
-            .map(|e| e.into_iter().map(|x| -x).collect())
-            .collect();
-        let grad_norm = d.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
-        let mut clipped = false;
-        if let Some(clip) = self.config.grad_clip {
-            // torch.nn.utils.clip_grad_norm_: scale by clip / (norm + 1e-6) when below 1.
-            let coef = clip / (grad_norm + 1e-6);
-            if coef < 1.0 {
-                clipped = true;
-                d.iter_mut().flatten().for_each(|x| *x *= coef);
-            }
-        }
+        let (d, grad_norm, clipped) = self.descent(&indices, &coefficients);
         let c = &self.config;
         let (lr, betas, eps, wd) = (self.stage_lr(), (c.beta1, c.beta2), c.eps, c.weight_decay);
         self.adam
@@ -216,6 +183,36 @@ impl ReinforceUpdater {
             grad_norm,
             clipped,
         })
+    }
+
+    /// Adam's descent direction (the gradient of -objective) for samples `indices` with
+    /// advantage `coefficients`, the entropy bonus included; its norm before clipping,
+    /// and whether it was clipped.
+    fn descent(&self, indices: &[Vec<usize>], coefficients: &[f64]) -> (Vec<Vec<f64>>, f64, bool) {
+        let mut g = self.policy.score_gradient(indices, coefficients);
+        if self.config.entropy_weight > 0.0 {
+            for (ge, he) in g.iter_mut().zip(self.policy.entropy_gradient()) {
+                for (x, h) in ge.iter_mut().zip(he) {
+                    *x += self.config.entropy_weight * h;
+                }
+            }
+        }
+        // Descent direction for Adam: the gradient of -objective.
+        let mut d: Vec<Vec<f64>> = g
+            .into_iter()
+            .map(|e| e.into_iter().map(|x| -x).collect())
+            .collect();
+        let grad_norm = d.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+        let mut clipped = false;
+        if let Some(clip) = self.config.grad_clip {
+            // torch.nn.utils.clip_grad_norm_: scale by clip / (norm + 1e-6) when below 1.
+            let coef = clip / (grad_norm + 1e-6);
+            if coef < 1.0 {
+                clipped = true;
+                d.iter_mut().flatten().for_each(|x| *x *= coef);
+            }
+        }
+        (d, grad_norm, clipped)
     }
 
     /// Starts a new stage over new active ops. With `carry_alpha`, each surviving op
@@ -256,6 +253,23 @@ impl ReinforceUpdater {
         self.baseline = None;
         Ok(())
     }
+}
+
+/// Checks a batch before an update: samples, one finite reward each.
+fn check_batch(samples: &[Architecture], rewards: &[f64]) -> Result<(), PolicyError> {
+    if samples.is_empty() {
+        return Err(PolicyError::NoSamples);
+    }
+    if samples.len() != rewards.len() {
+        return Err(PolicyError::RewardCount {
+            samples: samples.len(),
+            rewards: rewards.len(),
+        });
+    }
+    if let Some((index, &value)) = rewards.iter().enumerate().find(|(_, r)| !r.is_finite()) {
+        return Err(PolicyError::NonFiniteReward { index, value });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

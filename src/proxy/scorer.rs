@@ -126,7 +126,8 @@ impl ProxyScorerConfig {
 /// scored with [`score`] (or, for `zero-cost`, [`ZeroCost`] of its synflow and parameter
 /// count). It is also an [`Objective`] (maximised, named after the proxy, each
 /// architecture scored once), so a search can use it beside or instead of supernet
-/// accuracy: with [`crate::search::Search::table`] it is a search without any training.
+/// accuracy: with [`crate::search::SearchBuilder::build_table`] it is a search without
+/// any training.
 ///
 /// ```
 /// use burn::backend::{Autodiff, NdArray};

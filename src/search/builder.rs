@@ -29,6 +29,7 @@ use crate::objective::{Objective, Reward};
 ///     .reward(WeightedSum::new(vec![1.0])?)
 ///     .build_table(TableSearchConfig::new(600).with_seed(1))?;
 /// let result = search.run(&mut [])?;
+/// assert!(result.sample_count <= 600); // distinct architectures scored
 /// assert_eq!(result.final_architecture.architecture.ops(), [OpKind::NorConv3x3; 6]);
 ///
 /// // Without a reward there is nothing to build.
@@ -76,17 +77,24 @@ impl<S: SearchSpace + 'static> SearchBuilder<S> {
         self
     }
 
-    /// The reward that combines the objectives' values (replaces an earlier one).
+    /// The reward that combines the objectives' values (replaces an earlier one). A
+    /// `Box<dyn Reward>` (e.g. from [`crate::objective::reward_from_spec`]) is a reward
+    /// too.
     pub fn reward(mut self, reward: impl Reward + 'static) -> Self {
         self.reward = Some(Box::new(reward));
         self
     }
 
-    /// The TND-NAS supernet search (or the baseline `config.strategy` names) on `data`,
-    /// on `device` of backend `B`: see [`Search::new`].
+    /// Prepares the TND-NAS supernet search (or the baseline `config.strategy` names) on
+    /// `data`, on `device` of backend `B`: validates the configuration, the schedule
+    /// against the space, the reward against the objectives, and splits `data` into the
+    /// half that trains `w` and the half that scores samples. Nothing is trained or
+    /// written yet. The strategy is [`SearchConfig::strategy`] (TND by default); the
+    /// objectives measure the space's default evaluation network (see
+    /// [`Search::with_network`]). See [`Search`] for an example.
     ///
     /// # Errors
-    /// No reward given, or any error of [`Search::new`].
+    /// No reward given, or any other invalid setting, named, before any work.
     pub fn build<B>(
         self,
         config: SearchConfig,
@@ -102,10 +110,16 @@ impl<S: SearchSpace + 'static> SearchBuilder<S> {
         Search::new::<B, S>(config, self.space, self.objectives, reward, data, device)
     }
 
-    /// A search scored by the objectives alone: see [`Search::table`].
+    /// Prepares a search scored by the objectives alone
+    /// ([`TableEvaluator`](crate::evaluate::TableEvaluator)): table lookups, analytic
+    /// counts. No network is trained; `config.budget` distinct architectures are split
+    /// over the schedule's stages (repeats are rewarded with their first score and cost
+    /// nothing). See [`SearchBuilder`] for an example.
     ///
     /// # Errors
-    /// No reward given, or any error of [`Search::table`].
+    /// No reward given, a zero budget (or one beyond the space's size), an invalid
+    /// updater, schedule or strategy, a reward that does not fit the objectives; all
+    /// before any sample is scored.
     pub fn build_table(self, config: TableSearchConfig) -> Result<Search, SearchError> {
         let reward = given(self.reward)?;
         Search::table(config, self.space, self.objectives, reward)

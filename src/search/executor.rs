@@ -34,11 +34,16 @@ use crate::{Architecture, SearchSpace};
 /// the objectives and the reward, the archive of every scored sample, the observers
 /// and the checkpoints; the strategy and the evaluator only do one step at a time.
 ///
-/// - [`Search::new`]: the TND-NAS supernet search on image data (any built-in
-///   strategy via [`SearchConfig::strategy`]).
-/// - [`Search::table`]: a search scored by the objectives alone, e.g. NAS-Bench-201
-///   table lookups, in milliseconds.
-/// - [`Search::from_parts`]: any strategy with any evaluator of your own.
+/// [`Search::builder`] takes the space, then the objectives and the reward, then builds
+/// - with [`SearchBuilder::build`]: the TND-NAS supernet search on image data (any
+///   built-in strategy via [`SearchConfig::strategy`]);
+/// - with [`SearchBuilder::build_table`]: a search scored by the objectives alone, e.g.
+///   NAS-Bench-201 table lookups, in milliseconds.
+///
+/// [`Search::from_parts`] takes any strategy with any evaluator of your own.
+///
+/// [`SearchBuilder::build`]: super::SearchBuilder::build
+/// [`SearchBuilder::build_table`]: super::SearchBuilder::build_table
 ///
 /// Each stage the evaluator opens the stage over the strategy's active ops, advances
 /// (a supernet trains its weights) until a batch is due, scores the strategy's batch;
@@ -60,12 +65,11 @@ use crate::{Architecture, SearchSpace};
 /// use tnd_nas::space::DartsSpaceConfig;
 ///
 /// let (train, _holdout) = FashionMnistSample::search_and_holdout()?;
-/// let space = DartsSpaceConfig::tnd().init()?;
-/// let objectives: Vec<Box<dyn tnd_nas::objective::Objective>> =
-///     vec![Box::new(ValidationAccuracy::new()), Box::new(ParamCount::new().in_millions())];
-/// let reward = MnasReward::new(vec![0.5], vec![-0.3])?;
-/// let mut search = Search::new::<Autodiff<Flex>, _>(
-///     SearchConfig::quick(), space, objectives, Box::new(reward), train, Default::default())?;
+/// let mut search = Search::builder(DartsSpaceConfig::tnd().init()?)
+///     .objective(ValidationAccuracy::new())
+///     .objective(ParamCount::new().in_millions())
+///     .reward(MnasReward::new(vec![0.5], vec![-0.3])?)
+///     .build::<Autodiff<Flex>>(SearchConfig::quick(), train, Default::default())?;
 /// let result = search.run(&mut [&mut ProgressBar::new()])?;
 /// println!("{}", result.final_architecture.text);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -161,16 +165,14 @@ fn archive_for(
 }
 
 impl Search {
-    /// Prepares the TND-NAS supernet search: validates the configuration, the schedule
-    /// against the space, the reward against the objectives, and splits `data` into the
-    /// half that trains `w` and the half that scores samples. Nothing is trained or
-    /// written yet. The strategy is [`SearchConfig::strategy`] (TND by default); the
-    /// objectives measure the space's default evaluation network (see
-    /// [`Search::with_network`]).
+    /// The TND-NAS supernet search, as [`SearchBuilder::build`] (its public path)
+    /// describes it.
     ///
     /// # Errors
-    /// Any invalid setting, named, before any work.
-    pub fn new<B, S>(
+    /// As [`SearchBuilder::build`], less the missing reward.
+    ///
+    /// [`SearchBuilder::build`]: super::SearchBuilder::build
+    pub(crate) fn new<B, S>(
         config: SearchConfig,
         space: S,
         objectives: Vec<Box<dyn Objective>>,
@@ -221,37 +223,14 @@ impl Search {
         .with_network(network))
     }
 
-    /// Prepares a search scored by the objectives alone ([`TableEvaluator`]): table
-    /// lookups, analytic counts. No network is trained; `config.budget` distinct
-    /// architectures are split over the schedule's stages (repeats are rewarded with
-    /// their first score and cost nothing).
-    ///
-    /// ```
-    /// use tnd_nas::objective::{Direction, LookupTable, Objective, WeightedSum};
-    /// use tnd_nas::search::{Search, TableSearchConfig};
-    /// use tnd_nas::space::Nb201Space;
-    /// use tnd_nas::OpKind;
-    ///
-    /// // A toy "accuracy": 3x3 convs are worth most (a lookup table, maximised).
-    /// let acc = LookupTable::new("acc")
-    ///     .with_direction(Direction::Maximise)
-    ///     .with_cost(OpKind::None, 0.0).with_cost(OpKind::SkipConnect, 1.0)
-    ///     .with_cost(OpKind::AvgPool3x3, 1.0).with_cost(OpKind::NorConv1x1, 2.0)
-    ///     .with_cost(OpKind::NorConv3x3, 3.0);
-    /// let objectives: Vec<Box<dyn Objective>> = vec![Box::new(acc)];
-    /// let mut search = Search::table(
-    ///     TableSearchConfig::new(600).with_seed(1), Nb201Space::new(), objectives,
-    ///     Box::new(WeightedSum::new(vec![1.0])?))?;
-    /// let result = search.run(&mut [])?;
-    /// assert!(result.sample_count <= 600); // distinct architectures scored
-    /// assert_eq!(result.final_architecture.architecture.ops(), [OpKind::NorConv3x3; 6]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    /// A search scored by the objectives alone, as [`SearchBuilder::build_table`] (its
+    /// public path) describes it.
     ///
     /// # Errors
-    /// A zero budget, an invalid updater, schedule or strategy, a reward that does not
-    /// fit the objectives; all before any sample is scored.
-    pub fn table(
+    /// As [`SearchBuilder::build_table`], less the missing reward.
+    ///
+    /// [`SearchBuilder::build_table`]: super::SearchBuilder::build_table
+    pub(crate) fn table(
         config: TableSearchConfig,
         space: impl SearchSpace + 'static,
         objectives: Vec<Box<dyn Objective>>,

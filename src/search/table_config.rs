@@ -6,9 +6,9 @@ use crate::policy::UpdaterConfig;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::strategy::StrategyConfig;
 
-/// The settings of [`super::Search::table`]: a strategy, a budget of distinct scored
-/// architectures split over the schedule's stages in proportion to each stage's epochs
-/// after warm-up, and a seed. A table lookup is exact, so a repeated architecture is
+/// The settings of [`super::SearchBuilder::build_table`]: a strategy, a budget of
+/// distinct scored architectures split over the schedule's stages in proportion to each
+/// stage's epochs after warm-up, and a seed. A table lookup is exact, so a repeated architecture is
 /// rewarded with its first score and costs nothing (see
 /// [`crate::evaluate::Evaluator::exact`]); every strategy is measured the same way.
 ///

@@ -145,50 +145,63 @@ fn named_tensors<B: Backend, M: Module<B>>(
         });
     }
     if let Some(expected) = names.expected() {
-        for n in &out {
-            let shape = n.snapshot.shape.to_vec();
-            match expected.get(&n.name) {
-                None => {
-                    return Err(layout_error(
-                        NETWORK,
-                        names,
-                        Some(&n.name),
-                        format!(
-                            "the network has it (`{}`), the reference model of this genotype \
-                             and configuration has not",
-                            n.burn_path
-                        ),
-                    ));
-                }
-                Some(want) if *want != shape => {
-                    return Err(layout_error(
-                        NETWORK,
-                        names,
-                        Some(&n.name),
-                        format!(
-                            "shape {} in the network (`{}`), {} in the reference model",
-                            shape_text(&shape),
-                            n.burn_path,
-                            shape_text(want)
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        if let Some((name, shape)) = expected.iter().find(|(k, _)| !seen.contains_key(*k)) {
-            return Err(layout_error(
-                NETWORK,
-                names,
-                Some(name),
-                format!(
-                    "the reference model has it ({}), the network has not",
-                    shape_text(shape)
-                ),
-            ));
-        }
+        check_expected(&out, &seen, expected, names)?;
     }
     Ok(out)
+}
+
+/// Checks the module's tensors `out` (reference name -> burn path in `seen`) are
+/// exactly the reference `state_dict`'s `expected` tensors, of the same shapes.
+fn check_expected(
+    out: &[Named],
+    seen: &BTreeMap<String, String>,
+    expected: &BTreeMap<String, Vec<usize>>,
+    names: &impl ReferenceNames,
+) -> Result<(), EvalError> {
+    const NETWORK: &str = "the network";
+    for n in out {
+        let shape = n.snapshot.shape.to_vec();
+        match expected.get(&n.name) {
+            None => {
+                return Err(layout_error(
+                    NETWORK,
+                    names,
+                    Some(&n.name),
+                    format!(
+                        "the network has it (`{}`), the reference model of this genotype \
+                         and configuration has not",
+                        n.burn_path
+                    ),
+                ));
+            }
+            Some(want) if *want != shape => {
+                return Err(layout_error(
+                    NETWORK,
+                    names,
+                    Some(&n.name),
+                    format!(
+                        "shape {} in the network (`{}`), {} in the reference model",
+                        shape_text(&shape),
+                        n.burn_path,
+                        shape_text(want)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((name, shape)) = expected.iter().find(|(k, _)| !seen.contains_key(*k)) {
+        return Err(layout_error(
+            NETWORK,
+            names,
+            Some(name),
+            format!(
+                "the reference model has it ({}), the network has not",
+                shape_text(shape)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks that every tensor of `model` has a reference name (and is exactly the
@@ -348,73 +361,7 @@ pub(super) fn load_state_dict<B: Backend, M: Module<B>>(
     path: &Path,
 ) -> Result<(), EvalError> {
     let named = named_tensors(model, names)?;
-    {
-        let file = safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| file_error(path, format!("not a safetensors file: {e}")))?;
-        let in_file: BTreeMap<String, (safetensors::Dtype, Vec<usize>)> = file
-            .iter()
-            .map(|(name, view)| (name.to_string(), (view.dtype(), view.shape().to_vec())))
-            .collect();
-        let wanted: BTreeMap<&str, &Named> = named.iter().map(|n| (n.name.as_str(), n)).collect();
-        let mut problems: Vec<(String, String)> = Vec::new();
-        for n in &named {
-            let want = n.snapshot.shape.to_vec();
-            match in_file.get(&n.name) {
-                None => problems.push((
-                    n.name.clone(),
-                    format!(
-                        "missing from the file (the network needs {})",
-                        shape_text(&want)
-                    ),
-                )),
-                Some((_, shape)) if *shape != want => problems.push((
-                    n.name.clone(),
-                    format!(
-                        "shape {} in the file, {} in the network",
-                        shape_text(shape),
-                        shape_text(&want)
-                    ),
-                )),
-                Some((dtype, _)) if !is_float(*dtype) => problems.push((
-                    n.name.clone(),
-                    format!("{dtype:?} in the file; the network needs floats"),
-                )),
-                Some(_) => {}
-            }
-        }
-        for name in in_file.keys() {
-            let counter_of_a_bn = name
-                .strip_suffix(".num_batches_tracked")
-                .is_some_and(|bn| wanted.contains_key(format!("{bn}.running_mean").as_str()));
-            if !wanted.contains_key(name.as_str()) && !counter_of_a_bn {
-                problems.push((
-                    name.clone(),
-                    "in the file, but the network has no such tensor".to_string(),
-                ));
-            }
-        }
-        if let Some((tensor, first)) = problems.first() {
-            let mut reason = first.clone();
-            if problems.len() > 1 {
-                let more: Vec<String> = problems[1..]
-                    .iter()
-                    .take(8)
-                    .map(|(t, p)| format!("`{t}` {p}"))
-                    .collect();
-                let rest = problems.len() - 1 - more.len();
-                reason.push_str(&format!("; also {}", more.join("; ")));
-                if rest > 0 {
-                    reason.push_str(&format!("; and {rest} more"));
-                }
-            }
-            return Err(layout_error(
-                path.display().to_string(),
-                names,
-                Some(tensor),
-                reason,
-            ));
-        }
-    }
+    check_file(&named, names, &bytes, path)?;
     let pairs: Vec<(String, String)> = named
         .iter()
         .filter(|n| n.name != n.burn_path)
@@ -440,6 +387,93 @@ pub(super) fn load_state_dict<B: Backend, M: Module<B>>(
         ));
     }
     Ok(())
+}
+
+/// Checks the tensors in `bytes` (read from `path`) against the module's `named`
+/// tensors: the first problem names its tensor, with up to eight more in the reason.
+fn check_file(
+    named: &[Named],
+    names: &impl ReferenceNames,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), EvalError> {
+    let file = safetensors::SafeTensors::deserialize(bytes)
+        .map_err(|e| file_error(path, format!("not a safetensors file: {e}")))?;
+    let in_file: BTreeMap<String, (safetensors::Dtype, Vec<usize>)> = file
+        .iter()
+        .map(|(name, view)| (name.to_string(), (view.dtype(), view.shape().to_vec())))
+        .collect();
+    let problems = file_problems(named, &in_file);
+    if let Some((tensor, first)) = problems.first() {
+        let mut reason = first.clone();
+        if problems.len() > 1 {
+            let more: Vec<String> = problems[1..]
+                .iter()
+                .take(8)
+                .map(|(t, p)| format!("`{t}` {p}"))
+                .collect();
+            let rest = problems.len() - 1 - more.len();
+            reason.push_str(&format!("; also {}", more.join("; ")));
+            if rest > 0 {
+                reason.push_str(&format!("; and {rest} more"));
+            }
+        }
+        return Err(layout_error(
+            path.display().to_string(),
+            names,
+            Some(tensor),
+            reason,
+        ));
+    }
+    Ok(())
+}
+
+/// Every problem of the file's tensors `in_file` (name -> dtype and shape) for the
+/// module's `named` tensors, each with its tensor: missing, of another shape, not
+/// floats, or not the module's (a BN's `num_batches_tracked` aside).
+fn file_problems(
+    named: &[Named],
+    in_file: &BTreeMap<String, (safetensors::Dtype, Vec<usize>)>,
+) -> Vec<(String, String)> {
+    let wanted: BTreeMap<&str, &Named> = named.iter().map(|n| (n.name.as_str(), n)).collect();
+    let mut problems: Vec<(String, String)> = Vec::new();
+    for n in named {
+        let want = n.snapshot.shape.to_vec();
+        match in_file.get(&n.name) {
+            None => problems.push((
+                n.name.clone(),
+                format!(
+                    "missing from the file (the network needs {})",
+                    shape_text(&want)
+                ),
+            )),
+            Some((_, shape)) if *shape != want => problems.push((
+                n.name.clone(),
+                format!(
+                    "shape {} in the file, {} in the network",
+                    shape_text(shape),
+                    shape_text(&want)
+                ),
+            )),
+            Some((dtype, _)) if !is_float(*dtype) => problems.push((
+                n.name.clone(),
+                format!("{dtype:?} in the file; the network needs floats"),
+            )),
+            Some(_) => {}
+        }
+    }
+    for name in in_file.keys() {
+        let counter_of_a_bn = name
+            .strip_suffix(".num_batches_tracked")
+            .is_some_and(|bn| wanted.contains_key(format!("{bn}.running_mean").as_str()));
+        if !wanted.contains_key(name.as_str()) && !counter_of_a_bn {
+            problems.push((
+                name.clone(),
+                "in the file, but the network has no such tensor".to_string(),
+            ));
+        }
+    }
+    problems
 }
 
 fn is_float(dtype: safetensors::Dtype) -> bool {
