@@ -39,7 +39,7 @@ pub type TableEvaluator = FnEvaluator<NoMeasurement>;
 /// });
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// assert_eq!(e.evaluate(&[arch], &[])?, [Some(6.0)]);
-/// # Ok::<(), tnd_nas::search::EvaluateError>(())
+/// # Ok::<(), tnd_nas::evaluate::EvaluateError>(())
 /// ```
 pub struct FnEvaluator<F> {
     name: &'static str,
