@@ -81,6 +81,7 @@ pub mod prelude;
 pub mod proxy;
 pub mod schedule;
 pub mod search;
+pub mod seeding;
 pub mod space;
 pub mod strategy;
 pub mod supernet;

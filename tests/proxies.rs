@@ -7,7 +7,23 @@ use burn::tensor::{ElementConversion, Tensor};
 use tnd_nas::eval::ImageClassifier;
 use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::proxy::{grad_norm, naswot, snip, synflow};
+use tnd_nas::seeding::seeded;
 use tnd_nas::space::Nb201Space;
+
+/// `build`'s network with every weight drawn (weights are drawn on first use) from `seed`,
+/// under tnd-nas's lock on the backend's random state: tests run side by side in one
+/// process, and a draw outside the lock would shift the draws of a seeded scorer.
+fn built<B: Backend, M: Module<B>, E: std::fmt::Debug>(
+    device: &B::Device,
+    seed: u64,
+    build: impl FnOnce() -> Result<M, E>,
+) -> M {
+    seeded::<B, _>(device, seed, || {
+        let net = build().unwrap();
+        tnd_nas::ops::materialize(&net);
+        net
+    })
+}
 
 type B64 = Autodiff<NdArray<f64>>;
 
@@ -44,7 +60,7 @@ fn synflow_with_every_weight_one<B: Backend>(tolerance: f64) {
         ("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 0.0),
     ] {
         let arch = space.parse(cell).unwrap();
-        let net = spec.build::<B>(&arch, &device).unwrap().map(&mut Ones);
+        let net = built::<B, _, _>(&device, 0, || spec.build::<B>(&arch, &device)).map(&mut Ones);
         let s = synflow(net, [3, 32, 32], &device).unwrap();
         let rel = if expected == 0.0 {
             s.abs()
@@ -83,13 +99,12 @@ fn synflow_does_not_overflow_on_the_deepest_darts_network() {
     let cfg = EvalNetworkConfig::new(36, 20, 10);
     for (name, g) in deep_darts_genotypes() {
         let device = Default::default();
-        let net = cfg
-            .init::<NdArray<f64>>(&g, &device)
-            .unwrap()
+        let net = built::<NdArray<f64>, _, _>(&device, 0, || cfg.init::<NdArray<f64>>(&g, &device))
             .map(&mut Pattern);
         let s64 = synflow(net, [3, 32, 32], &device).unwrap();
         let device = Default::default();
-        let net = cfg.init::<Flex>(&g, &device).unwrap().map(&mut Pattern);
+        let net =
+            built::<Flex, _, _>(&device, 0, || cfg.init::<Flex>(&g, &device)).map(&mut Pattern);
         let s32 = synflow(net, [3, 32, 32], &device).unwrap();
         println!("{name}: synflow {s64:e} (float64), {s32:e} (float32)");
         assert!(s64.is_finite() && s64 > 1e38, "{name}: {s64}");
@@ -135,11 +150,6 @@ fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
     use tnd_nas::eval::{EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec};
     use tnd_nas::space::MbConvSpace;
     let device = Default::default();
-    // Weights are drawn on first use: draw them before cloning.
-    fn drawn<B: Backend, M: Module<B>>(net: M) -> M {
-        tnd_nas::ops::materialize(&net);
-        net
-    }
     let check = |name: &str, forward: f64, backward: f64| {
         let rel = ((forward - backward) / backward).abs();
         println!("{name}: {forward:e} (forward mode), {backward:e} (backward pass)");
@@ -152,19 +162,15 @@ fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
         "|avg_pool_3x3~0|+|none~0|skip_connect~1|+|nor_conv_1x1~0|none~1|skip_connect~2|",
     ] {
-        B64::seed(&device, 3);
-        let net = drawn(
-            spec.build::<B64>(&space.parse(cell).unwrap(), &device)
-                .unwrap(),
-        );
+        let arch = space.parse(cell).unwrap();
+        let net = built::<B64, _, _>(&device, 3, || spec.build::<B64>(&arch, &device));
         let backward = synflow_by_backward(net.clone(), [3, 16, 16], &device);
         check(cell, synflow(net, [3, 16, 16], &device).unwrap(), backward);
     }
     // DARTS: separable and dilated convs, max pools, FactorizedReduce, two-input cells.
     let cfg = EvalNetworkConfig::new(8, 5, 10);
     for (name, g) in deep_darts_genotypes() {
-        B64::seed(&device, 4);
-        let net = drawn(cfg.init::<B64>(&g, &device).unwrap());
+        let net = built::<B64, _, _>(&device, 4, || cfg.init::<B64>(&g, &device));
         let backward = synflow_by_backward(net.clone(), [3, 16, 16], &device);
         check(name, synflow(net, [3, 16, 16], &device).unwrap(), backward);
     }
@@ -179,8 +185,7 @@ fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
     );
     for text in ["e3_k3", "e6_k5"] {
         let arch = space.parse(&vec![text; 16].join(",")).unwrap();
-        B64::seed(&device, 5);
-        let net = drawn(spec.build::<B64>(&arch, &device).unwrap());
+        let net = built::<B64, _, _>(&device, 5, || spec.build::<B64>(&arch, &device));
         let backward = synflow_by_backward(net.clone(), [3, 32, 32], &device);
         check(text, synflow(net, [3, 32, 32], &device).unwrap(), backward);
     }
@@ -260,9 +265,7 @@ fn naswot_grad_norm_and_snip_match_the_pytorch_reference() {
         ),
     ] {
         let arch = space.parse(cell).unwrap();
-        let mut net = spec
-            .build::<B64>(&arch, &device)
-            .unwrap()
+        let mut net = built::<B64, _, _>(&device, 0, || spec.build::<B64>(&arch, &device))
             .map(&mut Pattern)
             .map(&mut RequireGrad);
         let classes = net.classifier.weight.dims()[1];
@@ -363,10 +366,11 @@ fn zero_cost_combines_synflow_and_params_on_every_space() {
     let arch = space
         .parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
         .unwrap();
-    B::seed(&Default::default(), 5);
     let s = score(
         ZeroCostProxy::Synflow,
-        spec.build::<B>(&arch, &Default::default()).unwrap(),
+        built::<B, _, _>(&Default::default(), 5, || {
+            spec.build::<B>(&arch, &Default::default())
+        }),
         &input(),
     )
     .unwrap();
@@ -379,7 +383,8 @@ fn zero_cost_combines_synflow_and_params_on_every_space() {
     assert!(
         score(
             ZeroCostProxy::ZeroCost,
-            spec.build::<B>(&arch, &Default::default()).unwrap(),
+            built::<B, _, _>(&Default::default(), 0, || spec
+                .build::<B>(&arch, &Default::default())),
             &input()
         )
         .is_err()

@@ -15,6 +15,7 @@ use crate::eval::{
     MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
 use crate::objective::CsvTable;
+use crate::ops::seeded_module as seeded;
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCost, ZeroCostProxy};
 use crate::space::{DartsSpaceConfig, Genotype, MbConvSpace, Nb201Space};
 
@@ -206,13 +207,22 @@ impl Networks {
         input: &ProxyInput<B>,
         device: &B::Device,
     ) -> Result<f64, String> {
-        let score_with = |proxy| {
-            B::seed(device, seed);
-            match arch {
-                Parsed::Nb201(a) => scored(proxy, self.nb201.build::<B>(a, device), input),
-                Parsed::Darts(g) => scored(proxy, self.darts.init::<B>(g, device), input),
-                Parsed::Mbconv(a) => scored(proxy, self.mbconv.build::<B>(a, device), input),
-            }
+        let score_with = |proxy| match arch {
+            Parsed::Nb201(a) => scored(
+                proxy,
+                seeded::<B, _, _>(device, seed, || self.nb201.build::<B>(a, device)),
+                input,
+            ),
+            Parsed::Darts(g) => scored(
+                proxy,
+                seeded::<B, _, _>(device, seed, || self.darts.init::<B>(g, device)),
+                input,
+            ),
+            Parsed::Mbconv(a) => scored(
+                proxy,
+                seeded::<B, _, _>(device, seed, || self.mbconv.build::<B>(a, device)),
+                input,
+            ),
         };
         match (proxy, zero_cost) {
             (ZeroCostProxy::ZeroCost, Some(zc)) => {

@@ -724,8 +724,7 @@ where
     let test = Arc::new(test);
     // Checks the test set (non-empty, normalisation channels) before training.
     eval_loader(Arc::clone(&test), normalization, config.batch_size, 1).map_err(data_error)?;
-    B::seed(device, config.seed);
-    let mut model = build(device)?;
+    let mut model = crate::ops::seeded_module::<B, _, _>(device, config.seed, || build(device))?;
     let steps_per_epoch = config
         .max_steps_per_epoch
         .map_or(loader.batches_per_epoch(), |m| {

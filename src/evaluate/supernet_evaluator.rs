@@ -20,9 +20,10 @@ use super::{
 use crate::data::{
     AugmentConfig, BatchLoader, BatchLoaderConfig, EpochBatches, ImageDataset, Normalization,
 };
-use crate::ops::{materialize, trainable_params, with_batch_statistics};
+use crate::ops::{seeded_module, trainable_params, with_batch_statistics};
 use crate::policy::sample_from;
 use crate::schedule::StageConfig;
+use crate::seeding::seeded;
 use crate::supernet::{Path as NetPath, SupernetForward};
 use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode, cosine_lr};
 use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step, true_class_probability};
@@ -277,14 +278,11 @@ where
         stage: &StageConfig,
         active: &[Vec<OpKind>],
     ) -> Result<(), EvaluateError> {
-        B::seed(
-            &self.device,
-            self.config.seed.wrapping_add(1000 * self.stage as u64),
-        );
-        let model = self
-            .space
-            .supernet::<B>(stage, active, &self.data, &self.device)?;
-        materialize(&model);
+        let seed = self.config.seed.wrapping_add(1000 * self.stage as u64);
+        let model = seeded_module::<B, _, _>(&self.device, seed, || {
+            self.space
+                .supernet::<B>(stage, active, &self.data, &self.device)
+        })?;
         let t = &self.config.train;
         let optim = SgdSetup::new(t.momentum, t.weight_decay).init::<B, S::Supernet<B>>();
         let (model, optim) = match self.pending_weights.take() {
@@ -410,10 +408,11 @@ where
     /// Starts (or continues) the current epoch's training batches.
     fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), EvaluateError> {
         let global_epoch = self.global_epoch();
-        B::seed(
-            &self.device,
-            self.config.seed ^ (global_epoch << 20 | self.pos.step_in_epoch as u64),
-        );
+        // The seed of the epoch's random draws (skip dropout), set under the lock so that
+        // it cannot land in another thread's seeded section; the draws themselves follow
+        // outside it (see `crate::seeding`).
+        let seed = self.config.seed ^ (global_epoch << 20 | self.pos.step_in_epoch as u64);
+        seeded::<B, _>(&self.device, seed, || ());
         let batches = self
             .train
             .epoch_from(global_epoch, self.pos.step_in_epoch)?;

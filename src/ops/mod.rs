@@ -27,4 +27,4 @@ pub(crate) use mbconv_backbone::MbConvEnds;
 pub use mbconv_backbone::{MbConvHead, MbConvStem};
 pub use mbconv_block::{MbConvBlock, MbConvBlockConfig};
 pub use relu::{CodeKernel, relu, relu6, with_relu_codes};
-pub use trainable_params::{materialize, trainable_params};
+pub use trainable_params::{materialize, seeded_module, trainable_params};

@@ -59,3 +59,35 @@ impl<B: Backend> ModuleVisitor<B> for Materialize {
 pub fn materialize<B: Backend, M: Module<B>>(module: &M) {
     module.visit(&mut Materialize);
 }
+
+/// The module `build` returns, every weight drawn from `seed`: seeds the backend, builds
+/// and [`materialize`]s while holding the lock of [`crate::seeding`], so that threads
+/// building side by side each get their seed's weights.
+///
+/// ```
+/// use burn::backend::Flex;
+/// use burn::module::Module;
+/// use burn::nn::LinearConfig;
+/// use tnd_nas::ops::seeded_module;
+///
+/// let device = Default::default();
+/// let build = || Ok::<_, std::convert::Infallible>(LinearConfig::new(3, 2).init::<Flex>(&device));
+/// let a = seeded_module::<Flex, _, _>(&device, 9, build)?;
+/// let b = seeded_module::<Flex, _, _>(&device, 9, build)?;
+/// assert_eq!(a.weight.val().into_data(), b.weight.val().into_data());
+/// # Ok::<(), std::convert::Infallible>(())
+/// ```
+///
+/// # Errors
+/// `build`'s.
+pub fn seeded_module<B: Backend, M: Module<B>, E>(
+    device: &B::Device,
+    seed: u64,
+    build: impl FnOnce() -> Result<M, E>,
+) -> Result<M, E> {
+    crate::seeding::seeded::<B, _>(device, seed, || {
+        let module = build()?;
+        materialize(&module);
+        Ok(module)
+    })
+}

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{ProxyError, ProxyInput, ZeroCost, ZeroCostProxy, score};
 use crate::eval::{BuildNetwork, EvalError, ImageClassifier};
 use crate::objective::{Direction, Objective, ObjectiveContext, ObjectiveError};
+use crate::ops::seeded_module;
 use crate::{Architecture, SearchSpace};
 
 /// The settings of a [`ProxyScorer`].
@@ -217,14 +218,13 @@ where
         {
             return Ok(known);
         }
-        B::seed(&self.device, self.seed);
-        let network = self
-            .network
-            .build::<B>(arch, &self.device)
-            .map_err(|e| match e {
-                EvalError::Genotype(e) => ProxyError::Space(e),
-                e => ProxyError::Network(e.to_string()),
-            })?;
+        let network = seeded_module::<B, _, _>(&self.device, self.seed, || {
+            self.network.build::<B>(arch, &self.device)
+        })
+        .map_err(|e| match e {
+            EvalError::Genotype(e) => ProxyError::Space(e),
+            e => ProxyError::Network(e.to_string()),
+        })?;
         score(proxy, network, &self.input)
     }
 }
