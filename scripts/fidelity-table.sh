@@ -6,18 +6,21 @@
 #
 #   scripts/fidelity-table.sh [TRUTH.csv] [OUT_DIR] [SEED]
 #
-# Defaults: data/fm-nb201/ground-truth.csv, fidelity-out, seed 0. Needs the release
+# Defaults: data/fm-nb201/ground-truth.csv, data/fm-nb201/fidelity (kept in the repo: a
+# sweep spans sessions and machines; commit what it has), seed 0. Needs the release
 # binary (cargo build --release, or BIN=path/to/tnd-nas) and Debian's dataset-fashion-mnist. On two CPU cores
 # the configurations of the 2026-12-06 presets take 1-5 minutes each, the long ones
 # 10-30 minutes: about 3 hours in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 truth=${1:-data/fm-nb201/ground-truth.csv}
-out=${2:-fidelity-out}
+out=${2:-data/fm-nb201/fidelity}
 seed=${3:-0}
 bin=${BIN:-target/release/tnd-nas}
-fm=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist --seed "$seed")
-data=(--evaluator supernet "${fm[@]}")
+dataset=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist)
+fm=("${dataset[@]}" --seed "$seed")
+# Every supernet line comes with its rank mean with the parameter count.
+data=(--evaluator supernet --plus-params "${fm[@]}")
 mkdir -p "$out"
 run() {
     local name=$1; shift
@@ -37,23 +40,41 @@ run proxies --evaluator synflow --evaluator zero-cost --evaluator naswot \
     --evaluator grad-norm --evaluator snip "${fm[@]}"
 # The presets as they are (the default evaluator first: it decides the defaults).
 run cpu "${data[@]}" --preset cpu
+# The default's own noise: the same configuration from a second seed.
+run cpu-seed$((seed + 1)) --evaluator supernet --plus-params "${dataset[@]}" --seed $((seed + 1)) \
+    --preset cpu
 run quick "${data[@]}" --preset quick
 # The supernet as the `cpu` preset trained it until 2026-12-06 (quick's first stage:
 # C = 8, 2 cells, 2 epochs of which 1 warm-up, batch 32, lr 0.05; 500 single-path steps
 # an epoch on TND's favourite paths, stage spread 24; each ask of 4 cells scored on the
 # next 32-image validation batch with running BN statistics; crops of padding 4), and
 # the same trained weighted.
-old=(--preset quick --mode single-path --max-steps 500 --sampling policy --score-bn running
-     --score-batches 1 --score-set rolling --crop-padding 4 --stage-spread 24)
-run old "${data[@]}" "${old[@]}"
-run old-weighted "${data[@]}" "${old[@]}" --mode weighted
+# (Each option once: the program refuses an option given twice.)
+old() {
+    local mode=single-path bn=running batches=1 set=rolling sampling=policy
+    while [ $# -gt 0 ]; do
+        case $1 in
+            mode=*) mode=${1#mode=} ;; bn=*) bn=${1#bn=} ;; batches=*) batches=${1#batches=} ;;
+            set=*) set=${1#set=} ;; sampling=*) sampling=${1#sampling=} ;; *) break ;;
+        esac
+        shift
+    done
+    echo --preset quick --mode "$mode" --max-steps 500 --sampling "$sampling" \
+        --score-bn "$bn" --score-batches "$batches" --score-set "$set" --crop-padding 4 \
+        --stage-spread 24 "$@"
+}
+# shellcheck disable=SC2046 # old's words are options without spaces
+{
+run old "${data[@]}" $(old)
+run old-weighted "${data[@]}" $(old mode=weighted)
 # One cause at a time, from there.
-run old-fixed8 "${data[@]}" "${old[@]}" --score-batches 8 --score-set fixed
-run old-bn-batch "${data[@]}" "${old[@]}" --score-bn batch
-run old-uniform "${data[@]}" "${old[@]}" --sampling uniform
-run old-wide16 "${data[@]}" "${old[@]}" --channels 16
-run old-cells1 "${data[@]}" "${old[@]}" --cells 1
-run old-long4 "${data[@]}" "${old[@]}" --epochs 4 --warmup 2
+run old-fixed8 "${data[@]}" $(old batches=8 set=fixed)
+run old-bn-batch "${data[@]}" $(old bn=batch)
+run old-uniform "${data[@]}" $(old sampling=uniform)
+run old-wide16 "${data[@]}" $(old --channels 16)
+run old-cells1 "${data[@]}" $(old --cells 1)
+run old-long4 "${data[@]}" $(old --epochs 4 --warmup 2)
+}
 # Uniform paths scored with their own BN statistics on a fixed set, trained like the
 # ground truth (batch 256, lr 0.1, no crops, C = 8, one cell per stage), growing in
 # length and scoring set; `cpu` is the preset since 2026-12-07 (40 epochs, 16 batches).

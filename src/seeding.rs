@@ -8,9 +8,14 @@
 //! tests running side by side were enough).
 //!
 //! tnd-nas seeds only through [`seeded`], which holds one process-wide lock while it
-//! seeds and runs the draws that must follow the seed. Seeded work of your own that runs
-//! beside tnd-nas in other threads should go through it too; a random draw made outside
-//! it while tnd-nas holds the lock can still shift tnd-nas's draws.
+//! seeds and runs the draws that must follow the seed: the proxy scorers and the
+//! supernet build and draw all their weights inside it
+//! ([`crate::ops::seeded_module`]). Seeded work of your own that runs beside tnd-nas in
+//! other threads should go through it too; a random draw made outside it while tnd-nas
+//! holds the lock can still shift tnd-nas's draws. Draws made during training (dropout,
+//! drop path, and a retrained network's weights, drawn by its first pass so that earlier
+//! retrainings reproduce) happen outside the lock: where those must reproduce, train one
+//! network per process at a time.
 //!
 //! ```
 //! use burn::backend::Flex;

@@ -603,12 +603,14 @@ fn fidelity_scores_a_ground_truth_with_params_macs_and_a_supernet() {
         OsStr::new("batch"),
         OsStr::new("--score-set"),
         OsStr::new("rolling"),
+        OsStr::new("--plus-params"),
         OsStr::new("--out"),
         json.as_os_str(),
     ]);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    // The ceiling from the two seeds, then one line per evaluator.
+    // The ceiling from the two seeds, then one line per evaluator (and the supernet's
+    // rank mean with the parameter count).
     assert!(text.contains("seed 0 vs seed 1"), "{text}");
     let params_line = text.lines().find(|l| l.starts_with("params")).unwrap();
     // Parameters rank these six cells exactly as their accuracy does: tau 1.
@@ -618,8 +620,23 @@ fn fidelity_scores_a_ground_truth_with_params_macs_and_a_supernet() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["archs"].as_array().unwrap().len(), 6);
     let evaluators = report["evaluators"].as_array().unwrap();
-    assert_eq!(evaluators.len(), 3);
+    assert_eq!(evaluators.len(), 4);
     assert_eq!(evaluators[2]["scores"].as_array().unwrap().len(), 6);
+    // The rank mean of two rankings of six cells: its scores sum to 1 + ... + 6.
+    let combined = &evaluators[3];
+    assert!(
+        combined["evaluator"]
+            .as_str()
+            .unwrap()
+            .ends_with("+ params (rank mean)")
+    );
+    let sum: f64 = combined["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert_eq!(sum, 21.0);
     // An existing --out is refused; a missing truth is named.
     let again = run([
         OsStr::new("fidelity"),

@@ -14,7 +14,7 @@ use super::search_command::Preset;
 use super::{CliError, DatasetName, DeviceName};
 use crate::Architecture;
 use crate::fidelity::{
-    GroundTruth, GroundTruthProtocol, RankReport, TruthCell, kendall_tau, rank_report,
+    GroundTruth, GroundTruthProtocol, RankReport, TruthCell, kendall_tau, rank_mean, rank_report,
     spearman_rho, supernet_scores,
 };
 use crate::proxy::ZeroCostProxy;
@@ -191,6 +191,11 @@ pub struct FidelityArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..=4096))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_batch: Option<u64>,
+    /// Also print each evaluator's rank mean with the parameter count (equal weights,
+    /// nothing fitted): whether it carries information the free baseline lacks
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plus_params: bool,
     /// Only the first N cells of the ground truth
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,6 +229,36 @@ struct Line {
     #[serde(skip_serializing_if = "Option::is_none")]
     selected: Option<String>,
     scores: Vec<f64>,
+}
+
+impl Line {
+    /// `scores`' figures against `accuracy`, printed as one line of the table.
+    fn new(
+        evaluator: String,
+        accuracy: &[f64],
+        scores: Vec<f64>,
+        seconds: f64,
+        selected: Option<String>,
+    ) -> Result<Self, CliError> {
+        let report = rank_report(accuracy, &scores).map_err(|e| CliError::Input(e.to_string()))?;
+        println!(
+            "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9.1}",
+            evaluator,
+            report.cells,
+            show(report.kendall_tau),
+            show(report.spearman_rho),
+            report.top10_precision,
+            show(report.tau_better_half),
+            seconds
+        );
+        Ok(Line {
+            evaluator,
+            report,
+            seconds,
+            selected,
+            scores,
+        })
+    }
 }
 
 /// The table's header, and the line of seed 0 against seed 1 where the ground truth has
@@ -411,28 +446,30 @@ impl FidelityArgs {
         let accuracy: Vec<f64> = cells.iter().map(|c| c.accuracy).collect();
         print_header_and_ceiling(&truth)?;
         let mut lines = Vec::new();
+        let params = if self.plus_params {
+            let p = EvaluatorName::Params;
+            Some(
+                self.scores::<B>(p, path, &space, &cells, &archs, &device)?
+                    .1,
+            )
+        } else {
+            None
+        };
         for evaluator in &self.evaluator {
             let (name, scores, seconds, selected) =
                 self.scores::<B>(*evaluator, path, &space, &cells, &archs, &device)?;
-            let report =
-                rank_report(&accuracy, &scores).map_err(|e| CliError::Input(e.to_string()))?;
-            println!(
-                "{:<56} {:>5} {:>8} {:>8} {:>6.2} {:>11} {:>9.1}",
-                name,
-                report.cells,
-                show(report.kendall_tau),
-                show(report.spearman_rho),
-                report.top10_precision,
-                show(report.tau_better_half),
-                seconds
-            );
-            lines.push(Line {
-                evaluator: name,
-                report,
-                seconds,
-                selected,
-                scores,
-            });
+            let combined = match (&params, evaluator) {
+                (_, EvaluatorName::Params | EvaluatorName::Macs) | (None, _) => None,
+                (Some(p), _) => Some(Line::new(
+                    format!("{name} + params (rank mean)"),
+                    &accuracy,
+                    rank_mean(&[&scores, p]),
+                    seconds,
+                    None,
+                )?),
+            };
+            lines.push(Line::new(name, &accuracy, scores, seconds, selected)?);
+            lines.extend(combined);
         }
         if let Some(out) = &self.out {
             let doc = json!({

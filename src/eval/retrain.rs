@@ -724,7 +724,10 @@ where
     let test = Arc::new(test);
     // Checks the test set (non-empty, normalisation channels) before training.
     eval_loader(Arc::clone(&test), normalization, config.batch_size, 1).map_err(data_error)?;
-    let mut model = crate::ops::seeded_module::<B, _, _>(device, config.seed, || build(device))?;
+    // Seeded under the lock of `crate::seeding`; the weights are drawn lazily by the first
+    // training pass, as they always were here, so that the ground truth's rows and every
+    // earlier retraining reproduce (drawing them in the module's order would change them).
+    let mut model = crate::seeding::seeded::<B, _>(device, config.seed, || build(device))?;
     let steps_per_epoch = config
         .max_steps_per_epoch
         .map_or(loader.batches_per_epoch(), |m| {

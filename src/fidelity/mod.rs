@@ -19,6 +19,7 @@ pub use ground_truth::{GROUND_TRUTH_COLUMNS, GroundTruth, GroundTruthRow, TruthC
 pub use probe::{ProbeHandle, ProbeScores, StageEndProbe};
 pub use protocol::{GroundTruthProtocol, PROTOCOL_FILE};
 pub use rank_stats::{
-    RankReport, kendall_tau, precision_at_top, rank_report, spearman_rho, tau_within_better,
+    RankReport, kendall_tau, precision_at_top, rank_mean, rank_report, spearman_rho,
+    tau_within_better,
 };
 pub use supernet_scores::{SupernetScores, supernet_scores};

@@ -63,6 +63,27 @@ fn average_ranks(v: &[f64]) -> Vec<f64> {
     ranks
 }
 
+/// The mean of each score's average ranks (from 1, ties sharing their rank): an
+/// equal-weight combination of scores on different scales, with nothing fitted.
+/// Larger is better when every input is larger-is-better. Inputs longer than the
+/// shortest are cut to it, as the other measures here do.
+///
+/// ```
+/// use tnd_nas::fidelity::rank_mean;
+/// // ranks [1, 2, 3] and [2, 3, 1]
+/// assert_eq!(rank_mean(&[&[0.1, 0.5, 0.9], &[20.0, 30.0, 10.0]]), vec![1.5, 2.5, 2.0]);
+/// ```
+pub fn rank_mean(scores: &[&[f64]]) -> Vec<f64> {
+    let n = scores.iter().map(|s| s.len()).min().unwrap_or(0);
+    let mut mean = vec![0.0; n];
+    for s in scores {
+        for (m, r) in mean.iter_mut().zip(average_ranks(&s[..n])) {
+            *m += r / scores.len() as f64;
+        }
+    }
+    mean
+}
+
 /// Spearman's rho: the Pearson correlation of the average ranks. `None` for constant
 /// input or fewer than two values.
 ///
