@@ -458,17 +458,18 @@ impl FidelityArgs {
         for evaluator in &self.evaluator {
             let (name, scores, seconds, selected) =
                 self.scores::<B>(*evaluator, path, &space, &cells, &archs, &device)?;
+            let line = Line::new(name, &accuracy, scores, seconds, selected)?;
             let combined = match (&params, evaluator) {
                 (_, EvaluatorName::Params | EvaluatorName::Macs) | (None, _) => None,
                 (Some(p), _) => Some(Line::new(
-                    format!("{name} + params (rank mean)"),
+                    format!("{} + params (rank mean)", line.evaluator),
                     &accuracy,
-                    rank_mean(&[&scores, p]),
+                    rank_mean(&[&line.scores, p]),
                     seconds,
                     None,
                 )?),
             };
-            lines.push(Line::new(name, &accuracy, scores, seconds, selected)?);
+            lines.push(line);
             lines.extend(combined);
         }
         if let Some(out) = &self.out {
