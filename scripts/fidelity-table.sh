@@ -83,10 +83,13 @@ run fair-e6-k4 "${data[@]}" "${fair[@]}" --epochs 6 --warmup 5 --score-batches 4
 run fair-e20-k4 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-batches 4
 run fair-e20-k16 "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19
 run fair-e20-k16-prob "${data[@]}" "${fair[@]}" --epochs 20 --warmup 19 --score-metric probability
+# Length helped most so far (uniform paths, 16 batches: 6 epochs tau 0.03, 20 epochs
+# 0.19, 40 epochs 0.41 / 0.50): twice the `cpu` preset's length next.
+run cpu-e80 "${data[@]}" --preset cpu --epochs 80 --warmup 40
+run cpu-running-bn "${data[@]}" --preset cpu --score-bn running
 run cpu-crop4 "${data[@]}" --preset cpu --crop-padding 4
 run cpu-cells2 "${data[@]}" --preset cpu --cells 2
 run cpu-wide16 "${data[@]}" --preset cpu --channels 16
-run cpu-running-bn "${data[@]}" --preset cpu --score-bn running
 # The cells the supernet searches selected (their final architectures): the ground truth
 # trains them too (fm_ground_truth reads selected-cells.txt beside its CSV).
 grep -ho '"selected": "[^"]*"' "$out"/*.json | sed 's/.*: "\(.*\)"/\1/' | sort -u \
