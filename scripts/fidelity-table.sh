@@ -17,6 +17,10 @@ truth=${1:-data/fm-nb201/ground-truth.csv}
 out=${2:-data/fm-nb201/fidelity}
 seed=${3:-0}
 bin=${BIN:-target/release/tnd-nas}
+# The table's cells: the ground truth's first 254 (its 250 random cells and the first 4
+# selected ones, in order of first appearance). Cells the study selects later are
+# appended to the ground truth and would change the set; LIMIT=N scores another prefix.
+limit=${LIMIT:-254}
 dataset=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist)
 fm=("${dataset[@]}" --seed "$seed")
 # Every supernet line comes with its rank mean with the parameter count.
@@ -25,7 +29,8 @@ mkdir -p "$out"
 run() {
     local name=$1; shift
     [ -e "$out/$name.json" ] && { echo "skip $name (done)"; return; }
-    "$bin" fidelity --truth "$truth" "$@" --out "$out/$name.json" 2>"$out/$name.log" \
+    "$bin" fidelity --truth "$truth" --limit "$limit" "$@" --out "$out/$name.json" \
+        2>"$out/$name.log" \
         | tee "$out/$name.txt"
     if [ "$name" = counts ]; then
         cat "$out/$name.txt" >> "$out/table.txt"
