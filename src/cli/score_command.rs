@@ -15,7 +15,7 @@ use crate::eval::{
     MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
 use crate::objective::CsvTable;
-use crate::ops::seeded_module as seeded;
+use crate::ops::seeded_module;
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCost, ZeroCostProxy};
 use crate::space::{DartsSpaceConfig, Genotype, MbConvSpace, Nb201Space};
 
@@ -210,17 +210,17 @@ impl Networks {
         let score_with = |proxy| match arch {
             Parsed::Nb201(a) => scored(
                 proxy,
-                seeded::<B, _, _>(device, seed, || self.nb201.build::<B>(a, device)),
+                seeded_module::<B, _, _>(device, seed, || self.nb201.build::<B>(a, device)),
                 input,
             ),
             Parsed::Darts(g) => scored(
                 proxy,
-                seeded::<B, _, _>(device, seed, || self.darts.init::<B>(g, device)),
+                seeded_module::<B, _, _>(device, seed, || self.darts.init::<B>(g, device)),
                 input,
             ),
             Parsed::Mbconv(a) => scored(
                 proxy,
-                seeded::<B, _, _>(device, seed, || self.mbconv.build::<B>(a, device)),
+                seeded_module::<B, _, _>(device, seed, || self.mbconv.build::<B>(a, device)),
                 input,
             ),
         };
