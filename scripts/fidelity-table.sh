@@ -23,8 +23,10 @@ bin=${BIN:-target/release/tnd-nas}
 limit=${LIMIT:-254}
 dataset=(--dataset fashion-mnist --data-dir /usr/share/datasets/fashion-mnist)
 fm=("${dataset[@]}" --seed "$seed")
-# Every supernet line comes with its rank mean with the parameter count.
-data=(--evaluator supernet --plus-params "${fm[@]}")
+# Every supernet line comes with its rank mean with the parameter count. The study's
+# supernets score alone (--score-prior none); the presets since 2026-12-07 join their
+# scores with the parameter count (the `cpu-prior` lines).
+data=(--evaluator supernet --plus-params --score-prior none "${fm[@]}")
 mkdir -p "$out"
 run() {
     local name=$1; shift
@@ -46,9 +48,15 @@ run proxies --evaluator synflow --evaluator zero-cost --evaluator naswot \
 # The presets as they are (the default evaluator first: it decides the defaults).
 run cpu "${data[@]}" --preset cpu
 # The default's own noise: the same configuration from a second seed.
-run cpu-seed$((seed + 1)) --evaluator supernet --plus-params "${dataset[@]}" --seed $((seed + 1)) \
-    --preset cpu
+run cpu-seed$((seed + 1)) --evaluator supernet --plus-params --score-prior none "${dataset[@]}" \
+    --seed $((seed + 1)) --preset cpu
+# The preset's scores joined with the parameter count as the search ranks them (a
+# window of the search's latest scores, a reference of random cells): the default.
+run cpu-prior --evaluator supernet --plus-params --score-prior params "${fm[@]}" --preset cpu
+run cpu-prior-seed$((seed + 1)) --evaluator supernet --plus-params --score-prior params \
+    "${dataset[@]}" --seed $((seed + 1)) --preset cpu
 run quick "${data[@]}" --preset quick
+run quick-prior --evaluator supernet --plus-params --score-prior params "${fm[@]}" --preset quick
 # The supernet as the `cpu` preset trained it until 2026-12-06 (quick's first stage:
 # C = 8, 2 cells, 2 epochs of which 1 warm-up, batch 32, lr 0.05; 500 single-path steps
 # an epoch on TND's favourite paths, stage spread 24; each ask of 4 cells scored on the

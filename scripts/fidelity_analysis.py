@@ -4,6 +4,9 @@
         On 500 random halves of the cells: how often the rank mean of RUN's first
         evaluator with the parameter count (COUNTS.json's first line) beats the
         parameter count, over all cells and within the better half, and by how much.
+    python3 scripts/fidelity_analysis.py versus COUNTS.json RUN.json
+        The same, for RUN's first evaluator as it is (a run whose scores already join
+        the parameter count, `--score-prior params`).
     python3 scripts/fidelity_analysis.py bias RUN.json [RUN.json ...]
         The correlation of each op's count in a cell with the cell's rank error (the
         first evaluator's rank, averaged over the runs, minus the true rank): which ops
@@ -31,7 +34,7 @@ def taus(acc, score):
             kendalltau(acc[better], score[better]).statistic)
 
 
-def halves(counts, run):
+def halves(counts, run, alone=False):
     archs, acc, params = load(counts)
     archs2, _, scores = load(run)
     assert archs == archs2, "the runs score different cells"
@@ -39,11 +42,12 @@ def halves(counts, run):
     rows = []
     for _ in range(500):
         idx = rng.permutation(len(acc))[: len(acc) // 2]
-        combined = rankdata(scores[idx]) + rankdata(params[idx])
+        combined = scores[idx] if alone else rankdata(scores[idx]) + rankdata(params[idx])
         base, comb = taus(acc[idx], params[idx]), taus(acc[idx], combined)
         rows.append([comb[0] > base[0], comb[1] > base[1], comb[0] - base[0], comb[1] - base[1]])
     r = np.array(rows, dtype=float)
-    print(f"rank mean beats params on {r[:, 0].mean():.0%} of 500 halves over all cells, "
+    what = "the run" if alone else "rank mean"
+    print(f"{what} beats params on {r[:, 0].mean():.0%} of 500 halves over all cells, "
           f"{r[:, 1].mean():.0%} within the better half; gain {r[:, 2].mean():.3f} +- "
           f"{r[:, 2].std():.3f} and {r[:, 3].mean():.3f} +- {r[:, 3].std():.3f}")
 
@@ -66,6 +70,8 @@ def bias(runs):
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "halves":
         halves(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) >= 4 and sys.argv[1] == "versus":
+        halves(sys.argv[2], sys.argv[3], alone=True)
     elif len(sys.argv) >= 3 and sys.argv[1] == "bias":
         bias(sys.argv[2:])
     else:

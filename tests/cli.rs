@@ -143,6 +143,30 @@ fn usage_errors_exit_2_with_one_line() {
 }
 
 #[test]
+fn the_score_prior_is_the_presets_and_can_be_turned_off() {
+    let dir = scratch("score-prior");
+    let print = |preset: &str, extra: &[&str]| {
+        let mut args = tiny_search(&dir.join("run"));
+        let at = args.iter().position(|a| a == "quick").unwrap();
+        args[at] = preset.into();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args.push("--print-config".into());
+        let out = run(&args);
+        assert_exit(&out, 0);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for preset in ["quick", "cpu"] {
+        let on = print(preset, &[]);
+        assert!(on.contains("[search.score_prior]"), "{preset}: {on}");
+        assert!(on.contains("window = 256"), "{preset}: {on}");
+        let off = print(preset, &["--score-prior", "none"]);
+        assert!(!off.contains("score_prior"), "{preset}: {off}");
+    }
+    assert!(!print("paper", &[]).contains("score_prior"));
+    assert!(print("paper", &["--score-prior", "params"]).contains("[search.score_prior]"));
+}
+
+#[test]
 fn print_config_then_config_reproduces_the_search() {
     let dir = scratch("reproduce");
     let (first, second) = (dir.join("first"), dir.join("second"));
@@ -615,10 +639,13 @@ fn fidelity_scores_a_ground_truth_with_params_macs_and_a_supernet() {
     let params_line = text.lines().find(|l| l.starts_with("params")).unwrap();
     // Parameters rank these six cells exactly as their accuracy does: tau 1.
     assert!(params_line.contains(" 1.000 "), "{params_line}");
-    assert!(text.lines().any(|l| l.starts_with("supernet")), "{text}");
+    // The `cpu` preset's supernet joins its scores with the parameter count.
+    let supernet = text.lines().find(|l| l.starts_with("supernet")).unwrap();
+    assert!(supernet.contains("prior=params"), "{supernet}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(report["archs"].as_array().unwrap().len(), 6);
+    assert_eq!(report["options"]["score_prior"], "params");
     let evaluators = report["evaluators"].as_array().unwrap();
     assert_eq!(evaluators.len(), 4);
     assert_eq!(evaluators[2]["scores"].as_array().unwrap().len(), 6);

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::common::OutputFile;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
-use super::search_command::Preset;
+use super::search_command::{Preset, ScorePriorName};
 use super::{CliError, DatasetName, DeviceName};
 use crate::Architecture;
 use crate::fidelity::{
@@ -183,6 +183,11 @@ pub struct FidelityArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha_every: Option<u64>,
+    /// Join each supernet score with the parameter count, as the search does (params),
+    /// or not (none) [default: the preset's]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_prior: Option<ScorePriorName>,
     /// Seed of the supernet search [default: 0]
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,6 +351,11 @@ impl FidelityArgs {
             cells: Some(self.cells.unwrap_or(first.cells as u64)),
             epochs: Some(epochs),
             warmup: Some(warmup),
+            score_prior: Some(self.score_prior.unwrap_or(if base.score_prior.is_some() {
+                ScorePriorName::Params
+            } else {
+                ScorePriorName::None
+            })),
             seed: Some(self.seed.unwrap_or(0)),
             device: Some(self.device.unwrap_or_default()),
             ..self.clone()
@@ -378,6 +388,9 @@ impl FidelityArgs {
             config.updater = config.updater.clone().with_stage_spread(Some(spread));
         }
         config.seed = self.seed.unwrap_or(0);
+        if let Some(prior) = self.score_prior {
+            prior.apply(&mut config.score_prior);
+        }
         let t = &mut config.train;
         if let Some(dataset) = self.dataset {
             t.augment = t
@@ -666,7 +679,7 @@ impl FidelityArgs {
             .collect::<Result<Vec<f64>, _>>()?;
         let t = &config.train;
         let name = format!(
-            "supernet {} {}{} bn={} k={}{}{} crop={} C{}x{} e{} b{} lr{}",
+            "supernet {} {}{} bn={} k={}{}{} crop={} C{}x{} e{} b{} lr{}{}",
             config.strategy,
             match t.mode {
                 TrainMode::Weighted => "weighted",
@@ -692,6 +705,11 @@ impl FidelityArgs {
             config.schedule.stages[0].epochs,
             t.batch_size,
             t.lr,
+            if config.score_prior.is_some() {
+                " prior=params"
+            } else {
+                ""
+            },
         );
         Ok((
             name,

@@ -43,5 +43,5 @@ pub use plot_command::PlotArgs;
 pub use program::{Cli, Command, main, run_args, run_as};
 pub use retrain_command::RetrainArgs;
 pub use score_command::{ProxyName, ScoreArgs};
-pub use search_command::{SEARCH_OUTPUTS, SearchArgs};
+pub use search_command::{SEARCH_OUTPUTS, ScorePriorName, SearchArgs};
 pub use tabular_command::TabularArgs;

@@ -64,6 +64,26 @@ pub enum Preset {
     Cpu,
 }
 
+/// What a supernet's scores are joined with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScorePriorName {
+    /// The parameter count (`SearchConfig::score_prior`, [`crate::evaluate::ParamsPrior::new`]).
+    Params,
+    /// Nothing: the supernet's scores as they are.
+    None,
+}
+
+impl ScorePriorName {
+    /// Sets `prior` accordingly (`params` keeps a prior already there).
+    pub fn apply(self, prior: &mut Option<crate::evaluate::ParamsPrior>) {
+        match self {
+            ScorePriorName::Params => *prior = Some(prior.unwrap_or_default()),
+            ScorePriorName::None => *prior = None,
+        }
+    }
+}
+
 /// Options of `tnd-nas search` (and of the `cifar_search` example).
 ///
 /// Objectives (`--objective`, repeatable; default `acc` and `params`): `acc` (supernet
@@ -151,6 +171,11 @@ pub struct SearchArgs {
     #[arg(long, value_name = "STRATEGY")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyConfig>,
+    /// Join each supernet score with the architecture's parameter count (params) or
+    /// not (none) [default: the preset's: params for quick and cpu, none for paper]
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_prior: Option<ScorePriorName>,
     /// Shrink the images by this factor first (2: 28x28 -> 14x14)
     #[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u64).range(1..))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +242,9 @@ impl SearchArgs {
         if let Some(strategy) = &self.strategy {
             search.strategy = strategy.clone();
         }
+        if let Some(prior) = self.score_prior {
+            prior.apply(&mut search.score_prior);
+        }
         Ok(Self {
             dataset: Some(dataset),
             space: Some(space),
@@ -232,6 +260,7 @@ impl SearchArgs {
             mode: None,
             max_steps: None,
             strategy: None,
+            score_prior: None,
             search: Some(search),
             ..self.clone()
         })

@@ -6,6 +6,7 @@
 mod error;
 mod evaluator;
 mod fn_evaluator;
+mod params_prior;
 mod record;
 mod sample_budget;
 mod supernet_evaluator;
@@ -15,6 +16,7 @@ mod supernet_weights;
 pub use error::EvaluateError;
 pub use evaluator::{Advance, Clock, Evaluator, Progress, StageStart};
 pub use fn_evaluator::{FnEvaluator, NoMeasurement, TableEvaluator};
+pub use params_prior::{ParamsPrior, WithParamsPrior, with_score_prior};
 pub use record::{EpochRecord, StageReport, StageTraining, StepRecord};
 pub use sample_budget::SampleBudget;
 pub use supernet_evaluator::{

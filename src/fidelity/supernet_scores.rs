@@ -1,5 +1,6 @@
 //! The scores a trained supernet gives a list of architectures.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -7,7 +8,7 @@ use burn::tensor::backend::AutodiffBackend;
 use super::StageEndProbe;
 use crate::Architecture;
 use crate::data::ImageDataset;
-use crate::evaluate::{SupernetEvaluator, SupernetSpace, TrainableSupernet};
+use crate::evaluate::{SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior};
 use crate::objective::{Objective, ValidationAccuracy, WeightedSum};
 use crate::observe::SearchObserver;
 use crate::search::{Search, SearchConfig, SearchError};
@@ -59,7 +60,13 @@ where
     let evaluator =
         SupernetEvaluator::<B, S>::new(&config.supernet_settings(), space.clone(), data, device)?;
     let network = space.network(&evaluator.data_shape());
-    let (probe, handle) = StageEndProbe::new(Box::new(evaluator), archs, config.updater.samples);
+    let evaluator = with_score_prior(
+        Box::new(evaluator),
+        config.score_prior,
+        Arc::clone(&network),
+        config.seed,
+    )?;
+    let (probe, handle) = StageEndProbe::new(evaluator, archs, config.updater.samples);
     let objectives: Vec<Box<dyn Objective>> = vec![Box::new(ValidationAccuracy::new())];
     let reward = WeightedSum::new(vec![1.0])?;
     let mut search = Search::from_parts(

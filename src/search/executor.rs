@@ -17,7 +17,7 @@ use super::{
 use crate::data::ImageDataset;
 use crate::evaluate::{
     Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart, SupernetEvaluator,
-    SupernetSpace, TableEvaluator, TrainableSupernet,
+    SupernetSpace, TableEvaluator, TrainableSupernet, with_score_prior,
 };
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, ParetoPreferences,
@@ -208,13 +208,19 @@ impl Search {
             device,
         )?;
         let network = space.network(&evaluator.data_shape());
+        let evaluator = with_score_prior(
+            Box::new(evaluator),
+            config.score_prior,
+            Arc::clone(&network),
+            config.seed,
+        )?;
         let identity = identity("config", &config)?;
         Ok(Self::assemble(
             Arc::new(space),
             config.schedule.stages.clone(),
             config.checkpoint_every,
             strategy,
-            Box::new(evaluator),
+            evaluator,
             objectives,
             reward,
             archive,
