@@ -1,6 +1,5 @@
 //! The scores a trained supernet gives a list of architectures.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -8,7 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use super::StageEndProbe;
 use crate::Architecture;
 use crate::data::ImageDataset;
-use crate::evaluate::{SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior};
+use crate::evaluate::{SupernetSpace, TrainableSupernet};
 use crate::objective::{Objective, ValidationAccuracy, WeightedSum};
 use crate::observe::SearchObserver;
 use crate::search::{Search, SearchConfig, SearchError};
@@ -57,15 +56,7 @@ where
     let strategy = config
         .strategy
         .init(&space, &config.updater, &config.schedule, config.seed)?;
-    let evaluator =
-        SupernetEvaluator::<B, S>::new(&config.supernet_settings(), space.clone(), data, device)?;
-    let network = space.network(&evaluator.data_shape());
-    let evaluator = with_score_prior(
-        Box::new(evaluator),
-        config.score_prior,
-        Arc::clone(&network),
-        config.seed,
-    )?;
+    let (evaluator, network) = config.supernet_evaluator::<B, S>(&space, data, device)?;
     let (probe, handle) = StageEndProbe::new(evaluator, archs, config.updater.samples);
     let objectives: Vec<Box<dyn Objective>> = vec![Box::new(ValidationAccuracy::new())];
     let reward = WeightedSum::new(vec![1.0])?;

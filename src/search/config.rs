@@ -1,14 +1,24 @@
 //! Configuration of a search.
 
+use std::sync::Arc;
+
+use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::SearchError;
-use crate::data::AugmentConfig;
-use crate::evaluate::ParamsPrior;
+use crate::data::{AugmentConfig, ImageDataset};
+use crate::eval::EvalNetworkSpec;
+use crate::evaluate::{
+    Evaluator, ParamsPrior, SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior,
+};
 use crate::policy::UpdaterConfig;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::strategy::StrategyConfig;
 use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode};
+
+/// A supernet search's evaluator and the space's evaluation network
+/// ([`SearchConfig::supernet_evaluator`]).
+pub(crate) type ScoredBy = (Box<dyn Evaluator>, Arc<dyn EvalNetworkSpec>);
 
 /// Everything a search needs besides the space, the objectives and the data.
 ///
@@ -300,6 +310,37 @@ impl SearchConfig {
             log_every: self.log_every,
             stages: self.schedule.stages.clone(),
         }
+    }
+
+    /// The evaluator a supernet search of this configuration scores with (the
+    /// supernet over `space`, joined with the parameter count where
+    /// [`SearchConfig::score_prior`] says so) and the space's evaluation network for
+    /// the data. The search and `fidelity::supernet_scores` both build it here, so the
+    /// fidelity study measures exactly what the search scores.
+    ///
+    /// # Errors
+    /// Data that does not fit the space, an invalid prior.
+    pub(crate) fn supernet_evaluator<B, S>(
+        &self,
+        space: &S,
+        data: ImageDataset,
+        device: B::Device,
+    ) -> Result<ScoredBy, SearchError>
+    where
+        B: AutodiffBackend,
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+    {
+        let supernet =
+            SupernetEvaluator::<B, S>::new(&self.supernet_settings(), space.clone(), data, device)?;
+        let network = space.network(&supernet.data_shape());
+        let evaluator = with_score_prior(
+            Box::new(supernet),
+            self.score_prior,
+            Arc::clone(&network),
+            self.seed,
+        )?;
+        Ok((evaluator, network))
     }
 }
 /// Checks every training setting (sizes, learning rates, momentum, decay, clipping).

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::data::ImageDataset;
 use crate::evaluate::{
-    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart, SupernetEvaluator,
-    SupernetSpace, TableEvaluator, TrainableSupernet, with_score_prior,
+    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart, SupernetSpace,
+    TableEvaluator, TrainableSupernet,
 };
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, ParetoPreferences,
@@ -201,19 +201,7 @@ impl Search {
             config
                 .strategy
                 .init(&space, &config.updater, &config.schedule, config.seed)?;
-        let evaluator = SupernetEvaluator::<B, S>::new(
-            &config.supernet_settings(),
-            space.clone(),
-            data,
-            device,
-        )?;
-        let network = space.network(&evaluator.data_shape());
-        let evaluator = with_score_prior(
-            Box::new(evaluator),
-            config.score_prior,
-            Arc::clone(&network),
-            config.seed,
-        )?;
+        let (evaluator, network) = config.supernet_evaluator::<B, S>(&space, data, device)?;
         let identity = identity("config", &config)?;
         Ok(Self::assemble(
             Arc::new(space),
