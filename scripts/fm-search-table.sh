@@ -14,8 +14,9 @@
 # chosen on the fidelity runs' seeds 0 and 1, never on these. BIN is the release
 # binary; EXTRA is appended to every search (e.g. EXTRA="--max-steps 2" for a smoke run);
 # DATA_DIR is Debian's dataset-fashion-mnist; TRAIN=0 skips training the selected cells
-# and SELECTED names another list of them. One search takes about 12 minutes on two
-# cores (40 epochs of 117 steps); the 30 runs about 6 hours.
+# and SELECTED names another list of them; GT names a prebuilt fm_ground_truth binary.
+# One search takes about 8 minutes on two idle cores (40 epochs of 117 steps); the 30
+# runs about 4 hours, and training their cells 1.5-2 hours more.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-data/fm-nb201/search}
@@ -61,5 +62,10 @@ for result in sorted(out.glob("*/result.json")):
     cells.update(p["arch"] for p in r.get("front", []))
 listed.write_text("".join(c + "\n" for c in sorted(cells)))
 EOF
-[ "${TRAIN:-1}" = 0 ] || cargo run --release --example fm_ground_truth -- --data-dir "$data_dir"
+# GT names a prebuilt fm_ground_truth binary (so the working tree may change while the
+# table runs); by default cargo builds and runs the example.
+if [ "${TRAIN:-1}" != 0 ]; then
+    if [ -n "${GT:-}" ]; then "$GT" --data-dir "$data_dir"
+    else cargo run --release --example fm_ground_truth -- --data-dir "$data_dir"; fi
+fi
 python3 scripts/fm_search_table.py "$out" data/fm-nb201/ground-truth.csv
