@@ -16,7 +16,7 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Int, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
-use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score, synflow};
 use tnd_nas::space::{Architecture, Nb201Space};
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     CsvTable, Direction, MnasReward, Objective, ParamCount, Tabular, TabularTable,
 };

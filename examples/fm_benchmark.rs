@@ -46,10 +46,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use tnd_nas::data::{FashionMnist, ImageDataset, Normalization, Split};
-use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::objective::{ValidationAccuracy, WeightedSum};
 use tnd_nas::search::{Search, SearchConfig};
 use tnd_nas::space::{DartsSpace, DartsSpaceConfig};
+use tnd_nas::train::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::{Architecture, Genotype, SearchSpace};
 
 type B = Autodiff<Flex>;

@@ -12,10 +12,10 @@ use burn::backend::{Autodiff, Flex};
 use clap::Parser;
 use tnd_nas::cli::{OutputDir, SEARCH_OUTPUTS};
 use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
-use tnd_nas::eval::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::objective::{MnasReward, ParamCount, ValidationAccuracy};
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchResult};
 use tnd_nas::space::DartsSpaceConfig;
+use tnd_nas::train::{RetrainConfig, RetrainEvent, retrain};
 
 type B = Autodiff<Flex>;
 

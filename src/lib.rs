@@ -12,13 +12,15 @@
 //! - [`space`]: the [`SearchSpace`] trait, the DARTS cell space and the NAS-Bench-201
 //!   space, [`Architecture`]s and [`Genotype`]s in DARTS, TND and NAS-Bench-201 notation.
 //! - [`ops`], [`supernet`]: candidate ops, `MixedOp`, search cells and the supernet.
-//! - [`eval`]: evaluation networks built from genotypes, analytic parameter and MAC
-//!   counts, retraining.
+//! - [`network`]: evaluation networks built from genotypes, analytic parameter and MAC
+//!   counts, export in the reference code's names.
+//! - [`train`]: the one training module: SGD with PyTorch semantics, the supernet's
+//!   training step, and retraining a found network from scratch.
 //! - [`objective`]: the [`Objective`] trait, built-in objectives, rewards, the Pareto archive.
 //! - [`policy`], [`schedule`]: the REINFORCE updater and the shrinking schedule.
 //! - [`strategy`]: what to try next, in ask/tell form: TND, random search, regularised
-//!   evolution, or a strategy of your own.
-//! - [`evaluate`]: how a batch is scored: the supernet, benchmark tables (objectives
+//!   evolution, local search, or a strategy of your own.
+//! - [`scoring`]: how a batch is scored: the supernet, benchmark tables (objectives
 //!   alone), or a function of your own.
 //! - [`search`]: the one executor for every strategy and evaluator, with observers,
 //!   checkpoints and results.
@@ -46,7 +48,7 @@
 //! ## Counting without tensors
 //!
 //! ```
-//! use tnd_nas::eval::EvalNetworkConfig;
+//! use tnd_nas::network::EvalNetworkConfig;
 //! use tnd_nas::Genotype;
 //! let g: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), \
 //!     ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], \
@@ -68,10 +70,9 @@ mod atomic_write;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
-pub mod eval;
-pub mod evaluate;
 pub mod fidelity;
 pub mod kernels;
+pub mod network;
 pub mod objective;
 pub mod observe;
 pub mod ops;
@@ -80,6 +81,7 @@ pub mod policy;
 pub mod prelude;
 pub mod proxy;
 pub mod schedule;
+pub mod scoring;
 pub mod search;
 pub mod seeding;
 pub mod space;

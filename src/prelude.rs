@@ -13,18 +13,19 @@
 //! ```
 
 pub use crate::data::{FashionMnistSample, ImageDataset, Normalization};
-pub use crate::eval::{EvalNetworkSpec, RetrainConfig, retrain};
-pub use crate::evaluate::{DataShape, Evaluator, SupernetSpace};
+pub use crate::network::EvalNetworkSpec;
 pub use crate::objective::{
     Chebyshev, Direction, Latency, LatencyConfig, LookupTable, Macs, MnasReward, Objective,
     ParamCount, Reward, ValidationAccuracy, WeightedSum,
 };
 pub use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+pub use crate::scoring::{DataShape, Evaluator, SupernetSpace};
 pub use crate::search::{
     JsonlLog, ProgressBar, Search, SearchConfig, SearchObserver, SearchResult, TableSearchConfig,
 };
 pub use crate::space::{DartsSpace, DartsSpaceConfig, MbConvSpace, Nb201Space};
 pub use crate::strategy::{Strategy, StrategyConfig};
+pub use crate::train::{RetrainConfig, retrain};
 pub use crate::{Architecture, Genotype, OpKind, SearchSpace};
 pub use burn::backend::Autodiff;
 #[cfg(feature = "cuda")]

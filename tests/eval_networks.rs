@@ -6,7 +6,7 @@ mod common;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 use common::{DARTS_V2, TestAutodiff, TestBackend};
-use tnd_nas::eval::{EvalError, EvalNetworkConfig, Nb201NetworkConfig};
+use tnd_nas::network::{EvalNetworkConfig, Nb201NetworkConfig, NetworkError};
 use tnd_nas::ops::trainable_params;
 use tnd_nas::space::{CellGenotype, GenotypeEdge, Nb201Genotype, SpaceError};
 use tnd_nas::{Genotype, OpKind};
@@ -351,7 +351,7 @@ fn invalid_genotypes_are_errors_not_panics() {
     // Node 0 may only read nodes 0 and 1.
     let mut bad = darts_v2();
     bad.normal.nodes[0][1].from = 2;
-    let expected = EvalError::Genotype(SpaceError::NodeOutOfRange {
+    let expected = NetworkError::Genotype(SpaceError::NodeOutOfRange {
         cell: "normal".into(),
         node: 0,
         input: 2,
@@ -371,7 +371,7 @@ fn invalid_genotypes_are_errors_not_panics() {
     bad.reduce.nodes[3][0].from = usize::MAX;
     assert!(matches!(
         cfg.validate(&bad),
-        Err(EvalError::Genotype(SpaceError::NodeOutOfRange {
+        Err(NetworkError::Genotype(SpaceError::NodeOutOfRange {
             node: 3,
             ..
         }))
@@ -392,7 +392,7 @@ fn invalid_genotypes_are_errors_not_panics() {
     assert!(cfg.init::<TestBackend>(&bad, &device).is_err());
     assert!(matches!(
         EvalNetworkConfig::new(0, 5, 10).init::<TestBackend>(&darts_v2(), &device),
-        Err(EvalError::InvalidConfig(_))
+        Err(NetworkError::InvalidConfig(_))
     ));
 
     // NAS-Bench-201 networks refuse DARTS ops and zero sizes.

@@ -8,8 +8,8 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, Tensor};
 use tnd_nas::Genotype;
-use tnd_nas::eval::{
-    EvalError, EvalNetworkConfig, GENOTYPE_KEY, NETWORK_KEY, Nb201NetworkConfig,
+use tnd_nas::network::{
+    EvalNetworkConfig, GENOTYPE_KEY, NETWORK_KEY, Nb201NetworkConfig, NetworkError,
     export_darts_safetensors, export_nb201_safetensors, import_darts_safetensors,
     import_nb201_safetensors, load_nb201_safetensors,
 };
@@ -179,7 +179,7 @@ fn what_the_reference_cannot_express_and_bad_files_are_errors() {
         let model = network.init::<B>(&genotype, &device).unwrap();
         let path = dir.join("refused.safetensors");
         let err = export_darts_safetensors(&model, &network, &genotype, 0, &path).unwrap_err();
-        assert!(matches!(err, EvalError::InvalidConfig(_)), "{err}");
+        assert!(matches!(err, NetworkError::InvalidConfig(_)), "{err}");
         assert!(err.to_string().contains(culprit), "{err}");
         assert!(!path.exists());
     }
@@ -323,9 +323,9 @@ fn rewrite(from: &std::path::Path, to: &std::path::Path, edit: impl FnOnce(&mut 
     safetensors::serialize_to_file(views, meta.metadata().clone(), to).unwrap();
 }
 
-fn layout_tensor(err: &EvalError) -> Option<&str> {
+fn layout_tensor(err: &NetworkError) -> Option<&str> {
     match err {
-        EvalError::ReferenceLayout { tensor, .. } => tensor.as_deref(),
+        NetworkError::ReferenceLayout { tensor, .. } => tensor.as_deref(),
         _ => None,
     }
 }
@@ -361,7 +361,7 @@ fn nb201_structure_mismatches_and_bad_files_are_errors() {
     // A network of another N.
     let err = export_nb201_safetensors(&model, &Nb201NetworkConfig::new(4, 2, 10), &g, 0, &path)
         .unwrap_err();
-    assert!(matches!(err, EvalError::ReferenceLayout { .. }), "{err}");
+    assert!(matches!(err, NetworkError::ReferenceLayout { .. }), "{err}");
     assert!(err.to_string().contains("3N + 2"), "{err}");
     // An existing file is not overwritten.
     let good = dir.join("good.safetensors");

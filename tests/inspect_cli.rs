@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use common::DARTS_V2;
 use tnd_nas::Genotype;
-use tnd_nas::eval::{EvalNetworkConfig, Nb201NetworkConfig};
+use tnd_nas::network::{EvalNetworkConfig, Nb201NetworkConfig};
 use tnd_nas::space::Nb201Genotype;
 
 const NB201: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";

@@ -5,13 +5,13 @@
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::{Distribution, Tensor, Tolerance};
 use tnd_nas::data::FashionMnistSample;
-use tnd_nas::eval::{EvalNetworkSpec, MbConvNetworkConfig, MbConvNetworkSpec};
-use tnd_nas::evaluate::{DataShape, SupernetSpace};
+use tnd_nas::network::{EvalNetworkSpec, MbConvNetworkConfig, MbConvNetworkSpec};
 use tnd_nas::objective::{
     CsvTable, LookupTable, MnasReward, Objective, ObjectiveContext, ParamCount, ValidationAccuracy,
 };
 use tnd_nas::ops::trainable_params;
 use tnd_nas::schedule::ShrinkScheduleConfig;
+use tnd_nas::scoring::{DataShape, SupernetSpace};
 use tnd_nas::search::{Search, SearchConfig};
 use tnd_nas::space::{MBCONV_OPS, MbConvSpace};
 use tnd_nas::supernet::{Path, SupernetForward};

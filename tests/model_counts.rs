@@ -4,7 +4,7 @@
 mod common;
 
 use common::{DARTS_V2, TestBackend};
-use tnd_nas::eval::{EvalNetworkConfig, Nb201NetworkConfig};
+use tnd_nas::network::{EvalNetworkConfig, Nb201NetworkConfig};
 use tnd_nas::ops::trainable_params;
 use tnd_nas::space::{DartsSpaceConfig, Nb201Genotype, Nb201Space};
 use tnd_nas::supernet::DartsSuperNetConfig;

@@ -262,7 +262,7 @@ fn the_defaults_also_win_on_landscapes_they_were_not_tuned_on() {
 /// `acc * (params / 0.4 M) ^ -0.3`), whose optimum is a small network.
 #[test]
 fn the_defaults_also_win_under_a_parameter_penalty() {
-    use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+    use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
     use tnd_nas::objective::{MnasReward, ParamCount};
     let table = Arc::new(TabularTable::nb201_cifar10().expect("bundled table"));
     let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
@@ -405,7 +405,7 @@ impl Objective for PricedOps {
 /// front gap over `seeds` seeds, printed.
 fn front_gaps(
     cost: &(dyn Fn() -> Box<dyn Objective> + Sync),
-    network: Option<Arc<dyn tnd_nas::eval::EvalNetworkSpec>>,
+    network: Option<Arc<dyn tnd_nas::network::EvalNetworkSpec>>,
     reward: &str,
     seeds: u64,
 ) -> Vec<(f64, f64)> {
@@ -495,9 +495,9 @@ fn front_gaps(
 /// `ParetoPreferences::DEFAULT_STEPS`).
 #[test]
 fn one_front_search_covers_the_accuracy_params_front() {
-    use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+    use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
     use tnd_nas::objective::ParamCount;
-    let network: Arc<dyn tnd_nas::eval::EvalNetworkSpec> =
+    let network: Arc<dyn tnd_nas::network::EvalNetworkSpec> =
         Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     println!("| strategy | reward | front gap (points) |\n| --- | --- | --- |");
     let params = || Box::new(ParamCount::new().in_millions()) as Box<dyn Objective>;

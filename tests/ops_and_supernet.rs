@@ -308,7 +308,7 @@ fn flex_and_ndarray_agree_on_the_same_weights() {
 /// the backward graph (they get a gradient, zero).
 #[test]
 fn nb201_cells_skip_dead_edges_and_keep_the_stem_in_the_graph() {
-    use tnd_nas::eval::Nb201NetworkConfig;
+    use tnd_nas::network::Nb201NetworkConfig;
     let device = Default::default();
     let space = Nb201Space::new();
     let x = || Tensor::<TestAutodiff, 4>::random([4, 1, 8, 8], Distribution::Default, &device);
@@ -334,7 +334,7 @@ fn nb201_cells_skip_dead_edges_and_keep_the_stem_in_the_graph() {
             .unwrap();
         let grads = loss(net.forward(x())).backward();
         assert_eq!(GradSum::of(&net.stem, &grads).with_grad, 1, "{text}: stem");
-        let tnd_nas::eval::Nb201EvalBlock::Cell(cell) = &net.blocks[0] else {
+        let tnd_nas::network::Nb201EvalBlock::Cell(cell) = &net.blocks[0] else {
             panic!("the first block is a cell")
         };
         for (e, op) in cell.ops.iter().enumerate() {

@@ -4,8 +4,8 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
-use tnd_nas::eval::ImageClassifier;
-use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::network::ImageClassifier;
+use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::proxy::{grad_norm, naswot, snip, synflow};
 use tnd_nas::seeding::seeded;
 use tnd_nas::space::Nb201Space;
@@ -93,7 +93,7 @@ fn deep_darts_genotypes() -> Vec<(&'static str, tnd_nas::space::Genotype)> {
 
 #[test]
 fn synflow_does_not_overflow_on_the_deepest_darts_network() {
-    use tnd_nas::eval::EvalNetworkConfig;
+    use tnd_nas::network::EvalNetworkConfig;
     // The same fixed weights in float64 and float32: float32 holds values up to 3.4e38
     // only, and gets the same score because the network divides out powers of two.
     let cfg = EvalNetworkConfig::new(36, 20, 10);
@@ -147,7 +147,7 @@ fn synflow_by_backward<B: AutodiffBackend, M: Module<B> + ImageClassifier<B>>(
 
 #[test]
 fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
-    use tnd_nas::eval::{EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec};
+    use tnd_nas::network::{EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec};
     use tnd_nas::space::MbConvSpace;
     let device = Default::default();
     let check = |name: &str, forward: f64, backward: f64| {
@@ -343,7 +343,7 @@ fn the_bundled_nb201_synflow_scores_are_what_the_scorer_computes() {
 /// a cell of 3x3 convolutions above one of pools on every built-in space's network.
 #[test]
 fn zero_cost_combines_synflow_and_params_on_every_space() {
-    use tnd_nas::eval::{
+    use tnd_nas::network::{
         DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, MbConvNetworkConfig,
         MbConvNetworkSpec,
     };

@@ -14,9 +14,10 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use tnd_nas::Genotype;
 use tnd_nas::data::{FashionMnistSample, ImageDataset, ImageShape, Normalization};
-use tnd_nas::eval::{
-    EvalError, EvalNetworkConfig, RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome,
-    evaluate_accuracy, load_model, retrain, save_model,
+use tnd_nas::network::EvalNetworkConfig;
+use tnd_nas::train::{
+    RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome, evaluate_accuracy, load_model,
+    retrain, save_model,
 };
 use tnd_nas::train::{clip_grad_norm, grad_norm};
 
@@ -192,7 +193,7 @@ fn a_short_retrain_beats_chance_by_far() {
     ] {
         assert!(json.get(key).is_some(), "{key} missing");
     }
-    let back: tnd_nas::eval::RetrainReport = serde_json::from_value(json).unwrap();
+    let back: tnd_nas::train::RetrainReport = serde_json::from_value(json).unwrap();
     assert_eq!(
         (back.params, back.steps, back.network),
         (report.params, 60, report.network.clone())
@@ -233,7 +234,7 @@ fn a_saved_model_loads_back_with_the_same_logits() {
     std::fs::remove_dir_all(&dir).unwrap();
     let missing = load_model::<Inner>(&outcome.report.network, &genotype, &dir, &device);
     assert!(
-        matches!(missing, Err(EvalError::Retrain(RetrainError::Record { ref path, .. })) if path.ends_with("model.mpk")),
+        matches!(missing, Err(RetrainError::Record { ref path, .. }) if path.ends_with("model.mpk")),
         "{missing:?}"
     );
 }
@@ -258,7 +259,7 @@ fn a_diverging_run_stops_with_an_error_naming_epoch_and_step() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, EvalError::Retrain(RetrainError::NonFiniteLoss { epoch: 0, step, .. }) if step > 0),
+        matches!(err, RetrainError::NonFiniteLoss { epoch: 0, step, .. } if step > 0),
         "{err:?}"
     );
     assert!(err.to_string().contains("epoch 0, step"), "{err}");
@@ -376,7 +377,7 @@ fn bad_configurations_are_typed_errors_naming_the_field() {
     for (field, config) in cases {
         let err = config.validate().unwrap_err();
         assert!(
-            matches!(err, EvalError::Retrain(RetrainError::InvalidConfig { field: f, .. }) if f == field),
+            matches!(err, RetrainError::InvalidConfig { field: f, .. } if f == field),
             "{field}: {err:?}"
         );
         assert!(err.to_string().contains(field), "{err}");
@@ -391,10 +392,7 @@ fn bad_configurations_are_typed_errors_naming_the_field() {
             &mut |_| panic!("no event before the configuration is checked"),
         )
         .unwrap_err();
-        assert!(
-            matches!(err, EvalError::Retrain(RetrainError::InvalidConfig { .. })),
-            "{err:?}"
-        );
+        assert!(matches!(err, RetrainError::InvalidConfig { .. }), "{err:?}");
     }
     assert_eq!(RetrainConfig::default().validate(), Ok(()));
     // Datasets that do not fit together, and a normalisation of the wrong width.
@@ -413,10 +411,7 @@ fn bad_configurations_are_typed_errors_naming_the_field() {
             &mut |_| panic!("no event for unusable data"),
         )
         .unwrap_err();
-        assert!(
-            matches!(err, EvalError::Retrain(RetrainError::Data(_))),
-            "{err:?}"
-        );
+        assert!(matches!(err, RetrainError::Data(_)), "{err:?}");
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::{DartsNetworkSpec, EvalNetworkConfig};
+use tnd_nas::network::{DartsNetworkSpec, EvalNetworkConfig};
 use tnd_nas::objective::{
     Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
     ParamCount, Reward, WeightedSum,

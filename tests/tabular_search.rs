@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
-use tnd_nas::evaluate::FnEvaluator;
+use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     CsvTable, Direction, EvalNetworkSpec, MnasReward, NB201_CIFAR10_ACCURACY, Objective,
     ObjectiveContext, ObjectiveError, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
 };
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::ShrinkScheduleConfig;
+use tnd_nas::scoring::FnEvaluator;
 use tnd_nas::search::{
     Control, Search, SearchError, SearchEvent, SearchObserver, SearchResult, TableSearchConfig,
 };
@@ -453,8 +453,8 @@ impl tnd_nas::strategy::Strategy for Fixed {
 
 #[test]
 fn a_user_strategy_and_a_user_evaluator_run_on_the_one_executor() {
-    use tnd_nas::evaluate::FnEvaluator;
     use tnd_nas::schedule::ShrinkScheduleConfig;
+    use tnd_nas::scoring::FnEvaluator;
     let space = Nb201Space::new();
     let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
     let schedule = ShrinkScheduleConfig::nb201();

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use burn::backend::{Autodiff, Flex};
-use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     Direction, NB201_CIFAR10_ACCURACY, NB201_SYNFLOW, Objective, Tabular, TabularTable, WeightedSum,
 };
@@ -180,8 +180,8 @@ fn a_zero_training_search_finds_good_cells_without_training_any() {
 /// are the figures `proxy::ZeroCost` documents.
 #[test]
 fn zero_cost_ranks_nb201_better_than_either_of_its_parts() {
-    use tnd_nas::eval::EvalNetworkSpec;
     use tnd_nas::fidelity::spearman_rho;
+    use tnd_nas::network::EvalNetworkSpec;
     use tnd_nas::objective::ObjectiveContext;
     let bench = Bench::new();
     let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));

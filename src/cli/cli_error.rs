@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::data::DataError;
-use crate::eval::EvalError;
+use crate::network::NetworkError;
 use crate::objective::ObjectiveError;
 use crate::plot::PlotError;
 use crate::search::SearchError;
+use crate::train::RetrainError;
 use crate::space::SpaceError;
 use crate::strategy::StrategyError;
 
@@ -48,9 +49,12 @@ pub enum CliError {
     /// A space or genotype.
     #[error(transparent)]
     Space(#[from] SpaceError),
-    /// An evaluation network, retraining or export.
+    /// An evaluation network or its export.
     #[error(transparent)]
-    Eval(#[from] EvalError),
+    Network(#[from] NetworkError),
+    /// Retraining a network, or its weight files.
+    #[error(transparent)]
+    Retrain(#[from] RetrainError),
     /// An objective, table or reward.
     #[error(transparent)]
     Objective(#[from] ObjectiveError),

@@ -10,11 +10,11 @@ use super::config_file::ConfigFlags;
 use burn::backend::Flex;
 
 use crate::Genotype;
-use crate::eval::{
-    ExportSummary, Nb201NetworkConfig, RetrainReport, export_darts_safetensors,
-    export_nb201_safetensors, load_model, load_weights,
+use crate::network::{
+    ExportSummary, Nb201NetworkConfig, export_darts_safetensors, export_nb201_safetensors,
 };
 use crate::space::Nb201Genotype;
+use crate::train::{RetrainReport, load_model, load_weights};
 
 /// Options of `tnd-nas export`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, clap::Args)]
@@ -67,7 +67,7 @@ impl ExportArgs {
     ///
     /// # Errors
     /// [`CliError::Io`] / [`CliError::Input`] for a missing or unreadable `train.json`,
-    /// [`CliError::Eval`] if the weights do not load or the genotype has no reference
+    /// [`CliError::Network`] or [`CliError::Retrain`] if the weights do not load or the genotype has no reference
     /// layout.
     pub fn run(&self) -> Result<(), CliError> {
         let args = self.effective()?;
@@ -75,7 +75,7 @@ impl ExportArgs {
             return Err(CliError::usage("RUN_DIR is required"));
         };
         let report_path = dir.join("train.json");
-        let weights = dir.join(crate::eval::MODEL_FILE);
+        let weights = dir.join(crate::train::MODEL_FILE);
         let _lock = OutputFile::open(out, args.force, &[&report_path, &weights])?;
         let text =
             std::fs::read_to_string(&report_path).map_err(|e| CliError::io(&report_path, e))?;

@@ -8,7 +8,7 @@ use super::CliError;
 use super::common::text_or_file;
 use super::config_file::ConfigFlags;
 use crate::Genotype;
-use crate::eval::{EvalNetworkConfig, MbConvNetworkConfig, Nb201NetworkConfig};
+use crate::network::{EvalNetworkConfig, MbConvNetworkConfig, Nb201NetworkConfig};
 use crate::space::{MbConvSpace, Nb201Genotype, SpaceError};
 
 /// What `inspect` reports.

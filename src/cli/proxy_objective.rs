@@ -6,7 +6,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::{CliError, DatasetName};
-use crate::eval::{BuildNetwork, ImageClassifier};
+use crate::network::{BuildNetwork, ImageClassifier};
 use crate::objective::{Direction, NB201_SYNFLOW, Objective, Tabular, TabularTable};
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
 use crate::{Architecture, SearchSpace};

@@ -11,13 +11,15 @@ use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
 use crate::data::{ImageDataset, Normalization};
-use crate::eval::{
-    BuildNetwork, ImageClassifier, MODEL_FILE, MbConvNetworkConfig, MbConvNetworkSpec,
-    Nb201NetworkConfig, Nb201NetworkSpec, RetrainConfig, RetrainEvent, RetrainReport, retrain,
-    retrain_network, save_model,
+use crate::network::{
+    BuildNetwork, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig,
+    Nb201NetworkSpec,
 };
 use crate::observe::RetrainProgress;
 use crate::space::{MbConvSpace, Nb201Space};
+use crate::train::{
+    MODEL_FILE, RetrainConfig, RetrainEvent, RetrainReport, retrain, retrain_network, save_model,
+};
 use crate::{Architecture, Genotype, SearchSpace};
 
 /// What `tnd-nas retrain` writes into `--out`.
@@ -139,7 +141,7 @@ impl RetrainArgs {
     ///
     /// # Errors
     /// [`CliError::Usage`] for a missing `--genotype`, `--dataset` or `--out`;
-    /// [`CliError::Eval`] for a configuration that cannot train.
+    /// [`CliError::Network`] or [`CliError::Retrain`] for a configuration that cannot train.
     pub fn effective(&self) -> Result<Self, CliError> {
         if self.genotype.is_none() {
             return Err(CliError::usage("--genotype TEXT_OR_FILE is required"));

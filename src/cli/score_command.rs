@@ -10,7 +10,7 @@ use super::common::OutputFile;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
-use crate::eval::{
+use crate::network::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, ImageClassifier,
     MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };

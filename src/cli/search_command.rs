@@ -15,11 +15,10 @@ use super::proxy_objective::{proxy_in_spec, proxy_objective};
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
 use crate::data::ImageDataset;
-use crate::eval::{
+use crate::network::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig,
     MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
 };
-use crate::evaluate::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::objective::{
     Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, Reward,
     ValidationAccuracy, reward_from_spec,
@@ -27,6 +26,7 @@ use crate::objective::{
 use crate::observe::{JsonlLog, ProgressBar};
 use crate::proxy::ProxyInput;
 use crate::schedule::ShrinkScheduleConfig;
+use crate::scoring::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::search::{Search, SearchConfig, TrainMode};
 use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
 use crate::strategy::StrategyConfig;
@@ -68,7 +68,7 @@ pub enum Preset {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScorePriorName {
-    /// The parameter count (`SearchConfig::score_prior`, [`crate::evaluate::ParamsPrior::new`]).
+    /// The parameter count (`SearchConfig::score_prior`, [`crate::scoring::ParamsPrior::new`]).
     Params,
     /// Nothing: the supernet's scores as they are.
     None,
@@ -76,7 +76,7 @@ pub enum ScorePriorName {
 
 impl ScorePriorName {
     /// Sets `prior` accordingly (`params` keeps a prior already there).
-    pub fn apply(self, prior: &mut Option<crate::evaluate::ParamsPrior>) {
+    pub fn apply(self, prior: &mut Option<crate::scoring::ParamsPrior>) {
         match self {
             ScorePriorName::Params => *prior = Some(prior.unwrap_or_default()),
             ScorePriorName::None => *prior = None,

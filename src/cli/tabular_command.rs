@@ -20,7 +20,7 @@ use super::retrain_command::positive_finite;
 use super::search_command::darts_network;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
-use crate::eval::{
+use crate::network::{
     BuildNetwork, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig,
     Nb201NetworkSpec,
 };

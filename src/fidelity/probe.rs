@@ -5,9 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::evaluate::{
-    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart,
-};
+use crate::scoring::{Advance, Clock, Evaluator, Progress, ScoringError, StageReport, StageStart};
 use crate::{Architecture, OpKind};
 
 /// What a [`StageEndProbe`] measured.
@@ -29,7 +27,7 @@ pub type ProbeHandle = Arc<Mutex<Option<ProbeScores>>>;
 /// its own samples (the same validation batches, BN statistics and scoring set).
 ///
 /// ```
-/// use tnd_nas::evaluate::FnEvaluator;
+/// use tnd_nas::scoring::FnEvaluator;
 /// use tnd_nas::fidelity::StageEndProbe;
 /// use tnd_nas::objective::{Objective, ValidationAccuracy, WeightedSum};
 /// use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
@@ -106,7 +104,7 @@ impl StageEndProbe {
         self.active = start.active.to_vec();
     }
 
-    fn probe(&mut self) -> Result<(), EvaluateError> {
+    fn probe(&mut self) -> Result<(), ScoringError> {
         let started = Instant::now();
         let fits = |a: &Architecture| {
             a.ops().len() == self.active.len()
@@ -141,11 +139,11 @@ impl Evaluator for StageEndProbe {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), ScoringError> {
         self.note_stage(start);
         self.inner.prepare_stage(start)
     }
-    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, ScoringError> {
         self.note_stage(start);
         self.inner.begin_stage(start)
     }
@@ -158,7 +156,7 @@ impl Evaluator for StageEndProbe {
     fn refund(&mut self, n: usize) {
         self.inner.refund(n);
     }
-    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError> {
         self.inner.advance(cx)
     }
     fn interrupt(&mut self) {
@@ -168,17 +166,17 @@ impl Evaluator for StageEndProbe {
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError> {
+    ) -> Result<Vec<Option<f64>>, ScoringError> {
         self.inner.evaluate(batch, active)
     }
     fn final_score(
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, EvaluateError> {
+    ) -> Result<Option<f64>, ScoringError> {
         self.inner.final_score(arch, active)
     }
-    fn end_stage(&mut self) -> Result<(), EvaluateError> {
+    fn end_stage(&mut self) -> Result<(), ScoringError> {
         if self.last {
             self.probe()?;
         }
@@ -190,16 +188,16 @@ impl Evaluator for StageEndProbe {
     fn checkpointable(&self) -> bool {
         self.inner.checkpointable()
     }
-    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+    fn save(&self) -> Result<serde_json::Value, ScoringError> {
         self.inner.save()
     }
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError> {
         self.inner.restore(state)
     }
-    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
+    fn write_files(&self, dir: &Path) -> Result<(), ScoringError> {
         self.inner.write_files(dir)
     }
-    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), ScoringError> {
         self.inner.read_files(dir)
     }
 }

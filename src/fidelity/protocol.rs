@@ -5,7 +5,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::FidelityError;
-use crate::eval::{Nb201NetworkConfig, Nb201NetworkSpec, RetrainConfig};
+use crate::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::train::RetrainConfig;
 
 /// How every architecture of a NAS-Bench-201 ground truth is trained: the network size,
 /// the image resolution, the optimiser and its schedule, the augmentation. Everything

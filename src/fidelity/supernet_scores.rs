@@ -7,9 +7,9 @@ use burn::tensor::backend::AutodiffBackend;
 use super::StageEndProbe;
 use crate::Architecture;
 use crate::data::ImageDataset;
-use crate::evaluate::{SupernetSpace, TrainableSupernet};
 use crate::objective::{Objective, ValidationAccuracy, WeightedSum};
 use crate::observe::SearchObserver;
+use crate::scoring::{SupernetSpace, TrainableSupernet};
 use crate::search::{Search, SearchConfig, SearchError};
 
 /// What [`supernet_scores`] measured.

@@ -6,7 +6,7 @@ use burn::prelude::*;
 
 use super::{LatencyProbe, ObjectiveContext, ObjectiveError};
 use crate::Architecture;
-use crate::eval::{BuildNetwork, ImageClassifier};
+use crate::network::{BuildNetwork, ImageClassifier};
 
 /// A [`LatencyProbe`] that builds the architecture's evaluation network (any
 /// [`BuildNetwork`]: DARTS, NAS-Bench-201, MBConv, or your own) on backend `B` and
@@ -17,7 +17,7 @@ use crate::eval::{BuildNetwork, ImageClassifier};
 /// Use a backend without autodiff (inference mode).
 ///
 /// ```
-/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{ForwardProbe, LatencyConfig, Objective, ObjectiveContext};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
@@ -92,7 +92,7 @@ impl<B: Backend, N: BuildNetwork> LatencyProbe for ForwardProbe<B, N> {
                 .network
                 .build::<B>(arch, &self.device)
                 .map_err(|e| match e {
-                    crate::eval::EvalError::Genotype(e) => ObjectiveError::Space(e),
+                    crate::network::NetworkError::Genotype(e) => ObjectiveError::Space(e),
                     e => ObjectiveError::Probe(e.to_string()),
                 })?;
             let x = Tensor::<B, 4>::ones(
@@ -122,7 +122,7 @@ impl<B: Backend, N: BuildNetwork> LatencyProbe for ForwardProbe<B, N> {
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use super::*;
-    use crate::eval::{DartsNetworkSpec, EvalNetworkConfig};
+    use crate::network::{DartsNetworkSpec, EvalNetworkConfig};
     use crate::objective::{LatencyConfig, Objective};
     use crate::space::DartsSpaceConfig;
     use crate::{OpKind, SearchSpace};

@@ -23,7 +23,7 @@ mod tabular;
 mod validation_accuracy;
 mod weighted_sum;
 
-pub use crate::eval::EvalNetworkSpec;
+pub use crate::network::EvalNetworkSpec;
 pub use chebyshev::Chebyshev;
 pub use csv::{CsvRecord, CsvTable};
 pub use error::ObjectiveError;

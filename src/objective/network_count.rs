@@ -3,7 +3,7 @@
 
 use super::{Direction, Objective, ObjectiveContext, ObjectiveError};
 use crate::Architecture;
-use crate::eval::EvalNetworkSpec;
+use crate::network::EvalNetworkSpec;
 use crate::space::SpaceError;
 
 /// What a [`NetworkCount`] counts on an architecture's evaluation network.
@@ -53,7 +53,7 @@ pub struct NetworkCount<C: Counted> {
 /// targets use).
 ///
 /// ```
-/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Objective, ObjectiveContext, ParamCount};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
@@ -74,7 +74,7 @@ pub type ParamCount = NetworkCount<Parameters>;
 /// [`in_millions`](NetworkCount::in_millions)).
 ///
 /// ```
-/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Macs, Objective, ObjectiveContext};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};

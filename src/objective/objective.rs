@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::ObjectiveError;
-use crate::eval::EvalNetworkSpec;
+use crate::network::EvalNetworkSpec;
 use crate::{Architecture, SearchSpace};
 
 /// Whether smaller or larger values of an objective are better.

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::OpKind;
-use crate::evaluate::EpochRecord;
-pub use crate::evaluate::StepRecord;
+use crate::scoring::EpochRecord;
+pub use crate::scoring::StepRecord;
 
 /// One alpha update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -471,7 +471,7 @@ impl SearchObserver for ProgressBar {
     }
 }
 
-/// Progress of [`crate::eval::retrain`] on stderr: on a terminal, a bar per epoch (step,
+/// Progress of [`crate::train::retrain`] on stderr: on a terminal, a bar per epoch (step,
 /// loss) under a bar over all epochs (ETA); when stderr is redirected, one line per
 /// epoch and a step line every 10 s. Pass `&mut |e| progress.observe(e)` as the
 /// observer.
@@ -522,8 +522,8 @@ impl RetrainProgress {
     }
 
     /// Reports one retraining event.
-    pub fn observe(&mut self, event: crate::eval::RetrainEvent) {
-        use crate::eval::RetrainEvent;
+    pub fn observe(&mut self, event: crate::train::RetrainEvent) {
+        use crate::train::RetrainEvent;
         match event {
             RetrainEvent::Started {
                 params,

@@ -17,7 +17,7 @@ use super::OpError;
 /// does serde.
 ///
 /// **Your own op** is [`OpKind::User`]: register its name once with [`OpKind::user`] and
-/// build its module in your own [`crate::evaluate::SupernetSpace`]; from then on the name
+/// build its module in your own [`crate::scoring::SupernetSpace`]; from then on the name
 /// parses, prints and serialises like a built-in one (see `docs/writing-a-search-space.md`).
 /// The built-in supernets refuse user ops with a typed error.
 ///

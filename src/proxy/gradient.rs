@@ -7,7 +7,7 @@ use burn::tensor::{ElementConversion, Int, Tensor};
 
 use super::ProxyError;
 use super::synflow::finite;
-use crate::eval::ImageClassifier;
+use crate::network::ImageClassifier;
 
 /// Sums `|w * g|` over the weights of rank 2 or more (conv kernels and linear weights;
 /// biases and BN scales are rank 1).
@@ -78,7 +78,7 @@ where
 /// ```
 /// use burn::backend::{Autodiff, Flex};
 /// use burn::tensor::{Int, Tensor};
-/// use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::{grad_norm, snip};
 /// use tnd_nas::space::Nb201Space;
 /// type B = Autodiff<Flex>;

@@ -10,7 +10,7 @@
 //! - [`ZeroCost`] (`zero-cost`): the recommended data-free score, synflow and the
 //!   parameter count standardised on a reference sample of the space.
 //!
-//! Each works on any network built on an autodiff backend (any [`crate::eval::BuildNetwork`]:
+//! Each works on any network built on an autodiff backend (any [`crate::network::BuildNetwork`]:
 //! DARTS, NAS-Bench-201, MBConv, a space of your own); [`ZeroCostProxy`] names them on the
 //! command line, [`score`] runs any of them on a network, and a [`ProxyScorer`] scores
 //! architectures (building each network from one seed); it is also a search

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use super::ProxyError;
-use crate::eval::ImageClassifier;
+use crate::network::ImageClassifier;
 use crate::ops::{with_batch_statistics, with_relu_codes};
 
 /// NASWOT: the log-determinant of the kernel `K` of one batch of `n` images, where
@@ -21,7 +21,7 @@ use crate::ops::{with_batch_statistics, with_relu_codes};
 /// ```
 /// use burn::backend::Flex;
 /// use burn::tensor::{Distribution, Tensor};
-/// use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::naswot;
 /// use tnd_nas::space::Nb201Space;
 /// let device = Default::default();

@@ -6,7 +6,7 @@ use burn::tensor::{Int, Tensor};
 
 use super::{ProxyError, ZeroCostProxy, grad_norm, naswot, snip, synflow};
 use crate::data::{AugmentConfig, BatchLoaderConfig, DataError, ImageDataset, Normalization};
-use crate::eval::ImageClassifier;
+use crate::network::ImageClassifier;
 
 /// What the proxies read besides the network: the input shape `[channels, height,
 /// width]` (synflow's all-ones image) and, for the data-dependent proxies, one batch of
@@ -61,7 +61,7 @@ impl<B: AutodiffBackend> ProxyInput<B> {
 ///
 /// ```
 /// use burn::backend::{Autodiff, NdArray};
-/// use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score};
 /// use tnd_nas::space::Nb201Space;
 /// type B = Autodiff<NdArray>;

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{ProxyError, ProxyInput, ZeroCost, ZeroCostProxy, score};
-use crate::eval::{BuildNetwork, EvalError, ImageClassifier};
+use crate::network::{BuildNetwork, ImageClassifier, NetworkError};
 use crate::objective::{Direction, Objective, ObjectiveContext, ObjectiveError};
 use crate::ops::seeded_module;
 use crate::{Architecture, SearchSpace};
@@ -132,7 +132,7 @@ impl ProxyScorerConfig {
 ///
 /// ```
 /// use burn::backend::{Autodiff, NdArray};
-/// use tnd_nas::eval::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Objective, ObjectiveContext};
 /// use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
 /// use tnd_nas::space::Nb201Space;
@@ -222,7 +222,7 @@ where
             self.network.build::<B>(arch, &self.device)
         })
         .map_err(|e| match e {
-            EvalError::Genotype(e) => ProxyError::Space(e),
+            NetworkError::Genotype(e) => ProxyError::Space(e),
             e => ProxyError::Network(e.to_string()),
         })?;
         score(proxy, network, &self.input)

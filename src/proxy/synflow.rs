@@ -5,7 +5,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{ElementConversion, Tensor};
 
 use super::ProxyError;
-use crate::eval::ImageClassifier;
+use crate::network::ImageClassifier;
 use crate::ops::{with_weight_tangents, without_batch_norm};
 
 /// Every float parameter made positive (`|w|`), detached from any autodiff graph.
@@ -35,7 +35,7 @@ impl<B: Backend> ModuleMapper<B> for Positive {
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::eval::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::synflow;
 /// use tnd_nas::space::Nb201Space;
 /// type B = NdArray;

@@ -5,8 +5,8 @@ use burn::tensor::backend::AutodiffBackend;
 use super::{Search, SearchConfig, SearchError, TableSearchConfig};
 use crate::SearchSpace;
 use crate::data::ImageDataset;
-use crate::evaluate::{SupernetSpace, TrainableSupernet};
 use crate::objective::{Objective, Reward};
+use crate::scoring::{SupernetSpace, TrainableSupernet};
 
 /// A [`Search`] assembled step by step: the space ([`Search::builder`]), its objectives
 /// and reward, then what scores the samples: a supernet trained on data
@@ -111,7 +111,7 @@ impl<S: SearchSpace + 'static> SearchBuilder<S> {
     }
 
     /// Prepares a search scored by the objectives alone
-    /// ([`TableEvaluator`](crate::evaluate::TableEvaluator)): table lookups, analytic
+    /// ([`TableEvaluator`](crate::scoring::TableEvaluator)): table lookups, analytic
     /// counts. No network is trained; `config.budget` distinct architectures are split
     /// over the schedule's stages (repeats are rewarded with their first score and cost
     /// nothing). See [`SearchBuilder`] for an example.

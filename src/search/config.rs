@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::SearchError;
 use crate::data::{AugmentConfig, ImageDataset};
-use crate::eval::EvalNetworkSpec;
-use crate::evaluate::{
-    Evaluator, ParamsPrior, SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior,
-};
+use crate::network::EvalNetworkSpec;
 use crate::policy::UpdaterConfig;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+use crate::scoring::{
+    Evaluator, ParamsPrior, SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior,
+};
 use crate::strategy::StrategyConfig;
 use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode};
 
@@ -52,7 +52,7 @@ pub struct SearchConfig {
     /// One step record every this many steps (1).
     pub log_every: usize,
     /// Joins each supernet score with the architecture's parameter count
-    /// ([`crate::evaluate::WithParamsPrior`]): `None` in [`SearchConfig::paper`], the
+    /// ([`crate::scoring::WithParamsPrior`]): `None` in [`SearchConfig::paper`], the
     /// default of [`SearchConfig::quick`] and [`SearchConfig::cpu`], whose supernets rank
     /// Fashion-MNIST cells below the parameter count alone (docs/fidelity.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,7 +140,7 @@ impl SearchConfig {
     /// (`ScoreBn::Batch`); M = 4 samples every 32 steps, and the default updater with a
     /// stage spread of 24 instead of 8 (the scores are noisy, so alpha drifts at a
     /// fraction of the spread); each score joined with the parameter count's rank
-    /// ([`crate::evaluate::WithParamsPrior`]).
+    /// ([`crate::scoring::WithParamsPrior`]).
     ///
     /// Why each setting, measured (the supernet's Kendall tau against the ground truth):
     /// scoring on one batch of 32 images and running BN statistics left no information
@@ -150,7 +150,7 @@ impl SearchConfig {
     /// to 0.48, and 40 epochs to 0.57 on those 41 cells (0.41 on all 254).
     ///
     /// ```
-    /// use tnd_nas::evaluate::ParamsPrior;
+    /// use tnd_nas::scoring::ParamsPrior;
     /// use tnd_nas::search::{PathSampling, ScoreBn, SearchConfig, TrainMode};
     /// let cpu = SearchConfig::cpu();
     /// assert_eq!(cpu.train.mode, TrainMode::SinglePath);
@@ -302,8 +302,8 @@ impl SearchConfig {
     }
 
     /// What the supernet evaluator trains with.
-    pub fn supernet_settings(&self) -> crate::evaluate::SupernetSettings {
-        crate::evaluate::SupernetSettings {
+    pub fn supernet_settings(&self) -> crate::scoring::SupernetSettings {
+        crate::scoring::SupernetSettings {
             train: self.train.clone(),
             train_fraction: self.train_fraction,
             seed: self.seed,

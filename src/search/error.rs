@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::data::DataError;
-use crate::evaluate::EvaluateError;
 use crate::objective::ObjectiveError;
 use crate::policy::PolicyError;
 use crate::schedule::ScheduleError;
+use crate::scoring::ScoringError;
 use crate::space::SpaceError;
 use crate::strategy::StrategyError;
 use crate::supernet::SuperNetError;
@@ -106,19 +106,19 @@ impl SearchError {
     }
 }
 
-impl From<EvaluateError> for SearchError {
+impl From<ScoringError> for SearchError {
     /// Each evaluator error as the search error of the same name (a non-finite loss
     /// without a checkpoint: the executor adds the one it writes).
-    fn from(e: EvaluateError) -> Self {
+    fn from(e: ScoringError) -> Self {
         match e {
-            EvaluateError::InvalidConfig { field, reason } => {
+            ScoringError::InvalidConfig { field, reason } => {
                 SearchError::InvalidConfig { field, reason }
             }
-            EvaluateError::Space(e) => SearchError::Space(e),
-            EvaluateError::Data(e) => SearchError::Data(e),
-            EvaluateError::SuperNet(e) => SearchError::SuperNet(e),
-            EvaluateError::Objective(e) => SearchError::Objective(e),
-            EvaluateError::NonFiniteLoss {
+            ScoringError::Space(e) => SearchError::Space(e),
+            ScoringError::Data(e) => SearchError::Data(e),
+            ScoringError::SuperNet(e) => SearchError::SuperNet(e),
+            ScoringError::Objective(e) => SearchError::Objective(e),
+            ScoringError::NonFiniteLoss {
                 stage,
                 epoch,
                 step,
@@ -130,7 +130,7 @@ impl From<EvaluateError> for SearchError {
                 value,
                 checkpoint: None,
             },
-            EvaluateError::Checkpoint { path, reason } => SearchError::Checkpoint { path, reason },
+            ScoringError::Checkpoint { path, reason } => SearchError::Checkpoint { path, reason },
         }
     }
 }

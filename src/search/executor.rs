@@ -15,10 +15,6 @@ use super::{
     StageSummary, TableSearchConfig,
 };
 use crate::data::ImageDataset;
-use crate::evaluate::{
-    Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart, SupernetSpace,
-    TableEvaluator, TrainableSupernet,
-};
 use crate::objective::{
     Direction, EvalNetworkSpec, Objective, ObjectiveContext, ParetoArchive, ParetoPreferences,
     Reward, RewardContext, ScoredSample, evaluate_all,
@@ -26,6 +22,10 @@ use crate::objective::{
 use crate::observe::emit;
 use crate::policy::{UpdateStats, entropy_of};
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+use crate::scoring::{
+    Advance, Clock, Evaluator, Progress, ScoringError, StageReport, StageStart, SupernetSpace,
+    TableEvaluator, TrainableSupernet,
+};
 use crate::strategy::Strategy;
 use crate::{Architecture, SearchSpace};
 
@@ -264,7 +264,7 @@ impl Search {
         )
     }
 
-    /// A search from any strategy and any evaluator (e.g. [`crate::evaluate::FnEvaluator`]
+    /// A search from any strategy and any evaluator (e.g. [`crate::scoring::FnEvaluator`]
     /// training each architecture from scratch); `schedule` gives the stages.
     ///
     /// # Errors
@@ -814,7 +814,7 @@ impl Search {
             batch_size: self.strategy.batch_size(),
         };
         match self.evaluator.advance(&cx) {
-            Err(EvaluateError::NonFiniteLoss {
+            Err(ScoringError::NonFiniteLoss {
                 stage,
                 epoch,
                 step,

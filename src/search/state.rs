@@ -10,7 +10,7 @@ use crate::policy::UpdateStats;
 /// strategy and the evaluator keep: the identity of the search (space, strategy,
 /// evaluator, objectives, configuration), the stage, every scored sample and the
 /// finished stages. In a checkpoint, `strategy` and `evaluator` hold their states
-/// ([`crate::strategy::Strategy::save`], [`crate::evaluate::Evaluator::save`]); in a
+/// ([`crate::strategy::Strategy::save`], [`crate::scoring::Evaluator::save`]); in a
 /// running search they are `null` and the live objects are the truth.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchState {

@@ -10,7 +10,7 @@ use crate::strategy::StrategyConfig;
 /// distinct scored architectures split over the schedule's stages in proportion to each
 /// stage's epochs after warm-up, and a seed. A table lookup is exact, so a repeated architecture is
 /// rewarded with its first score and costs nothing (see
-/// [`crate::evaluate::Evaluator::exact`]); every strategy is measured the same way.
+/// [`crate::scoring::Evaluator::exact`]); every strategy is measured the same way.
 ///
 /// TND scores batches of M samples, updates alpha after each batch and shrinks between
 /// stages. The default updater is [`UpdaterConfig::new`] (rank advantages, step size

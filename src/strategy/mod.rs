@@ -3,7 +3,7 @@
 //! ([`RegularizedEvolution`]) and local search ([`LocalSearch`]).
 //!
 //! A strategy never owns the loop: the executor ([`crate::search::Search`]) asks it for
-//! a batch, has an [`crate::evaluate::Evaluator`] score the batch, tells it the rewards,
+//! a batch, has an [`crate::scoring::Evaluator`] score the batch, tells it the rewards,
 //! and ends its stages.
 
 mod error;

@@ -307,7 +307,7 @@ pub struct Nb201SuperNet<B: Backend> {
 
 /// A supernet a search trains: classifies a batch along a [`Path`] through its mixed ops.
 /// [`DartsSuperNet`], [`Nb201SuperNet`] and [`super::MbConvSuperNet`] implement it; so does
-/// the supernet of a space of your own ([`crate::evaluate::SupernetSpace`]).
+/// the supernet of a space of your own ([`crate::scoring::SupernetSpace`]).
 ///
 /// # Shapes
 /// - input `[n, in_channels, h, w]`, output logits `[n, classes]`

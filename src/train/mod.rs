@@ -6,6 +6,8 @@
 mod accuracy;
 mod cosine;
 mod grad_clip;
+mod retrain;
+mod retrain_error;
 mod sgd_setup;
 mod step;
 mod train_config;
@@ -14,6 +16,12 @@ pub use accuracy::{count_correct, loss_and_hits};
 pub(crate) use accuracy::{hits_value, true_class_probability};
 pub use cosine::cosine_lr;
 pub use grad_clip::{clip_grad_norm, grad_norm};
+pub use retrain::{
+    EpochRecord, MODEL_FILE, NetworkOutcome, RetrainConfig, RetrainEvent, RetrainOutcome,
+    RetrainReport, evaluate_accuracy, load_model, load_weights, retrain, retrain_network,
+    save_model,
+};
+pub use retrain_error::RetrainError;
 pub use sgd_setup::{Sgd, SgdSetup};
 pub use step::sgd_step;
 pub use train_config::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};

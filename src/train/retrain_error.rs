@@ -2,8 +2,9 @@
 
 use thiserror::Error;
 
-/// What can go wrong retraining a network from scratch (wrapped in
-/// [`EvalError::Retrain`](super::EvalError::Retrain)).
+use crate::network::NetworkError;
+
+/// What can go wrong retraining a network from scratch.
 #[non_exhaustive]
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum RetrainError {
@@ -41,6 +42,9 @@ pub enum RetrainError {
         /// What went wrong.
         reason: String,
     },
+    /// The network cannot be built (a bad genotype or network configuration).
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 impl RetrainError {

@@ -10,14 +10,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Advance, Clock, EvaluateError, Evaluator, Progress, StageReport, StageStart};
-use crate::eval::EvalNetworkSpec;
+use super::{Advance, Clock, Evaluator, Progress, ScoringError, StageReport, StageStart};
+use crate::network::EvalNetworkSpec;
 use crate::{Architecture, OpKind};
 
 /// How [`WithParamsPrior`] ranks a score (`SearchConfig::score_prior`).
 ///
 /// ```
-/// use tnd_nas::evaluate::ParamsPrior;
+/// use tnd_nas::scoring::ParamsPrior;
 /// let prior = ParamsPrior::new();
 /// assert_eq!((prior.window, prior.reference), (256, 1000));
 /// assert!(ParamsPrior { window: 0, ..prior }.validate().is_err());
@@ -51,17 +51,17 @@ impl ParamsPrior {
     /// Checks both sizes.
     ///
     /// # Errors
-    /// [`EvaluateError::InvalidConfig`] naming `score_prior.window` or
+    /// [`ScoringError::InvalidConfig`] naming `score_prior.window` or
     /// `score_prior.reference` when it is 0.
-    pub fn validate(&self) -> Result<(), EvaluateError> {
+    pub fn validate(&self) -> Result<(), ScoringError> {
         if self.window == 0 {
-            return Err(EvaluateError::config(
+            return Err(ScoringError::config(
                 "score_prior.window",
                 "must be at least 1",
             ));
         }
         if self.reference == 0 {
-            return Err(EvaluateError::config(
+            return Err(ScoringError::config(
                 "score_prior.reference",
                 "must be at least 1",
             ));
@@ -87,8 +87,8 @@ impl ParamsPrior {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tnd_nas::evaluate::{Evaluator, FnEvaluator, ParamsPrior, SupernetSpace, WithParamsPrior};
-/// use tnd_nas::evaluate::DataShape;
+/// use tnd_nas::scoring::{Evaluator, FnEvaluator, ParamsPrior, SupernetSpace, WithParamsPrior};
+/// use tnd_nas::scoring::DataShape;
 /// use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::{Architecture, SearchSpace};
@@ -131,7 +131,7 @@ pub fn with_score_prior(
     prior: Option<ParamsPrior>,
     network: Arc<dyn EvalNetworkSpec>,
     seed: u64,
-) -> Result<Box<dyn Evaluator>, EvaluateError> {
+) -> Result<Box<dyn Evaluator>, ScoringError> {
     Ok(match prior {
         Some(prior) => Box::new(WithParamsPrior::new(evaluator, prior, network, seed)?),
         None => evaluator,
@@ -172,7 +172,7 @@ impl WithParamsPrior {
         prior: ParamsPrior,
         network: Arc<dyn EvalNetworkSpec>,
         seed: u64,
-    ) -> Result<Self, EvaluateError> {
+    ) -> Result<Self, ScoringError> {
         prior.validate()?;
         Ok(Self {
             inner,
@@ -189,7 +189,7 @@ impl WithParamsPrior {
 
     /// Opens `start`'s window (kept when it is the stage already held, as after a
     /// resume) and draws its reference architectures.
-    fn note_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
+    fn note_stage(&mut self, start: &StageStart<'_>) -> Result<(), ScoringError> {
         if self.stage != Some(start.stage) {
             self.stage = Some(start.stage);
             self.window.clear();
@@ -201,7 +201,7 @@ impl WithParamsPrior {
             self.seed ^ 0x7072_696f_7200_0000 ^ (start.stage as u64).wrapping_mul(0x9e37_79b9),
         );
         if let Some(edge) = start.active.iter().position(Vec::is_empty) {
-            return Err(EvaluateError::config(
+            return Err(ScoringError::config(
                 "active",
                 format!("edge {edge} has no op left to draw reference architectures from"),
             ));
@@ -226,7 +226,7 @@ impl WithParamsPrior {
         &self,
         batch: &[Architecture],
         scores: &[Option<f64>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError> {
+    ) -> Result<Vec<Option<f64>>, ScoringError> {
         let mut pool: Vec<f64> = if self.window.is_empty() {
             scores.iter().flatten().copied().collect()
         } else {
@@ -269,11 +269,11 @@ impl Evaluator for WithParamsPrior {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), ScoringError> {
         self.note_stage(start)?;
         self.inner.prepare_stage(start)
     }
-    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, ScoringError> {
         self.note_stage(start)?;
         self.inner.begin_stage(start)
     }
@@ -287,7 +287,7 @@ impl Evaluator for WithParamsPrior {
     fn refund(&mut self, n: usize) {
         self.inner.refund(n);
     }
-    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError> {
         let progress = self.inner.advance(cx)?;
         self.asked = matches!(progress, Progress::Ask(_));
         Ok(progress)
@@ -300,7 +300,7 @@ impl Evaluator for WithParamsPrior {
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError> {
+    ) -> Result<Vec<Option<f64>>, ScoringError> {
         let scores = self.inner.evaluate(batch, active)?;
         if std::mem::take(&mut self.asked) {
             for s in scores.iter().flatten() {
@@ -316,11 +316,11 @@ impl Evaluator for WithParamsPrior {
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, EvaluateError> {
+    ) -> Result<Option<f64>, ScoringError> {
         // The supernet's own measurement of the final cell, as reported.
         self.inner.final_score(arch, active)
     }
-    fn end_stage(&mut self) -> Result<(), EvaluateError> {
+    fn end_stage(&mut self) -> Result<(), ScoringError> {
         self.inner.end_stage()
     }
     fn clock(&self) -> Clock {
@@ -329,7 +329,7 @@ impl Evaluator for WithParamsPrior {
     fn checkpointable(&self) -> bool {
         self.inner.checkpointable()
     }
-    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+    fn save(&self) -> Result<serde_json::Value, ScoringError> {
         let inner = self.inner.save()?;
         let wrapped = !inner.is_object();
         let prior = PriorPosition {
@@ -338,7 +338,7 @@ impl Evaluator for WithParamsPrior {
             wrapped,
         };
         let prior =
-            serde_json::to_value(prior).map_err(|e| EvaluateError::checkpoint("state.json", e))?;
+            serde_json::to_value(prior).map_err(|e| ScoringError::checkpoint("state.json", e))?;
         let mut state = if wrapped {
             json!({ "inner": inner })
         } else {
@@ -349,21 +349,21 @@ impl Evaluator for WithParamsPrior {
         }
         Ok(state)
     }
-    fn restore(&mut self, mut state: serde_json::Value) -> Result<(), EvaluateError> {
+    fn restore(&mut self, mut state: serde_json::Value) -> Result<(), ScoringError> {
         let prior = state
             .as_object_mut()
             .and_then(|map| map.remove(PRIOR_KEY))
             .ok_or_else(|| {
-                EvaluateError::checkpoint(
+                ScoringError::checkpoint(
                     "state.json",
                     "it has no `params_prior` window: it was saved without the parameter prior",
                 )
             })?;
         let prior: PriorPosition = serde_json::from_value(prior).map_err(|e| {
-            EvaluateError::checkpoint("state.json", format!("not a parameter-prior window: {e}"))
+            ScoringError::checkpoint("state.json", format!("not a parameter-prior window: {e}"))
         })?;
         if prior.window.len() > self.prior.window {
-            return Err(EvaluateError::checkpoint(
+            return Err(ScoringError::checkpoint(
                 "state.json",
                 format!(
                     "its window holds {} scores, more than `score_prior.window` = {}",
@@ -386,10 +386,10 @@ impl Evaluator for WithParamsPrior {
         self.asked = false;
         Ok(())
     }
-    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
+    fn write_files(&self, dir: &Path) -> Result<(), ScoringError> {
         self.inner.write_files(dir)
     }
-    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), ScoringError> {
         self.inner.read_files(dir)
     }
 }
@@ -398,8 +398,8 @@ impl Evaluator for WithParamsPrior {
 mod tests {
     use super::*;
     use crate::SearchSpace;
-    use crate::evaluate::{DataShape, FnEvaluator, SupernetSpace};
     use crate::schedule::{ShrinkScheduleConfig, StageConfig};
+    use crate::scoring::{DataShape, FnEvaluator, SupernetSpace};
     use crate::space::Nb201Space;
 
     fn shape() -> DataShape {
@@ -565,27 +565,27 @@ mod tests {
         fn name(&self) -> &str {
             "counter"
         }
-        fn begin_stage(&mut self, _: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+        fn begin_stage(&mut self, _: &StageStart<'_>) -> Result<StageReport, ScoringError> {
             Ok(StageReport::default())
         }
-        fn advance(&mut self, _: &Advance<'_>) -> Result<Progress, EvaluateError> {
+        fn advance(&mut self, _: &Advance<'_>) -> Result<Progress, ScoringError> {
             Ok(Progress::Ask(1))
         }
         fn evaluate(
             &mut self,
             batch: &[Architecture],
             _: &[Vec<OpKind>],
-        ) -> Result<Vec<Option<f64>>, EvaluateError> {
+        ) -> Result<Vec<Option<f64>>, ScoringError> {
             self.0 += 1;
             Ok(vec![Some(self.0 as f64); batch.len()])
         }
         fn clock(&self) -> Clock {
             Clock::default()
         }
-        fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+        fn save(&self) -> Result<serde_json::Value, ScoringError> {
             Ok(json!(self.0))
         }
-        fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
+        fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError> {
             self.0 = state.as_u64().unwrap_or(0);
             Ok(())
         }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::supernet_weights::{read_weights, write_weights};
 use super::{
-    Advance, Clock, DataShape, EpochRecord, EvaluateError, Evaluator, Progress, StageReport,
+    Advance, Clock, DataShape, EpochRecord, Evaluator, Progress, ScoringError, StageReport,
     StageStart, StageTraining, StepRecord, SupernetSpace, TrainableSupernet, active_indices,
 };
 use crate::data::{
@@ -145,7 +145,7 @@ impl DataFingerprint {
 fn loaders(
     config: &SupernetSettings,
     data: ImageDataset,
-) -> Result<(BatchLoader, BatchLoader), EvaluateError> {
+) -> Result<(BatchLoader, BatchLoader), ScoringError> {
     let (w_half, a_half) = data.split(config.train_fraction, config.seed ^ 0x5eed_5917)?;
     let normalization = match &config.train.augment.normalization {
         Some(n) => n.clone(),
@@ -197,7 +197,7 @@ where
         space: S,
         data: ImageDataset,
         device: B::Device,
-    ) -> Result<Self, EvaluateError> {
+    ) -> Result<Self, ScoringError> {
         let fingerprint = DataFingerprint::of(&data);
         let shape = DataShape {
             classes: data.num_classes(),
@@ -207,7 +207,7 @@ where
         };
         let (train, valid) = loaders(config, data)?;
         if train.batches_per_epoch() == 0 || valid.batches_per_epoch() == 0 {
-            return Err(EvaluateError::config(
+            return Err(ScoringError::config(
                 "train.batch_size",
                 format!(
                     "{} is larger than either half of the {} training images",
@@ -277,7 +277,7 @@ where
         &mut self,
         stage: &StageConfig,
         active: &[Vec<OpKind>],
-    ) -> Result<(), EvaluateError> {
+    ) -> Result<(), ScoringError> {
         let seed = self.config.seed.wrapping_add(1000 * self.stage as u64);
         let model = seeded_module::<B, _, _>(&self.device, seed, || {
             self.space
@@ -332,7 +332,7 @@ where
         labels: Tensor<B, 1, Int>,
         lr: f64,
         path: NetPath,
-    ) -> Result<Result<(f64, f64), f64>, EvaluateError> {
+    ) -> Result<Result<(f64, f64), f64>, ScoringError> {
         let (Some(model), Some(optim)) = (self.model.take(), self.optim.as_mut()) else {
             return Err(no_supernet());
         };
@@ -352,7 +352,7 @@ where
             Ok(v) => v,
             Err(reason) => {
                 self.model = Some(model);
-                return Err(EvaluateError::config("supernet", reason));
+                return Err(ScoringError::config("supernet", reason));
             }
         };
         if !loss_value.is_finite() {
@@ -369,7 +369,7 @@ where
         &self,
         paths: &[NetPath],
         batches: &[(u64, usize)],
-    ) -> Result<Vec<f64>, EvaluateError> {
+    ) -> Result<Vec<f64>, ScoringError> {
         let Some(model) = &self.model else {
             return Err(no_supernet());
         };
@@ -383,7 +383,7 @@ where
                     .into_tensors::<B::InnerBackend>(&self.device),
             );
         }
-        let score = || -> Result<Vec<f64>, EvaluateError> {
+        let score = || -> Result<Vec<f64>, ScoringError> {
             let mut accs = Vec::with_capacity(paths.len());
             for path in paths {
                 let (mut correct, mut total) = (0.0, 0.0);
@@ -406,7 +406,7 @@ where
     }
 
     /// Starts (or continues) the current epoch's training batches.
-    fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), EvaluateError> {
+    fn open_epoch(&mut self, steps_per_epoch: usize) -> Result<(), ScoringError> {
         let global_epoch = self.global_epoch();
         // The seed of the epoch's random draws (skip dropout), set under the lock so that
         // it cannot land in another thread's seeded section; the draws themselves follow
@@ -454,8 +454,8 @@ where
     }
 }
 
-fn no_supernet() -> EvaluateError {
-    EvaluateError::config("supernet", "no supernet is built (internal order error)")
+fn no_supernet() -> ScoringError {
+    ScoringError::config("supernet", "no supernet is built (internal order error)")
 }
 
 impl<B: AutodiffBackend, S: SupernetSpace> Evaluator for SupernetEvaluator<B, S>
@@ -466,7 +466,7 @@ where
         "supernet"
     }
 
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), ScoringError> {
         self.stage = start.stage;
         self.stage_cfg = Some(start.config.clone());
         if self.model.is_none() {
@@ -475,7 +475,7 @@ where
         Ok(())
     }
 
-    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, ScoringError> {
         self.prepare_stage(start)?;
         Ok(StageReport {
             supernet_params: self.model.as_ref().map_or(0, trainable_params),
@@ -493,7 +493,7 @@ where
         Some(search_steps / self.config.train.alpha_every.max(1) as u64)
     }
 
-    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError> {
         let Some(stage_cfg) = self.stage_cfg.clone() else {
             return Err(no_supernet());
         };
@@ -530,7 +530,7 @@ where
                 Ok(v) => v,
                 Err(value) => {
                     self.batches = None;
-                    return Err(EvaluateError::NonFiniteLoss {
+                    return Err(ScoringError::NonFiniteLoss {
                         stage: self.stage,
                         epoch,
                         step,
@@ -578,7 +578,7 @@ where
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError> {
+    ) -> Result<Vec<Option<f64>>, ScoringError> {
         let per_epoch = self.valid.batches_per_epoch() as u64;
         let mut batches = Vec::new();
         for k in 0..self.config.train.score_batches as u64 {
@@ -606,7 +606,7 @@ where
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, EvaluateError> {
+    ) -> Result<Option<f64>, ScoringError> {
         let indices: Vec<usize> = arch
             .ops()
             .iter()
@@ -620,7 +620,7 @@ where
         Ok(Some(accs.first().copied().unwrap_or(0.0)))
     }
 
-    fn end_stage(&mut self) -> Result<(), EvaluateError> {
+    fn end_stage(&mut self) -> Result<(), ScoringError> {
         self.pos.epoch = 0;
         self.pos.search_steps = 0;
         self.batches = None;
@@ -641,21 +641,21 @@ where
         self.model.is_some() && self.optim.is_some()
     }
 
-    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
-        serde_json::to_value(&self.pos).map_err(|e| EvaluateError::Checkpoint {
+    fn save(&self) -> Result<serde_json::Value, ScoringError> {
+        serde_json::to_value(&self.pos).map_err(|e| ScoringError::Checkpoint {
             path: "state.json".into(),
             reason: e.to_string(),
         })
     }
 
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError> {
         let saved: SupernetPosition =
-            serde_json::from_value(state).map_err(|e| EvaluateError::Checkpoint {
+            serde_json::from_value(state).map_err(|e| ScoringError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!("not a supernet state: {e}"),
             })?;
         if saved.data != self.pos.data {
-            return Err(EvaluateError::Checkpoint {
+            return Err(ScoringError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "it belongs to another dataset: checkpoint has {:?}, this search has {:?}",
@@ -664,7 +664,7 @@ where
             });
         }
         if saved.step_in_epoch > self.steps_per_epoch() {
-            return Err(EvaluateError::Checkpoint {
+            return Err(ScoringError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "`step_in_epoch` is {}, beyond the {} steps of an epoch",
@@ -678,14 +678,14 @@ where
         Ok(())
     }
 
-    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
+    fn write_files(&self, dir: &Path) -> Result<(), ScoringError> {
         match (&self.model, &self.optim) {
             (Some(model), Some(optim)) => write_weights(dir, model, optim),
             _ => Err(no_supernet()),
         }
     }
 
-    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), ScoringError> {
         self.pending_weights = Some(dir.to_path_buf());
         Ok(())
     }

@@ -6,7 +6,7 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 
-use crate::eval::{
+use crate::network::{
     DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, MbConvNetworkConfig, MbConvNetworkSpec,
     Nb201NetworkConfig, Nb201NetworkSpec,
 };
@@ -39,8 +39,8 @@ pub struct DataShape {
 /// and `tests/user_space.rs`.
 ///
 /// ```
-/// use tnd_nas::eval::Nb201NetworkConfig;
-/// use tnd_nas::evaluate::{DataShape, SupernetSpace};
+/// use tnd_nas::network::Nb201NetworkConfig;
+/// use tnd_nas::scoring::{DataShape, SupernetSpace};
 /// use tnd_nas::schedule::StageConfig;
 /// use tnd_nas::space::Nb201Space;
 /// use tnd_nas::supernet::SupernetForward;

@@ -15,7 +15,7 @@ use crate::supernet::SuperNetError;
 /// (a non-finite loss after checkpointing the last good state).
 #[non_exhaustive]
 #[derive(Debug, Error)]
-pub enum EvaluateError {
+pub enum ScoringError {
     /// A setting or an architecture the evaluator cannot work with, named with the
     /// reason.
     #[error("invalid search configuration: `{field}` {reason}")]
@@ -61,18 +61,18 @@ pub enum EvaluateError {
     },
 }
 
-impl EvaluateError {
-    /// An [`EvaluateError::InvalidConfig`] naming `field`.
+impl ScoringError {
+    /// An [`ScoringError::InvalidConfig`] naming `field`.
     pub fn config(field: &str, reason: impl Into<String>) -> Self {
-        EvaluateError::InvalidConfig {
+        ScoringError::InvalidConfig {
             field: field.to_string(),
             reason: reason.into(),
         }
     }
 
-    /// An [`EvaluateError::Checkpoint`] naming `path`.
+    /// An [`ScoringError::Checkpoint`] naming `path`.
     pub fn checkpoint(path: impl Into<PathBuf>, reason: impl std::fmt::Display) -> Self {
-        EvaluateError::Checkpoint {
+        ScoringError::Checkpoint {
             path: path.into(),
             reason: reason.to_string(),
         }

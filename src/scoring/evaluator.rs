@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{EpochRecord, EvaluateError, StageReport, StepRecord};
+use super::{EpochRecord, ScoringError, StageReport, StepRecord};
 use crate::schedule::StageConfig;
 use crate::{Architecture, OpKind};
 
@@ -76,8 +76,8 @@ pub struct Clock {
 /// (weights) goes into the checkpoint directory through [`Evaluator::write_files`].
 ///
 /// ```
-/// use tnd_nas::evaluate::{
-///     Advance, Clock, EvaluateError, Evaluator, Progress, SampleBudget, StageReport, StageStart,
+/// use tnd_nas::scoring::{
+///     Advance, Clock, ScoringError, Evaluator, Progress, SampleBudget, StageReport, StageStart,
 /// };
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
 /// use tnd_nas::{Architecture, OpKind};
@@ -88,27 +88,27 @@ pub struct Clock {
 ///
 /// impl Evaluator for CountSkips {
 ///     fn name(&self) -> &str { "count-skips" }
-///     fn begin_stage(&mut self, s: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+///     fn begin_stage(&mut self, s: &StageStart<'_>) -> Result<StageReport, ScoringError> {
 ///         self.0.begin_stage(s.stage);
 ///         Ok(StageReport::default())
 ///     }
-///     fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
+///     fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError> {
 ///         Ok(self.0.next(cx.batch_size))
 ///     }
 ///     fn evaluate(&mut self, batch: &[Architecture], _: &[Vec<OpKind>])
-///         -> Result<Vec<Option<f64>>, EvaluateError> {
+///         -> Result<Vec<Option<f64>>, ScoringError> {
 ///         Ok(batch.iter().map(|a| {
 ///             Some(10.0 * a.ops().iter().filter(|o| **o == OpKind::SkipConnect).count() as f64)
 ///         }).collect())
 ///     }
 ///     fn clock(&self) -> Clock { self.0.clock() }
-///     fn save(&self) -> Result<serde_json::Value, EvaluateError> { self.0.save() }
-///     fn restore(&mut self, v: serde_json::Value) -> Result<(), EvaluateError> { self.0.restore(v) }
+///     fn save(&self) -> Result<serde_json::Value, ScoringError> { self.0.save() }
+///     fn restore(&mut self, v: serde_json::Value) -> Result<(), ScoringError> { self.0.restore(v) }
 /// }
 ///
 /// let mut e = CountSkips(SampleBudget::new(100, &ShrinkScheduleConfig::nb201()));
 /// assert_eq!(e.evaluate(&[Architecture::new(vec![OpKind::SkipConnect; 6])], &[])?, [Some(60.0)]);
-/// # Ok::<(), EvaluateError>(())
+/// # Ok::<(), ScoringError>(())
 /// ```
 pub trait Evaluator {
     /// A short name (`supernet`, `table`, ...).
@@ -119,7 +119,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// Whatever prevents the stage from starting.
-    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), EvaluateError> {
+    fn prepare_stage(&mut self, start: &StageStart<'_>) -> Result<(), ScoringError> {
         let _ = start;
         Ok(())
     }
@@ -130,7 +130,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// Whatever prevents the stage from starting.
-    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError>;
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, ScoringError>;
 
     /// How many batches of `batch_size` the open stage will score, where the evaluator
     /// knows in advance (a supernet: search steps / `alpha_every`; a sample budget: the
@@ -157,9 +157,9 @@ pub trait Evaluator {
     /// Moves on until a batch is due or an epoch ends (a supernet trains there).
     ///
     /// # Errors
-    /// [`EvaluateError::NonFiniteLoss`] (the executor then checkpoints the last good
+    /// [`ScoringError::NonFiniteLoss`] (the executor then checkpoints the last good
     /// state), data and model errors.
-    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError>;
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError>;
 
     /// The search stops between two returns of [`Evaluator::advance`] (an observer asked
     /// to): drop whatever the saved position does not hold (an epoch's open batch
@@ -176,7 +176,7 @@ pub trait Evaluator {
         &mut self,
         batch: &[Architecture],
         active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError>;
+    ) -> Result<Vec<Option<f64>>, ScoringError>;
 
     /// The final architecture's measured value, before the last stage closes (a
     /// supernet scores it on fixed validation batches). Default: none.
@@ -187,7 +187,7 @@ pub trait Evaluator {
         &mut self,
         arch: &Architecture,
         active: &[Vec<OpKind>],
-    ) -> Result<Option<f64>, EvaluateError> {
+    ) -> Result<Option<f64>, ScoringError> {
         let _ = (arch, active);
         Ok(None)
     }
@@ -196,7 +196,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// Whatever fails while closing.
-    fn end_stage(&mut self) -> Result<(), EvaluateError> {
+    fn end_stage(&mut self) -> Result<(), ScoringError> {
         Ok(())
     }
 
@@ -212,20 +212,20 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// A state that cannot be serialised.
-    fn save(&self) -> Result<serde_json::Value, EvaluateError>;
+    fn save(&self) -> Result<serde_json::Value, ScoringError>;
 
     /// Replaces the position with one from [`Evaluator::save`].
     ///
     /// # Errors
-    /// [`EvaluateError::Checkpoint`] for a state from another evaluator or dataset.
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError>;
+    /// [`ScoringError::Checkpoint`] for a state from another evaluator or dataset.
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError>;
 
     /// Writes large state (weights, optimiser) into the checkpoint directory being
     /// written. Default: nothing.
     ///
     /// # Errors
     /// I/O errors, named with the file.
-    fn write_files(&self, dir: &Path) -> Result<(), EvaluateError> {
+    fn write_files(&self, dir: &Path) -> Result<(), ScoringError> {
         let _ = dir;
         Ok(())
     }
@@ -235,7 +235,7 @@ pub trait Evaluator {
     ///
     /// # Errors
     /// A directory the evaluator cannot use.
-    fn read_files(&mut self, dir: &Path) -> Result<(), EvaluateError> {
+    fn read_files(&mut self, dir: &Path) -> Result<(), ScoringError> {
         let _ = dir;
         Ok(())
     }

@@ -1,9 +1,9 @@
 //! Evaluation networks as the PyTorch `state_dict` of their reference implementations, in
 //! safetensors, and back.
 //!
-//! Two families: DARTS-space networks ([`EvalNetwork`](crate::eval::EvalNetwork)) as the
+//! Two families: DARTS-space networks ([`EvalNetwork`](crate::network::EvalNetwork)) as the
 //! DARTS reference code's `NetworkCIFAR` (quark0/darts, `cnn/model.py`), and
-//! NAS-Bench-201 networks ([`Nb201Network`](crate::eval::Nb201Network)) as the
+//! NAS-Bench-201 networks ([`Nb201Network`](crate::network::Nb201Network)) as the
 //! NAS-Bench-201 reference code's `TinyNetwork` (D-X-Y/AutoDL-Projects,
 //! `xautodl/models/cell_infers/tiny_network.py`). A family only says how the burn path of
 //! each tensor is named in its reference model, and, where it can derive it from the

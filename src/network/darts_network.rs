@@ -6,7 +6,7 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, AvgPool2d, AvgP
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Distribution, Tensor, backend::Backend};
 
-use super::EvalError;
+use super::NetworkError;
 use super::darts_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, ReluConvBn};
 use crate::space::{CellGenotype, Genotype};
@@ -167,12 +167,12 @@ impl EvalNetworkConfig {
     /// Builds the network.
     ///
     /// # Errors
-    /// [`EvalError`] for an invalid configuration or genotype.
+    /// [`NetworkError`] for an invalid configuration or genotype.
     pub fn init<B: Backend>(
         &self,
         genotype: &Genotype,
         device: &B::Device,
-    ) -> Result<EvalNetwork<B>, EvalError> {
+    ) -> Result<EvalNetwork<B>, NetworkError> {
         self.validate(genotype)?;
         let c_stem = self.stem_multiplier * self.channels;
         let (plans, c_aux, c_last) = self.plan(genotype);

@@ -2,7 +2,7 @@
 
 use burn::config::Config;
 
-use super::EvalError;
+use super::NetworkError;
 use crate::OpKind;
 use crate::ops::{
     BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs,
@@ -15,7 +15,7 @@ use crate::supernet::is_reduction;
 /// The analytic counts need no tensors and agree with the built module:
 ///
 /// ```
-/// use tnd_nas::eval::EvalNetworkConfig;
+/// use tnd_nas::network::EvalNetworkConfig;
 /// use tnd_nas::Genotype;
 /// let darts_v2: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])".parse()?;
 /// let cfg = EvalNetworkConfig::new(36, 20, 10);
@@ -59,10 +59,10 @@ impl EvalNetworkConfig {
     /// Checks the configuration and the genotype.
     ///
     /// # Errors
-    /// [`EvalError::InvalidConfig`] or [`EvalError::Genotype`] naming the problem.
-    pub fn validate(&self, genotype: &Genotype) -> Result<(), EvalError> {
+    /// [`NetworkError::InvalidConfig`] or [`NetworkError::Genotype`] naming the problem.
+    pub fn validate(&self, genotype: &Genotype) -> Result<(), NetworkError> {
         if self.channels == 0 || self.layers == 0 || self.classes == 0 || self.in_channels == 0 {
-            return Err(EvalError::InvalidConfig(format!(
+            return Err(NetworkError::InvalidConfig(format!(
                 "channels ({}), layers ({}), classes ({}) and in_channels ({}) must be positive",
                 self.channels, self.layers, self.classes, self.in_channels
             )));

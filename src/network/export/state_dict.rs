@@ -14,14 +14,14 @@ use burn_store::{
     BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
 };
 
-use crate::eval::{EvalError, RetrainError};
+use crate::network::NetworkError;
 
 /// Metadata key of the genotype in an exported file: DARTS notation for a DARTS network,
 /// the cell string (`|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`) for a NAS-Bench-201 network.
 pub const GENOTYPE_KEY: &str = "genotype";
 /// Metadata key of the network configuration in an exported file
-/// ([`EvalNetworkConfig`](crate::eval::EvalNetworkConfig) or
-/// [`Nb201NetworkConfig`](crate::eval::Nb201NetworkConfig) as JSON).
+/// ([`EvalNetworkConfig`](crate::network::EvalNetworkConfig) or
+/// [`Nb201NetworkConfig`](crate::network::Nb201NetworkConfig) as JSON).
 pub const NETWORK_KEY: &str = "tnd_nas_network";
 
 /// What an export (`export_darts_safetensors`, `export_nb201_safetensors`) wrote.
@@ -64,12 +64,11 @@ pub(super) fn bn_leaf(leaf: &str) -> &str {
 }
 
 /// A file-level failure (I/O, not safetensors, metadata) naming the file.
-pub(super) fn file_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
-    RetrainError::Record {
+pub(super) fn file_error(path: &Path, reason: impl std::fmt::Display) -> NetworkError {
+    NetworkError::File {
         path: path.display().to_string(),
         reason: reason.to_string(),
     }
-    .into()
 }
 
 fn layout_error(
@@ -77,8 +76,8 @@ fn layout_error(
     names: &impl ReferenceNames,
     tensor: Option<&str>,
     reason: impl Into<String>,
-) -> EvalError {
-    EvalError::ReferenceLayout {
+) -> NetworkError {
+    NetworkError::ReferenceLayout {
         what: what.into(),
         reference: names.reference().to_string(),
         tensor: tensor.map(str::to_string),
@@ -106,7 +105,7 @@ struct Named {
 fn named_tensors<B: Backend, M: Module<B>>(
     model: &M,
     names: &impl ReferenceNames,
-) -> Result<Vec<Named>, EvalError> {
+) -> Result<Vec<Named>, NetworkError> {
     const NETWORK: &str = "the network";
     let torch = model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false);
     let burn = model.collect(None, None, false);
@@ -157,7 +156,7 @@ fn check_expected(
     seen: &BTreeMap<String, String>,
     expected: &BTreeMap<String, Vec<usize>>,
     names: &impl ReferenceNames,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     const NETWORK: &str = "the network";
     for n in out {
         let shape = n.snapshot.shape.to_vec();
@@ -209,7 +208,7 @@ fn check_expected(
 pub(super) fn check_state_dict<B: Backend, M: Module<B>>(
     model: &M,
     names: &impl ReferenceNames,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     named_tensors(model, names).map(|_| ())
 }
 
@@ -236,7 +235,7 @@ impl safetensors::View for &Raw {
 }
 
 /// Refuses an existing `path`: exports never overwrite.
-pub(super) fn refuse_existing(path: &Path) -> Result<(), EvalError> {
+pub(super) fn refuse_existing(path: &Path) -> Result<(), NetworkError> {
     if path.exists() {
         return Err(file_error(
             path,
@@ -248,7 +247,7 @@ pub(super) fn refuse_existing(path: &Path) -> Result<(), EvalError> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced
 /// before and after the rename; refuses an existing `path`.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), NetworkError> {
     refuse_existing(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -281,7 +280,7 @@ pub(super) fn write_state_dict<B: Backend, M: Module<B>>(
     metadata: Vec<(&str, String)>,
     batches_tracked: i64,
     path: &Path,
-) -> Result<ExportSummary, EvalError> {
+) -> Result<ExportSummary, NetworkError> {
     refuse_existing(path)?;
     crate::ops::materialize(model);
     // A record round trip syncs the BN running statistics.
@@ -334,7 +333,7 @@ pub(super) struct StateDictFile {
 
 impl StateDictFile {
     /// Reads `path` and its header.
-    pub fn read(path: &Path) -> Result<Self, EvalError> {
+    pub fn read(path: &Path) -> Result<Self, NetworkError> {
         let bytes = std::fs::read(path).map_err(|e| file_error(path, e))?;
         let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
             .map_err(|e| file_error(path, format!("not a safetensors file: {e}")))?;
@@ -343,7 +342,7 @@ impl StateDictFile {
     }
 
     /// The metadata value under `key`.
-    pub fn get(&self, key: &str, path: &Path) -> Result<&str, EvalError> {
+    pub fn get(&self, key: &str, path: &Path) -> Result<&str, NetworkError> {
         self.metadata
             .get(key)
             .map(String::as_str)
@@ -359,7 +358,7 @@ pub(super) fn load_state_dict<B: Backend, M: Module<B>>(
     names: &impl ReferenceNames,
     bytes: Vec<u8>,
     path: &Path,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     let named = named_tensors(model, names)?;
     check_file(&named, names, &bytes, path)?;
     let pairs: Vec<(String, String)> = named
@@ -396,7 +395,7 @@ fn check_file(
     names: &impl ReferenceNames,
     bytes: &[u8],
     path: &Path,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     let file = safetensors::SafeTensors::deserialize(bytes)
         .map_err(|e| file_error(path, format!("not a safetensors file: {e}")))?;
     let in_file: BTreeMap<String, (safetensors::Dtype, Vec<usize>)> = file

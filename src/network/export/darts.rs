@@ -8,7 +8,7 @@ use super::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf, file_error,
     load_state_dict, write_state_dict,
 };
-use crate::eval::{EvalError, EvalNetwork, EvalNetworkConfig};
+use crate::network::{EvalNetwork, EvalNetworkConfig, NetworkError};
 use crate::space::Genotype;
 
 /// The ops of the reference code's `OPS` table (`cnn/operations.py`).
@@ -29,19 +29,19 @@ const TORCH_OPS: [&str; 10] = [
 /// (`_ops[2i]` and `_ops[2i + 1]` feed node `i`) and only ops of its `OPS` table.
 ///
 /// # Errors
-/// [`EvalError::InvalidConfig`] naming the cell, node or op.
-pub fn check_darts_exportable(genotype: &Genotype) -> Result<(), EvalError> {
+/// [`NetworkError::InvalidConfig`] naming the cell, node or op.
+pub fn check_darts_exportable(genotype: &Genotype) -> Result<(), NetworkError> {
     for (name, cell) in [("normal", &genotype.normal), ("reduce", &genotype.reduce)] {
         for (i, node) in cell.nodes.iter().enumerate() {
             if node.len() != 2 {
-                return Err(EvalError::InvalidConfig(format!(
+                return Err(NetworkError::InvalidConfig(format!(
                     "the DARTS reference Cell takes two inputs per node; {name} node {} has {}",
                     i + 2,
                     node.len()
                 )));
             }
             if let Some(e) = node.iter().find(|e| !TORCH_OPS.contains(&e.op.name())) {
-                return Err(EvalError::InvalidConfig(format!(
+                return Err(NetworkError::InvalidConfig(format!(
                     "`{}` ({name} node {}) is not in the DARTS reference OPS table ({})",
                     e.op.name(),
                     i + 2,
@@ -205,7 +205,7 @@ impl ReferenceNames for DartsNames {
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::eval::{EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors};
+/// use tnd_nas::network::{EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors};
 /// use tnd_nas::Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -228,17 +228,17 @@ impl ReferenceNames for DartsNames {
 /// ```
 ///
 /// # Errors
-/// [`EvalError::InvalidConfig`] for a genotype the reference code cannot express
+/// [`NetworkError::InvalidConfig`] for a genotype the reference code cannot express
 /// ([`check_darts_exportable`]) or for one the model was not built from;
-/// [`EvalError::ReferenceLayout`] for a model with tensors the reference has no place
-/// for; [`RetrainError::Record`](crate::eval::RetrainError::Record) naming the file when it exists or cannot be written.
+/// [`NetworkError::ReferenceLayout`] for a model with tensors the reference has no place
+/// for; [`NetworkError::File`](crate::network::NetworkError::File) naming the file when it exists or cannot be written.
 pub fn export_darts_safetensors<B: Backend>(
     model: &EvalNetwork<B>,
     network: &EvalNetworkConfig,
     genotype: &Genotype,
     batches_tracked: i64,
     path: impl AsRef<Path>,
-) -> Result<ExportSummary, EvalError> {
+) -> Result<ExportSummary, NetworkError> {
     let path = path.as_ref();
     check_darts_exportable(genotype)?;
     network.validate(genotype)?;
@@ -257,14 +257,14 @@ pub fn export_darts_safetensors<B: Backend>(
 /// the network with its weights and BN statistics, its configuration and its genotype.
 ///
 /// # Errors
-/// [`RetrainError::Record`](crate::eval::RetrainError::Record) naming the file for a missing file, bad safetensors, missing
-/// or invalid metadata; [`EvalError::ReferenceLayout`] naming the file and the first
+/// [`NetworkError::File`](crate::network::NetworkError::File) naming the file for a missing file, bad safetensors, missing
+/// or invalid metadata; [`NetworkError::ReferenceLayout`] naming the file and the first
 /// tensor that does not match the network (missing, of another shape, or unknown other
 /// than `num_batches_tracked`).
 pub fn import_darts_safetensors<B: Backend>(
     path: impl AsRef<Path>,
     device: &B::Device,
-) -> Result<(EvalNetwork<B>, EvalNetworkConfig, Genotype), EvalError> {
+) -> Result<(EvalNetwork<B>, EvalNetworkConfig, Genotype), NetworkError> {
     let path = path.as_ref();
     let file = StateDictFile::read(path)?;
     let genotype = file_genotype(&file, path)?;
@@ -277,7 +277,7 @@ pub fn import_darts_safetensors<B: Backend>(
     Ok((model, network, genotype))
 }
 
-fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Genotype, EvalError> {
+fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Genotype, NetworkError> {
     file.get(GENOTYPE_KEY, path)?
         .parse()
         .map_err(|e| file_error(path, format!("metadata `{GENOTYPE_KEY}`: {e}")))
@@ -287,13 +287,13 @@ fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Genotype, EvalErro
 /// the network of `genotype`.
 ///
 /// # Errors
-/// As [`import_darts_safetensors`]; also [`RetrainError::Record`](crate::eval::RetrainError::Record) when the file's
+/// As [`import_darts_safetensors`]; also [`NetworkError::File`](crate::network::NetworkError::File) when the file's
 /// metadata names another genotype.
 pub fn load_darts_safetensors<B: Backend>(
     model: &mut EvalNetwork<B>,
     genotype: &Genotype,
     path: impl AsRef<Path>,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     let path = path.as_ref();
     check_darts_exportable(genotype)?;
     let file = StateDictFile::read(path)?;

@@ -13,7 +13,7 @@ mod supernet_evaluator;
 mod supernet_space;
 mod supernet_weights;
 
-pub use error::EvaluateError;
+pub use error::ScoringError;
 pub use evaluator::{Advance, Clock, Evaluator, Progress, StageStart};
 pub use fn_evaluator::{FnEvaluator, NoMeasurement, TableEvaluator};
 pub use params_prior::{ParamsPrior, WithParamsPrior, with_score_prior};
@@ -30,9 +30,9 @@ use crate::{Architecture, OpKind};
 pub(crate) fn active_indices(
     active: &[Vec<OpKind>],
     arch: &Architecture,
-) -> Result<Vec<usize>, EvaluateError> {
+) -> Result<Vec<usize>, ScoringError> {
     if arch.len() != active.len() {
-        return Err(EvaluateError::config(
+        return Err(ScoringError::config(
             "architecture",
             format!(
                 "has {} edges, the stage's space {}",
@@ -47,7 +47,7 @@ pub(crate) fn active_indices(
         .enumerate()
         .map(|(e, (op, ops))| {
             ops.iter().position(|o| o == op).ok_or_else(|| {
-                EvaluateError::config(
+                ScoringError::config(
                     "architecture",
                     format!("edge {e} has `{op}`, which is not active in this stage"),
                 )

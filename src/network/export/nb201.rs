@@ -10,7 +10,7 @@ use super::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf,
     check_state_dict, file_error, load_state_dict, write_state_dict,
 };
-use crate::eval::{EvalError, Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
+use crate::network::{Nb201EvalBlock, Nb201Network, Nb201NetworkConfig, NetworkError};
 use crate::ops::{Op, OpKind};
 use crate::space::Nb201Genotype;
 
@@ -139,8 +139,8 @@ fn reference_layout(g: &Nb201Genotype, net: &Nb201NetworkConfig) -> BTreeMap<Str
     out
 }
 
-fn structure_error(tensor: Option<String>, reason: String) -> EvalError {
-    EvalError::ReferenceLayout {
+fn structure_error(tensor: Option<String>, reason: String) -> NetworkError {
+    NetworkError::ReferenceLayout {
         what: "the network".into(),
         reference: REFERENCE.into(),
         tensor,
@@ -181,13 +181,13 @@ fn op_fits<B: Backend>(kind: OpKind, op: &Op<B>) -> bool {
 /// under its name with its shape, and no other.
 ///
 /// # Errors
-/// [`EvalError::InvalidConfig`] for a configuration or genotype that cannot be built;
-/// [`EvalError::ReferenceLayout`] naming the first block, op or tensor that differs.
+/// [`NetworkError::InvalidConfig`] for a configuration or genotype that cannot be built;
+/// [`NetworkError::ReferenceLayout`] naming the first block, op or tensor that differs.
 pub fn check_nb201_exportable<B: Backend>(
     model: &Nb201Network<B>,
     network: &Nb201NetworkConfig,
     genotype: &Nb201Genotype,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     network.validate(genotype)?;
     let n = network.cells;
     if model.blocks.len() != 3 * n + 2 {
@@ -304,7 +304,7 @@ fn exporting(network: &Nb201NetworkConfig, genotype: &Nb201Genotype) -> Nb201Nam
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::eval::{Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors};
+/// use tnd_nas::network::{Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors};
 /// use tnd_nas::space::Nb201Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -327,7 +327,7 @@ fn exporting(network: &Nb201NetworkConfig, genotype: &Nb201Genotype) -> Nb201Nam
 ///
 /// # Errors
 /// As [`check_nb201_exportable`] for a model that is not the reference network of
-/// `network` and `genotype`; [`RetrainError::Record`](crate::eval::RetrainError::Record)
+/// `network` and `genotype`; [`NetworkError::File`](crate::network::NetworkError::File)
 /// naming the file when it exists or cannot be written.
 pub fn export_nb201_safetensors<B: Backend>(
     model: &Nb201Network<B>,
@@ -335,7 +335,7 @@ pub fn export_nb201_safetensors<B: Backend>(
     genotype: &Nb201Genotype,
     batches_tracked: i64,
     path: impl AsRef<Path>,
-) -> Result<ExportSummary, EvalError> {
+) -> Result<ExportSummary, NetworkError> {
     let path = path.as_ref();
     check_nb201_exportable(model, network, genotype)?;
     let config = serde_json::to_string(network)
@@ -356,15 +356,15 @@ pub fn export_nb201_safetensors<B: Backend>(
 /// its cell. `num_batches_tracked` is read past: burn keeps no such counter.
 ///
 /// # Errors
-/// [`RetrainError::Record`](crate::eval::RetrainError::Record) naming the file for a
+/// [`NetworkError::File`](crate::network::NetworkError::File) naming the file for a
 /// missing file, bad safetensors, missing or invalid metadata;
-/// [`EvalError::ReferenceLayout`] naming the file and the first tensor that does not fit
+/// [`NetworkError::ReferenceLayout`] naming the file and the first tensor that does not fit
 /// the network (missing, of another shape or dtype, or unknown other than a BN's
 /// `num_batches_tracked`).
 pub fn import_nb201_safetensors<B: Backend>(
     path: impl AsRef<Path>,
     device: &B::Device,
-) -> Result<(Nb201Network<B>, Nb201NetworkConfig, Nb201Genotype), EvalError> {
+) -> Result<(Nb201Network<B>, Nb201NetworkConfig, Nb201Genotype), NetworkError> {
     let path = path.as_ref();
     let file = StateDictFile::read(path)?;
     let genotype = file_genotype(&file, path)?;
@@ -380,7 +380,7 @@ pub fn import_nb201_safetensors<B: Backend>(
     Ok((model, network, genotype))
 }
 
-fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Nb201Genotype, EvalError> {
+fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Nb201Genotype, NetworkError> {
     file.get(GENOTYPE_KEY, path)?
         .parse()
         .map_err(|e| file_error(path, format!("metadata `{GENOTYPE_KEY}`: {e}")))
@@ -391,14 +391,14 @@ fn file_genotype(file: &StateDictFile, path: &Path) -> Result<Nb201Genotype, Eva
 /// `avg_pool_3x3` have no tensors to tell them apart).
 ///
 /// # Errors
-/// As [`import_nb201_safetensors`]; [`EvalError::ReferenceLayout`] when `model`'s ops
-/// are not those of `genotype`; [`RetrainError::Record`](crate::eval::RetrainError::Record)
+/// As [`import_nb201_safetensors`]; [`NetworkError::ReferenceLayout`] when `model`'s ops
+/// are not those of `genotype`; [`NetworkError::File`](crate::network::NetworkError::File)
 /// when the file's metadata names another cell.
 pub fn load_nb201_safetensors<B: Backend>(
     model: &mut Nb201Network<B>,
     genotype: &Nb201Genotype,
     path: impl AsRef<Path>,
-) -> Result<(), EvalError> {
+) -> Result<(), NetworkError> {
     let path = path.as_ref();
     let file = StateDictFile::read(path)?;
     if file.metadata.contains_key(GENOTYPE_KEY) {

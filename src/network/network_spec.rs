@@ -3,13 +3,13 @@
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{EvalError, EvalNetwork, EvalNetworkConfig, Nb201Network, Nb201NetworkConfig};
+use super::{EvalNetwork, EvalNetworkConfig, Nb201Network, Nb201NetworkConfig, NetworkError};
 use crate::Architecture;
 use crate::space::{DartsSpace, Nb201Space, SpaceError};
 
 /// The evaluation network an architecture stands for, as far as the objectives need it:
 /// its trainable parameters and MACs, counted without tensors. Put one in the
-/// [`crate::objective::ObjectiveContext`]; a [`crate::evaluate::SupernetSpace`] names its
+/// [`crate::objective::ObjectiveContext`]; a [`crate::scoring::SupernetSpace`] names its
 /// default one.
 ///
 /// Implement it for a space of your own (see `docs/writing-a-search-space.md`); the
@@ -17,7 +17,7 @@ use crate::space::{DartsSpace, Nb201Space, SpaceError};
 /// [`super::MbConvNetworkSpec`].
 ///
 /// ```
-/// use tnd_nas::eval::{EvalNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{EvalNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::space::Nb201Space;
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
 /// let arch = Nb201Space::new().parse(
@@ -73,13 +73,13 @@ pub trait BuildNetwork: EvalNetworkSpec {
     /// Builds the network of `arch` on `device`.
     ///
     /// # Errors
-    /// [`EvalError`] for an architecture of another space or a configuration that cannot
+    /// [`NetworkError`] for an architecture of another space or a configuration that cannot
     /// be built.
     fn build<B: Backend>(
         &self,
         arch: &Architecture,
         device: &B::Device,
-    ) -> Result<Self::Network<B>, EvalError>;
+    ) -> Result<Self::Network<B>, NetworkError>;
 }
 
 /// The DARTS `NetworkCIFAR` of architectures of a DARTS space (the space turns an
@@ -117,7 +117,7 @@ impl BuildNetwork for DartsNetworkSpec {
         &self,
         arch: &Architecture,
         device: &B::Device,
-    ) -> Result<EvalNetwork<B>, EvalError> {
+    ) -> Result<EvalNetwork<B>, NetworkError> {
         self.network.init(&self.space.genotype(arch)?, device)
     }
 }
@@ -154,7 +154,7 @@ impl BuildNetwork for Nb201NetworkSpec {
         &self,
         arch: &Architecture,
         device: &B::Device,
-    ) -> Result<Nb201Network<B>, EvalError> {
+    ) -> Result<Nb201Network<B>, NetworkError> {
         self.network
             .init(&Nb201Space::new().genotype(arch)?, device)
     }

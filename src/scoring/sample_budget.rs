@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::EvaluateError;
+use super::ScoringError;
 use super::{Clock, Progress};
 use crate::schedule::ShrinkScheduleConfig;
 
@@ -17,7 +17,7 @@ use crate::schedule::ShrinkScheduleConfig;
 /// that proposes only repeats cannot loop forever.
 ///
 /// ```
-/// use tnd_nas::evaluate::{Progress, SampleBudget};
+/// use tnd_nas::scoring::{Progress, SampleBudget};
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
 /// let mut budget = SampleBudget::new(25, &ShrinkScheduleConfig::nb201());
 /// assert_eq!(budget.parts(), [8, 8, 9]);
@@ -133,8 +133,8 @@ impl SampleBudget {
     ///
     /// # Errors
     /// None in practice; serialisation errors are reported as checkpoint errors.
-    pub fn save(&self) -> Result<serde_json::Value, EvaluateError> {
-        serde_json::to_value(self).map_err(|e| EvaluateError::Checkpoint {
+    pub fn save(&self) -> Result<serde_json::Value, ScoringError> {
+        serde_json::to_value(self).map_err(|e| ScoringError::Checkpoint {
             path: "state.json".into(),
             reason: e.to_string(),
         })
@@ -143,15 +143,15 @@ impl SampleBudget {
     /// Restores a position from [`SampleBudget::save`].
     ///
     /// # Errors
-    /// [`EvaluateError::Checkpoint`] for another kind of state or another budget.
-    pub fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
+    /// [`ScoringError::Checkpoint`] for another kind of state or another budget.
+    pub fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError> {
         let saved: SampleBudget =
-            serde_json::from_value(state).map_err(|e| EvaluateError::Checkpoint {
+            serde_json::from_value(state).map_err(|e| ScoringError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!("not a sample-budget state: {e}"),
             })?;
         if saved.parts != self.parts {
-            return Err(EvaluateError::Checkpoint {
+            return Err(ScoringError::Checkpoint {
                 path: "state.json".into(),
                 reason: format!(
                     "it belongs to another budget: checkpoint has {:?}, this search has {:?}",

@@ -2,13 +2,12 @@
 
 use thiserror::Error;
 
-use super::RetrainError;
 use crate::space::SpaceError;
 
 /// What can go wrong building an evaluation network.
 #[non_exhaustive]
 #[derive(Debug, Error, Clone, PartialEq)]
-pub enum EvalError {
+pub enum NetworkError {
     /// A configuration value that cannot be built.
     #[error("invalid evaluation-network configuration: {0}")]
     InvalidConfig(String),
@@ -29,9 +28,14 @@ pub enum EvalError {
         /// What does not match.
         reason: String,
     },
-    /// Retraining a network failed (configuration, data, divergence, weight files).
-    #[error(transparent)]
-    Retrain(#[from] RetrainError),
+    /// A weight file cannot be written, read or used (I/O, not safetensors, metadata).
+    #[error("model weights `{path}`: {reason}")]
+    File {
+        /// The weight file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 fn at_tensor(tensor: Option<&str>) -> String {

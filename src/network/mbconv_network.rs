@@ -4,7 +4,7 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{BuildNetwork, EvalError, EvalNetworkSpec, ImageClassifier};
+use super::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
 use crate::Architecture;
 use crate::SearchSpace;
 use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
@@ -15,7 +15,7 @@ use crate::supernet::mbconv_ends;
 /// `width` with the searched blocks (counted as torchvision counts MobileNetV2).
 ///
 /// ```
-/// use tnd_nas::eval::MbConvNetworkConfig;
+/// use tnd_nas::network::MbConvNetworkConfig;
 /// use tnd_nas::space::MbConvSpace;
 /// let space = MbConvSpace::mobilenet_v2();
 /// let v2 = space.parse(&vec!["e6_k3"; 16].join(","))?;
@@ -103,26 +103,26 @@ impl MbConvNetworkConfig {
     /// Builds the network of `arch`.
     ///
     /// # Errors
-    /// [`EvalError::Genotype`] if `arch` is not an architecture of `space`;
-    /// [`EvalError::InvalidConfig`] for zero classes or channels or a width that is not
+    /// [`NetworkError::Genotype`] if `arch` is not an architecture of `space`;
+    /// [`NetworkError::InvalidConfig`] for zero classes or channels or a width that is not
     /// positive.
     pub fn init<B: Backend>(
         &self,
         space: &MbConvSpace,
         arch: &Architecture,
         device: &B::Device,
-    ) -> Result<MbConvNetwork<B>, EvalError> {
+    ) -> Result<MbConvNetwork<B>, NetworkError> {
         if self.classes == 0
             || self.in_channels == 0
             || !(self.width > 0.0 && self.width.is_finite())
         {
-            return Err(EvalError::InvalidConfig(format!(
+            return Err(NetworkError::InvalidConfig(format!(
                 "classes ({}) and in_channels ({}) must be positive, width ({}) positive and finite",
                 self.classes, self.in_channels, self.width
             )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(EvalError::InvalidConfig(format!(
+            return Err(NetworkError::InvalidConfig(format!(
                 "dropout {} is not in [0, 1)",
                 self.dropout
             )));
@@ -210,7 +210,7 @@ impl BuildNetwork for MbConvNetworkSpec {
         &self,
         arch: &Architecture,
         device: &B::Device,
-    ) -> Result<MbConvNetwork<B>, EvalError> {
+    ) -> Result<MbConvNetwork<B>, NetworkError> {
         self.network.init(&self.space, arch, device)
     }
 }

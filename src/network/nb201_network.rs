@@ -6,7 +6,7 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::EvalError;
+use super::NetworkError;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, OpConfig};
 use crate::space::{Nb201Genotype, nb201_live_edges};
 use crate::supernet::{ResidualBlock, nb201_cell_forward, residual_param_count, residual_specs};
@@ -15,7 +15,7 @@ use crate::supernet::{ResidualBlock, nb201_cell_forward, residual_param_count, r
 /// joined by residual blocks, BN + ReLU, global pool, linear classifier.
 ///
 /// ```
-/// use tnd_nas::eval::Nb201NetworkConfig;
+/// use tnd_nas::network::Nb201NetworkConfig;
 /// use tnd_nas::space::Nb201Genotype;
 /// let g: Nb201Genotype = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|".parse()?;
 /// assert_eq!(Nb201NetworkConfig::new(16, 5, 10).param_count(&g), 802_426);
@@ -35,9 +35,9 @@ pub struct Nb201NetworkConfig {
 }
 
 impl Nb201NetworkConfig {
-    fn check(&self) -> Result<(), EvalError> {
+    fn check(&self) -> Result<(), NetworkError> {
         if self.channels == 0 || self.cells == 0 || self.classes == 0 || self.in_channels == 0 {
-            return Err(EvalError::InvalidConfig(format!(
+            return Err(NetworkError::InvalidConfig(format!(
                 "channels ({}), cells ({}), classes ({}) and in_channels ({}) must be positive",
                 self.channels, self.cells, self.classes, self.in_channels
             )));
@@ -46,14 +46,14 @@ impl Nb201NetworkConfig {
     }
 
     /// Checks the sizes and that every op of `g` is a NAS-Bench-201 op.
-    pub(crate) fn validate(&self, g: &Nb201Genotype) -> Result<(), EvalError> {
+    pub(crate) fn validate(&self, g: &Nb201Genotype) -> Result<(), NetworkError> {
         self.check()?;
         if let Some(op) = g
             .ops
             .iter()
             .find(|op| !crate::space::OpSet::nb201().ops().contains(op))
         {
-            return Err(EvalError::InvalidConfig(format!(
+            return Err(NetworkError::InvalidConfig(format!(
                 "`{op}` is not a NAS-Bench-201 op"
             )));
         }
@@ -108,12 +108,12 @@ impl Nb201NetworkConfig {
     /// Builds the network.
     ///
     /// # Errors
-    /// [`EvalError::InvalidConfig`] for zero sizes or an op that is not a NAS-Bench-201 op.
+    /// [`NetworkError::InvalidConfig`] for zero sizes or an op that is not a NAS-Bench-201 op.
     pub fn init<B: Backend>(
         &self,
         g: &Nb201Genotype,
         device: &B::Device,
-    ) -> Result<Nb201Network<B>, EvalError> {
+    ) -> Result<Nb201Network<B>, NetworkError> {
         self.validate(g)?;
         let c = self.channels;
         let mut blocks = Vec::new();

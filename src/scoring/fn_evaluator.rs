@@ -2,7 +2,7 @@
 //! or no measurement at all (benchmark tables).
 
 use super::{
-    Advance, Clock, EvaluateError, Evaluator, Progress, SampleBudget, StageReport, StageStart,
+    Advance, Clock, Evaluator, Progress, SampleBudget, ScoringError, StageReport, StageStart,
 };
 use crate::objective::ObjectiveError;
 use crate::schedule::ShrinkScheduleConfig;
@@ -17,7 +17,7 @@ pub type NoMeasurement = fn(&Architecture) -> Result<Option<f64>, ObjectiveError
 /// strategies over many seeds. Paced by a [`SampleBudget`].
 ///
 /// ```
-/// use tnd_nas::evaluate::{Evaluator, TableEvaluator};
+/// use tnd_nas::scoring::{Evaluator, TableEvaluator};
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
 /// let e = TableEvaluator::table(300, &ShrinkScheduleConfig::nb201());
 /// assert_eq!(e.budget().total(), 300);
@@ -31,7 +31,7 @@ pub type TableEvaluator = FnEvaluator<NoMeasurement>;
 /// leaves every value to the objectives. Paced by a [`SampleBudget`].
 ///
 /// ```
-/// use tnd_nas::evaluate::{Evaluator, FnEvaluator};
+/// use tnd_nas::scoring::{Evaluator, FnEvaluator};
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
 /// use tnd_nas::{Architecture, OpKind};
 /// let mut e = FnEvaluator::new(50, &ShrinkScheduleConfig::nb201(), |a: &Architecture| {
@@ -39,7 +39,7 @@ pub type TableEvaluator = FnEvaluator<NoMeasurement>;
 /// });
 /// let arch = Architecture::new(vec![OpKind::NorConv3x3; 6]);
 /// assert_eq!(e.evaluate(&[arch], &[])?, [Some(6.0)]);
-/// # Ok::<(), tnd_nas::evaluate::EvaluateError>(())
+/// # Ok::<(), tnd_nas::scoring::ScoringError>(())
 /// ```
 pub struct FnEvaluator<F> {
     name: &'static str,
@@ -107,7 +107,7 @@ where
         self.name
     }
 
-    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, EvaluateError> {
+    fn begin_stage(&mut self, start: &StageStart<'_>) -> Result<StageReport, ScoringError> {
         self.budget.begin_stage(start.stage);
         Ok(StageReport::default())
     }
@@ -124,7 +124,7 @@ where
         self.budget.refund(n);
     }
 
-    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, EvaluateError> {
+    fn advance(&mut self, cx: &Advance<'_>) -> Result<Progress, ScoringError> {
         Ok(self.budget.next(cx.batch_size))
     }
 
@@ -132,10 +132,10 @@ where
         &mut self,
         batch: &[Architecture],
         _active: &[Vec<OpKind>],
-    ) -> Result<Vec<Option<f64>>, EvaluateError> {
+    ) -> Result<Vec<Option<f64>>, ScoringError> {
         batch
             .iter()
-            .map(|a| (self.score)(a).map_err(EvaluateError::from))
+            .map(|a| (self.score)(a).map_err(ScoringError::from))
             .collect()
     }
 
@@ -143,11 +143,11 @@ where
         self.budget.clock()
     }
 
-    fn save(&self) -> Result<serde_json::Value, EvaluateError> {
+    fn save(&self) -> Result<serde_json::Value, ScoringError> {
         self.budget.save()
     }
 
-    fn restore(&mut self, state: serde_json::Value) -> Result<(), EvaluateError> {
+    fn restore(&mut self, state: serde_json::Value) -> Result<(), ScoringError> {
         self.budget.restore(state)
     }
 }

@@ -7,7 +7,7 @@ use burn::optim::Optimizer;
 use burn::record::{BinFileRecorder, FullPrecisionSettings, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
-use super::EvaluateError;
+use super::ScoringError;
 
 const MODEL: &str = "model";
 const OPTIM: &str = "optim";
@@ -16,15 +16,15 @@ fn recorder() -> BinFileRecorder<FullPrecisionSettings> {
     BinFileRecorder::<FullPrecisionSettings>::new()
 }
 
-fn ck_err(path: &Path, reason: impl std::fmt::Display) -> EvaluateError {
-    EvaluateError::Checkpoint {
+fn ck_err(path: &Path, reason: impl std::fmt::Display) -> ScoringError {
+    ScoringError::Checkpoint {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     }
 }
 
 /// Writes a supernet's weights and optimiser state into `dir`.
-pub(crate) fn write_weights<B, M, O>(dir: &Path, model: &M, optim: &O) -> Result<(), EvaluateError>
+pub(crate) fn write_weights<B, M, O>(dir: &Path, model: &M, optim: &O) -> Result<(), ScoringError>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B>,
@@ -45,7 +45,7 @@ pub(crate) fn read_weights<B, M, O>(
     model: M,
     optim: O,
     device: &B::Device,
-) -> Result<(M, O), EvaluateError>
+) -> Result<(M, O), ScoringError>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B>,

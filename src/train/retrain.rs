@@ -14,11 +14,10 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    BuildNetwork, EvalError, EvalNetwork, EvalNetworkConfig, ImageClassifier, RetrainError,
-};
+use super::RetrainError;
 use crate::Architecture;
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
+use crate::network::{BuildNetwork, EvalNetwork, EvalNetworkConfig, ImageClassifier, NetworkError};
 use crate::space::Genotype;
 use crate::train::{Sgd, SgdSetup, count_correct, loss_and_hits, sgd_step};
 
@@ -34,7 +33,7 @@ pub const MODEL_FILE: &str = "model.mpk";
 /// gradient-norm clip 5.
 ///
 /// ```
-/// use tnd_nas::eval::{RetrainConfig, RetrainError, EvalError};
+/// use tnd_nas::train::{RetrainConfig, RetrainError};
 ///
 /// let quick = RetrainConfig::default()
 ///     .with_channels(8)
@@ -49,7 +48,7 @@ pub const MODEL_FILE: &str = "model.mpk";
 /// let bad = quick.with_batch_size(0).validate();
 /// assert!(matches!(
 ///     bad,
-///     Err(EvalError::Retrain(RetrainError::InvalidConfig { field: "batch_size", .. }))
+///     Err(RetrainError::InvalidConfig { field: "batch_size", .. })
 /// ));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,8 +179,8 @@ impl RetrainConfig {
     /// Checks every value; the error names the first field out of range.
     ///
     /// # Errors
-    /// [`EvalError::Retrain`] with [`RetrainError::InvalidConfig`].
-    pub fn validate(&self) -> Result<(), EvalError> {
+    /// [`RetrainError::InvalidConfig`].
+    pub fn validate(&self) -> Result<(), RetrainError> {
         for (field, value) in [
             ("channels", self.channels),
             ("layers", self.layers),
@@ -281,7 +280,7 @@ impl RetrainConfig {
     }
 }
 
-fn bad(field: &'static str, value: f64, reason: &str) -> EvalError {
+fn bad(field: &'static str, value: f64, reason: &str) -> RetrainError {
     RetrainError::config(field, format!("{reason} (got {value})")).into()
 }
 
@@ -315,7 +314,7 @@ pub struct EpochRecord {
 /// The result of [`retrain`] (or of [`retrain_network`], through
 /// [`NetworkOutcome::report`]), for `train.json`. `N` is the configuration of the
 /// network trained: [`EvalNetworkConfig`] for the DARTS family (the default),
-/// [`super::Nb201NetworkConfig`] for NAS-Bench-201.
+/// [`crate::network::Nb201NetworkConfig`] for NAS-Bench-201.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetrainReport<N = EvalNetworkConfig> {
     /// The family of the network: `darts` (the DARTS and TND cell spaces), `nb201` or
@@ -411,7 +410,7 @@ pub struct RetrainOutcome<B: AutodiffBackend> {
     pub report: RetrainReport,
 }
 
-fn data_error(e: impl std::fmt::Display) -> EvalError {
+fn data_error(e: impl std::fmt::Display) -> RetrainError {
     RetrainError::Data(e.to_string()).into()
 }
 
@@ -432,7 +431,7 @@ fn data_error(e: impl std::fmt::Display) -> EvalError {
 /// ```
 /// use burn::backend::{Autodiff, Flex};
 /// use tnd_nas::data::{FashionMnistSample, Normalization};
-/// use tnd_nas::eval::{retrain, RetrainConfig, RetrainEvent};
+/// use tnd_nas::train::{retrain, RetrainConfig, RetrainEvent};
 /// use tnd_nas::Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -462,9 +461,9 @@ fn data_error(e: impl std::fmt::Display) -> EvalError {
 /// ```
 ///
 /// # Errors
-/// [`EvalError::Retrain`]: [`RetrainError::InvalidConfig`] for a bad configuration,
+/// [`RetrainError::InvalidConfig`] for a bad configuration,
 /// [`RetrainError::Data`] for unusable datasets, [`RetrainError::NonFiniteLoss`] if
-/// training diverges; [`EvalError::Genotype`] for a genotype that cannot be built.
+/// training diverges; [`RetrainError::Network`] for a genotype that cannot be built.
 pub fn retrain<B: AutodiffBackend>(
     config: &RetrainConfig,
     genotype: &Genotype,
@@ -473,7 +472,7 @@ pub fn retrain<B: AutodiffBackend>(
     normalization: &Normalization,
     device: &B::Device,
     observer: &mut dyn FnMut(RetrainEvent),
-) -> Result<RetrainOutcome<B>, EvalError> {
+) -> Result<RetrainOutcome<B>, RetrainError> {
     let start = Instant::now();
     check_run(config, &train, &test)?;
     let network = config.network(train.num_classes(), train.channels());
@@ -487,7 +486,7 @@ pub fn retrain<B: AutodiffBackend>(
         normalization,
         device,
         params,
-        |device| network.init(genotype, device),
+        |device| Ok(network.init(genotype, device)?),
         observer,
     )?;
     let summary = Summary::of(&history);
@@ -545,7 +544,8 @@ pub struct NetworkOutcome<M> {
 /// ```
 /// use burn::backend::{Autodiff, Flex};
 /// use tnd_nas::data::{FashionMnistSample, Normalization};
-/// use tnd_nas::eval::{retrain_network, Nb201NetworkConfig, Nb201NetworkSpec, RetrainConfig};
+/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::train::{retrain_network, RetrainConfig};
 /// use tnd_nas::space::Nb201Space;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -576,7 +576,7 @@ pub fn retrain_network<B, S>(
     normalization: &Normalization,
     device: &B::Device,
     observer: &mut dyn FnMut(RetrainEvent),
-) -> Result<NetworkOutcome<S::Network<B>>, EvalError>
+) -> Result<NetworkOutcome<S::Network<B>>, RetrainError>
 where
     B: AutodiffBackend,
     S: BuildNetwork,
@@ -585,7 +585,7 @@ where
 {
     let start = Instant::now();
     check_run(config, &train, &test)?;
-    let params = spec.param_count(arch)?;
+    let params = spec.param_count(arch).map_err(NetworkError::from)?;
     let (model, history) = fit::<B, S::Network<B>>(
         config,
         train,
@@ -593,7 +593,7 @@ where
         normalization,
         device,
         params,
-        |device| spec.build(arch, device),
+        |device| Ok(spec.build(arch, device)?),
         observer,
     )?;
     let summary = Summary::of(&history);
@@ -666,7 +666,7 @@ fn check_run(
     config: &RetrainConfig,
     train: &ImageDataset,
     test: &ImageDataset,
-) -> Result<(), EvalError> {
+) -> Result<(), RetrainError> {
     config.validate()?;
     if train.shape() != test.shape() || train.num_classes() != test.num_classes() {
         return Err(data_error(format!(
@@ -707,9 +707,9 @@ fn fit<B, M>(
     normalization: &Normalization,
     device: &B::Device,
     params: u64,
-    build: impl FnOnce(&B::Device) -> Result<M, EvalError>,
+    build: impl FnOnce(&B::Device) -> Result<M, RetrainError>,
     observer: &mut dyn FnMut(RetrainEvent),
-) -> Result<(M, Vec<EpochRecord>), EvalError>
+) -> Result<(M, Vec<EpochRecord>), RetrainError>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B> + ImageClassifier<B>,
@@ -784,7 +784,7 @@ impl<B: AutodiffBackend> EpochRun<'_, B> {
         epoch: usize,
         steps_per_epoch: usize,
         observer: &mut dyn FnMut(RetrainEvent),
-    ) -> Result<(M, EpochRecord), EvalError> {
+    ) -> Result<(M, EpochRecord), RetrainError> {
         let config = self.config;
         let (lr, drop_prob) = (config.lr_at(epoch), config.drop_path_at(epoch));
         let epoch_start = Instant::now();
@@ -867,7 +867,7 @@ fn accuracy<B: Backend, M: ImageClassifier<B>>(
     normalization: &Normalization,
     config: &RetrainConfig,
     device: &B::Device,
-) -> Result<f64, EvalError> {
+) -> Result<f64, RetrainError> {
     let loader = eval_loader(
         Arc::clone(test),
         normalization,
@@ -898,7 +898,7 @@ pub fn evaluate_accuracy<B: Backend>(
     normalization: &Normalization,
     batch_size: usize,
     device: &B::Device,
-) -> Result<f64, EvalError> {
+) -> Result<f64, RetrainError> {
     if batch_size == 0 {
         return Err(RetrainError::config("batch_size", "must be at least 1").into());
     }
@@ -923,7 +923,7 @@ fn recorder() -> NamedMpkFileRecorder<FullPrecisionSettings> {
     NamedMpkFileRecorder::<FullPrecisionSettings>::new()
 }
 
-fn record_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
+fn record_error(path: &Path, reason: impl std::fmt::Display) -> RetrainError {
     RetrainError::Record {
         path: path.display().to_string(),
         reason: reason.to_string(),
@@ -941,7 +941,7 @@ fn record_error(path: &Path, reason: impl std::fmt::Display) -> EvalError {
 pub fn save_model<B: Backend, M: Module<B>>(
     model: &M,
     dir: impl AsRef<Path>,
-) -> Result<PathBuf, EvalError> {
+) -> Result<PathBuf, RetrainError> {
     let dir = dir.as_ref();
     let path = dir.join(MODEL_FILE);
     std::fs::create_dir_all(dir).map_err(|e| record_error(dir, e))?;
@@ -959,7 +959,8 @@ pub fn save_model<B: Backend, M: Module<B>>(
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::eval::{load_model, save_model, EvalNetworkConfig};
+/// use tnd_nas::network::EvalNetworkConfig;
+/// use tnd_nas::train::{load_model, save_model};
 /// use tnd_nas::Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -977,14 +978,14 @@ pub fn save_model<B: Backend, M: Module<B>>(
 /// ```
 ///
 /// # Errors
-/// [`EvalError`] if the network cannot be built; [`RetrainError::Record`] naming the
+/// [`NetworkError`] if the network cannot be built; [`RetrainError::Record`] naming the
 /// file if it is missing or does not hold weights of this network.
 pub fn load_model<B: Backend>(
     network: &EvalNetworkConfig,
     genotype: &Genotype,
     dir: impl AsRef<Path>,
     device: &B::Device,
-) -> Result<EvalNetwork<B>, EvalError> {
+) -> Result<EvalNetwork<B>, RetrainError> {
     load_weights(network.init::<B>(genotype, device)?, dir, device)
 }
 
@@ -998,7 +999,7 @@ pub fn load_weights<B: Backend, M: Module<B>>(
     model: M,
     dir: impl AsRef<Path>,
     device: &B::Device,
-) -> Result<M, EvalError> {
+) -> Result<M, RetrainError> {
     let path = dir.as_ref().join(MODEL_FILE);
     if !path.is_file() {
         return Err(record_error(&path, "not found"));

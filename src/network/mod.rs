@@ -7,12 +7,10 @@ mod export;
 mod mbconv_network;
 mod nb201_network;
 mod network_spec;
-mod retrain;
-mod train_error;
 
 pub use darts_config::EvalNetworkConfig;
 pub use darts_network::{AuxiliaryHead, EvalCell, EvalNetwork};
-pub use error::EvalError;
+pub use error::NetworkError;
 pub use export::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, check_darts_exportable, check_nb201_exportable,
     export_darts_safetensors, export_nb201_safetensors, import_darts_safetensors,
@@ -23,9 +21,3 @@ pub use nb201_network::{Nb201Cell, Nb201EvalBlock, Nb201Network, Nb201NetworkCon
 pub use network_spec::{
     BuildNetwork, DartsNetworkSpec, EvalNetworkSpec, ImageClassifier, Nb201NetworkSpec,
 };
-pub use retrain::{
-    EpochRecord, MODEL_FILE, NetworkOutcome, RetrainConfig, RetrainEvent, RetrainOutcome,
-    RetrainReport, evaluate_accuracy, load_model, load_weights, retrain, retrain_network,
-    save_model,
-};
-pub use train_error::RetrainError;
