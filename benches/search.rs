@@ -18,7 +18,7 @@ use tnd_nas::ops::materialize;
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::space::DartsSpaceConfig;
 use tnd_nas::supernet::{DartsSuperNet, DartsSuperNetConfig, Path, SupernetForward};
-use tnd_nas::train::{SgdSetup, count_correct, sgd_step};
+use tnd_nas::train::{SgdSettings, count_correct, sgd_step};
 
 struct Net<B: AutodiffBackend> {
     model: DartsSuperNet<B>,
@@ -48,7 +48,10 @@ fn train_step<B: AutodiffBackend>(
     let weighted = Path::Weighted(counts.iter().map(|&n| vec![1.0 / n as f32; n]).collect());
     let single = Path::SinglePath(counts.iter().map(|&n| n - 1).collect());
     let mut model = Some(model);
-    let mut optim = SgdSetup::new(0.0, 0.0).init::<B, DartsSuperNet<B>>();
+    let mut optim = SgdSettings::default()
+        .with_momentum(0.0)
+        .with_weight_decay(0.0)
+        .init::<B, DartsSuperNet<B>>();
     let mut group = c.benchmark_group("train_step");
     group.sample_size(10);
     for (mode, path) in [("weighted", &weighted), ("single_path", &single)] {

@@ -88,7 +88,7 @@ use tnd_nas::schedule::StageConfig;
 use tnd_nas::scoring::{DataShape, SupernetSpace, TrainableSupernet};
 use tnd_nas::space::{DartsSpaceConfig, Nb201Space, OpSet};
 use tnd_nas::supernet::{DartsSuperNet, DartsSuperNetConfig, Path, SupernetForward};
-use tnd_nas::train::{Sgd, SgdSetup, clip_grad_norm, count_correct};
+use tnd_nas::train::{Sgd, SgdSettings, clip_grad_norm, count_correct};
 
 /// The paper's search: 1.3 GPU-days on a GTX 1080 Ti.
 const PAPER_GPU_DAYS: f64 = 1.3;
@@ -877,7 +877,7 @@ fn bench_stage<B: AutodiffBackend>(
     B::seed(device, 100 + stage.index as u64);
     let mut model = cfg.init::<B>(device)?;
     materialize(&model);
-    let mut optim = SgdSetup::new(0.9, 3e-4).init::<B, _>();
+    let mut optim = SgdSettings::default().init::<B, _>();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let weights = Path::Weighted(counts.iter().map(|&n| vec![1.0 / n as f32; n]).collect());
     let sync = |d: &B::Device| B::sync(d).map_err(|e| anyhow!("sync: {e}"));

@@ -66,6 +66,23 @@
 //! default; `cuda` (off by default) adds `burn::backend::Cuda` for GPUs.
 #![warn(missing_docs)]
 
+/// `with_*` setters of a serde configuration, the crate's one config style: plain
+/// structs with public fields, serde for files, and these builder methods for code.
+/// `with_lr => sgd.lr: f64;` sets a nested field.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident => $($field:ident).+ : $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.$($field).+ = value;
+                self
+            }
+        )*
+    };
+}
+pub(crate) use setters;
+
 mod atomic_write;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -22,9 +22,19 @@ fn golden<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &
     }
     let stored = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
-    assert_eq!(text, stored, "{name} serialises differently from {}", path.display());
+    assert_eq!(
+        text,
+        stored,
+        "{name} serialises differently from {}",
+        path.display()
+    );
     let back: T = serde_json::from_str(&stored).unwrap();
-    assert_eq!(&back, value, "{name} does not read back from {}", path.display());
+    assert_eq!(
+        &back,
+        value,
+        "{name} does not read back from {}",
+        path.display()
+    );
 }
 
 #[test]

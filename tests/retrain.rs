@@ -423,11 +423,16 @@ fn the_default_is_the_paper_protocol_and_serialises() {
         (36, 20, 600, 128)
     );
     assert_eq!(
-        (c.lr, c.lr_min, c.momentum, c.weight_decay),
+        (c.sgd.lr, c.sgd.lr_min, c.sgd.momentum, c.sgd.weight_decay),
         (0.025, 0.0, 0.9, 3e-4)
     );
     assert_eq!(
-        (c.grad_clip, c.drop_path, c.auxiliary, c.auxiliary_weight),
+        (
+            c.sgd.grad_clip,
+            c.drop_path,
+            c.auxiliary,
+            c.auxiliary_weight
+        ),
         (Some(5.0), 0.3, true, 0.4)
     );
     assert_eq!((c.cutout, c.crop_padding), (Some(16), 4));

@@ -392,8 +392,8 @@ fn non_finite_loss_stops_with_its_position_and_a_checkpoint() {
     let _serial = serial();
     let dir = temp_dir("nan");
     let mut config = tiny_config(TrainMode::Weighted);
-    config.train.lr = 1e30;
-    config.train.grad_clip = None;
+    config.train.sgd.lr = 1e30;
+    config.train.sgd.grad_clip = None;
     let err = search(config, sample_data(160))
         .with_checkpoint_dir(dir.join("ck"))
         .run(&mut [])

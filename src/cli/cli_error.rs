@@ -9,9 +9,9 @@ use crate::network::NetworkError;
 use crate::objective::ObjectiveError;
 use crate::plot::PlotError;
 use crate::search::SearchError;
-use crate::train::RetrainError;
 use crate::space::SpaceError;
 use crate::strategy::StrategyError;
+use crate::train::RetrainError;
 
 /// What stops a `tnd-nas` command. [`CliError::Usage`] exits with status 2, every other
 /// kind with status 1.

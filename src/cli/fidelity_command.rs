@@ -423,7 +423,7 @@ impl FidelityArgs {
             t.batch_size = b as usize;
         }
         if let Some(lr) = self.lr {
-            t.lr = lr;
+            t.sgd.lr = lr;
         }
         if let Some(n) = self.alpha_every {
             t.alpha_every = n as usize;
@@ -704,7 +704,7 @@ impl FidelityArgs {
             config.schedule.stages[0].cells,
             config.schedule.stages[0].epochs,
             t.batch_size,
-            t.lr,
+            t.sgd.lr,
             if config.score_prior.is_some() {
                 " prior=params"
             } else {

@@ -231,7 +231,7 @@ impl RetrainArgs {
             c.cutout = (n > 0).then_some(n as usize);
         }
         if let Some(lr) = self.lr {
-            c.lr = lr;
+            c.sgd.lr = lr;
         }
         if let Some(p) = self.drop_path {
             c.drop_path = p;

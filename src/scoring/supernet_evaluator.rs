@@ -25,8 +25,8 @@ use crate::policy::sample_from;
 use crate::schedule::StageConfig;
 use crate::seeding::seeded;
 use crate::supernet::{Path as NetPath, SupernetForward};
-use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode, cosine_lr};
-use crate::train::{Sgd, SgdSetup, hits_value, loss_and_hits, sgd_step, true_class_probability};
+use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};
+use crate::train::{Sgd, hits_value, loss_and_hits, sgd_step, true_class_probability};
 use crate::{Architecture, OpKind};
 
 /// What identifies the training data a search runs on (checked on resume).
@@ -65,7 +65,7 @@ pub struct SupernetSettings {
 impl SupernetSettings {
     /// The learning rate of `epoch` of a stage of `epochs` epochs (cosine annealing).
     pub fn lr(&self, epoch: usize, epochs: usize) -> f64 {
-        cosine_lr(self.train.lr, self.train.lr_min, epoch, epochs)
+        self.train.sgd.lr_at(epoch, epochs)
     }
 }
 
@@ -284,7 +284,7 @@ where
                 .supernet::<B>(stage, active, &self.data, &self.device)
         })?;
         let t = &self.config.train;
-        let optim = SgdSetup::new(t.momentum, t.weight_decay).init::<B, S::Supernet<B>>();
+        let optim = t.sgd.init::<B, S::Supernet<B>>();
         let (model, optim) = match self.pending_weights.take() {
             Some(dir) => read_weights(&dir, model, optim, &self.device)?,
             None => (model, optim),
@@ -359,7 +359,7 @@ where
             self.model = Some(model);
             return Ok(Err(loss_value));
         }
-        let (model, _) = sgd_step(model, optim, loss, lr, self.config.train.grad_clip);
+        let (model, _) = sgd_step(model, optim, loss, lr, self.config.train.sgd.grad_clip);
         self.model = Some(model);
         Ok(Ok((loss_value, 100.0 * correct / n as f64)))
     }

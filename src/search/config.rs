@@ -14,7 +14,7 @@ use crate::scoring::{
     Evaluator, ParamsPrior, SupernetEvaluator, SupernetSpace, TrainableSupernet, with_score_prior,
 };
 use crate::strategy::StrategyConfig;
-use crate::train::{PathSampling, ScoreBn, TrainConfig, TrainMode};
+use crate::train::{PathSampling, ScoreBn, SgdSettings, TrainConfig, TrainMode};
 
 /// A supernet search's evaluator and the space's evaluation network
 /// ([`SearchConfig::supernet_evaluator`]).
@@ -111,7 +111,7 @@ impl SearchConfig {
             score_prior: Some(ParamsPrior::new()),
             train: TrainConfig {
                 batch_size: 32,
-                lr: 0.05,
+                sgd: SgdSettings::default().with_lr(0.05),
                 alpha_every: 2,
                 max_steps_per_epoch: Some(12),
                 sampling: PathSampling::Uniform,
@@ -176,7 +176,7 @@ impl SearchConfig {
             schedule: ShrinkScheduleConfig::new(stages),
             train: TrainConfig {
                 batch_size: 256,
-                lr: 0.1,
+                sgd: SgdSettings::default().with_lr(0.1),
                 mode: TrainMode::SinglePath,
                 sampling: PathSampling::Uniform,
                 score_bn: ScoreBn::Batch,
@@ -298,7 +298,7 @@ impl SearchConfig {
     /// The learning rate of `epoch` (0-based) of a stage of `epochs` epochs: cosine
     /// annealing from `lr` to `lr_min`.
     pub fn lr(&self, epoch: usize, epochs: usize) -> f64 {
-        crate::train::cosine_lr(self.train.lr, self.train.lr_min, epoch, epochs)
+        self.train.sgd.lr_at(epoch, epochs)
     }
 
     /// What the supernet evaluator trains with.
@@ -348,45 +348,15 @@ impl SearchConfig {
 /// # Errors
 /// [`SearchError::InvalidConfig`] naming the field (`train.lr`, ...).
 fn validate_train(t: &TrainConfig) -> Result<(), SearchError> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
     if t.batch_size == 0 {
         return Err(SearchError::config(
             "train.batch_size",
             "must be at least 1",
         ));
     }
-    if !positive(t.lr) {
-        return Err(SearchError::config(
-            "train.lr",
-            format!("must be a positive number, got {}", t.lr),
-        ));
-    }
-    if !(t.lr_min.is_finite() && t.lr_min >= 0.0 && t.lr_min <= t.lr) {
-        return Err(SearchError::config(
-            "train.lr_min",
-            format!("must lie in [0, lr], got {}", t.lr_min),
-        ));
-    }
-    if !(0.0..1.0).contains(&t.momentum) {
-        return Err(SearchError::config(
-            "train.momentum",
-            format!("must lie in [0, 1), got {}", t.momentum),
-        ));
-    }
-    if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
-        return Err(SearchError::config(
-            "train.weight_decay",
-            format!("must be >= 0, got {}", t.weight_decay),
-        ));
-    }
-    if let Some(c) = t.grad_clip
-        && !positive(c)
-    {
-        return Err(SearchError::config(
-            "train.grad_clip",
-            format!("must be positive, got {c}"),
-        ));
-    }
+    t.sgd
+        .validate()
+        .map_err(|(field, reason)| SearchError::config(&format!("train.{field}"), reason))?;
     if t.alpha_every == 0 {
         return Err(SearchError::config(
             "train.alpha_every",

@@ -1,5 +1,5 @@
 //! The one training loop's pieces, shared by the supernet evaluator and by retraining:
-//! SGD with PyTorch semantics ([`SgdSetup`]), the cosine schedule ([`cosine_lr`]), the
+//! SGD with PyTorch semantics ([`SgdSettings`]), the cosine schedule ([`cosine_lr`]), the
 //! step with global gradient-norm clipping ([`sgd_step`]), and accuracy counting
 //! ([`count_correct`], [`loss_and_hits`]).
 
@@ -8,7 +8,7 @@ mod cosine;
 mod grad_clip;
 mod retrain;
 mod retrain_error;
-mod sgd_setup;
+mod sgd;
 mod step;
 mod train_config;
 
@@ -22,6 +22,6 @@ pub use retrain::{
     save_model,
 };
 pub use retrain_error::RetrainError;
-pub use sgd_setup::{Sgd, SgdSetup};
+pub use sgd::{Sgd, SgdSettings};
 pub use step::sgd_step;
 pub use train_config::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};

@@ -19,7 +19,7 @@ use crate::Architecture;
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
 use crate::network::{BuildNetwork, EvalNetwork, EvalNetworkConfig, ImageClassifier, NetworkError};
 use crate::space::Genotype;
-use crate::train::{Sgd, SgdSetup, count_correct, loss_and_hits, sgd_step};
+use crate::train::{Sgd, SgdSettings, count_correct, loss_and_hits, sgd_step};
 
 /// File name of the weights written by [`save_model`] (burn's named MessagePack format).
 pub const MODEL_FILE: &str = "model.mpk";
@@ -62,16 +62,9 @@ pub struct RetrainConfig {
     pub epochs: usize,
     /// Images per training (and evaluation) batch.
     pub batch_size: usize,
-    /// Initial learning rate.
-    pub lr: f64,
-    /// Learning rate the cosine schedule anneals to (`eta_min`).
-    pub lr_min: f64,
-    /// SGD momentum (0 disables it); no dampening, no Nesterov, as in PyTorch.
-    pub momentum: f64,
-    /// L2 weight decay on every parameter (0 disables it).
-    pub weight_decay: f64,
-    /// Global gradient-norm clip, or `None` for none.
-    pub grad_clip: Option<f64>,
+    /// SGD: lr 0.025 annealed by a cosine to 0, momentum 0.9, weight decay 3e-4, clip 5.
+    #[serde(flatten)]
+    pub sgd: SgdSettings,
     /// Final drop-path probability; epoch `e` uses `drop_path * e / epochs`.
     pub drop_path: f64,
     /// Whether to train with the auxiliary head at 2/3 depth.
@@ -102,11 +95,7 @@ impl Default for RetrainConfig {
             layers: 20,
             epochs: 600,
             batch_size: 128,
-            lr: 0.025,
-            lr_min: 0.0,
-            momentum: 0.9,
-            weight_decay: 3e-4,
-            grad_clip: Some(5.0),
+            sgd: SgdSettings::default(),
             drop_path: 0.3,
             auxiliary: true,
             auxiliary_weight: 0.4,
@@ -121,21 +110,8 @@ impl Default for RetrainConfig {
     }
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident => $field:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            #[must_use]
-            pub fn $name(mut self, $field: $ty) -> Self {
-                self.$field = $field;
-                self
-            }
-        )*
-    };
-}
-
 impl RetrainConfig {
-    setters! {
+    crate::setters! {
         /// Sets [`channels`](Self::channels).
         with_channels => channels: usize;
         /// Sets [`layers`](Self::layers).
@@ -144,16 +120,16 @@ impl RetrainConfig {
         with_epochs => epochs: usize;
         /// Sets [`batch_size`](Self::batch_size).
         with_batch_size => batch_size: usize;
-        /// Sets [`lr`](Self::lr).
-        with_lr => lr: f64;
-        /// Sets [`lr_min`](Self::lr_min).
-        with_lr_min => lr_min: f64;
-        /// Sets [`momentum`](Self::momentum).
-        with_momentum => momentum: f64;
-        /// Sets [`weight_decay`](Self::weight_decay).
-        with_weight_decay => weight_decay: f64;
-        /// Sets [`grad_clip`](Self::grad_clip).
-        with_grad_clip => grad_clip: Option<f64>;
+        /// Sets [`sgd.lr`](SgdSettings::lr).
+        with_lr => sgd.lr: f64;
+        /// Sets [`sgd.lr_min`](SgdSettings::lr_min).
+        with_lr_min => sgd.lr_min: f64;
+        /// Sets [`sgd.momentum`](SgdSettings::momentum).
+        with_momentum => sgd.momentum: f64;
+        /// Sets [`sgd.weight_decay`](SgdSettings::weight_decay).
+        with_weight_decay => sgd.weight_decay: f64;
+        /// Sets [`sgd.grad_clip`](SgdSettings::grad_clip).
+        with_grad_clip => sgd.grad_clip: Option<f64>;
         /// Sets [`drop_path`](Self::drop_path).
         with_drop_path => drop_path: f64;
         /// Sets [`auxiliary`](Self::auxiliary).
@@ -201,31 +177,9 @@ impl RetrainConfig {
                 return Err(RetrainError::config(field, format!("{value} is above {cap}")).into());
             }
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(bad("lr", self.lr, "must be positive and finite"));
-        }
-        if !(self.lr_min.is_finite() && (0.0..=self.lr).contains(&self.lr_min)) {
-            return Err(bad("lr_min", self.lr_min, "must be in 0..=lr"));
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return Err(bad("momentum", self.momentum, "must be in 0..1"));
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(bad(
-                "weight_decay",
-                self.weight_decay,
-                "must be finite and >= 0",
-            ));
-        }
-        if let Some(clip) = self.grad_clip
-            && !(clip.is_finite() && clip > 0.0)
-        {
-            return Err(bad(
-                "grad_clip",
-                clip,
-                "must be positive and finite (or None)",
-            ));
-        }
+        self.sgd
+            .validate()
+            .map_err(|(field, reason)| RetrainError::config(field, reason))?;
         if !(0.0..1.0).contains(&self.drop_path) {
             return Err(bad("drop_path", self.drop_path, "must be in 0..1"));
         }
@@ -254,7 +208,7 @@ impl RetrainConfig {
     /// Learning rate of 0-based epoch `epoch`: cosine annealing from `lr` to `lr_min`
     /// over `epochs` (PyTorch `CosineAnnealingLR` with `T_max = epochs`, stepped per epoch).
     pub fn lr_at(&self, epoch: usize) -> f64 {
-        crate::train::cosine_lr(self.lr, self.lr_min, epoch, self.epochs)
+        self.sgd.lr_at(epoch, self.epochs)
     }
 
     /// Drop-path probability of 0-based epoch `epoch`: `drop_path * epoch / epochs`.
@@ -743,7 +697,7 @@ where
         loss: CrossEntropyLossConfig::new().init::<B>(device),
         device,
     };
-    let mut optim = SgdSetup::new(config.momentum, config.weight_decay).init::<B, M>();
+    let mut optim = config.sgd.init::<B, M>();
     let mut history = Vec::with_capacity(config.epochs);
     for epoch in 0..config.epochs {
         let (next, mut record) =
@@ -812,7 +766,7 @@ impl<B: AutodiffBackend> EpochRun<'_, B> {
                 }
                 .into());
             }
-            let (next, grad_norm) = sgd_step(model, optim, loss, lr, config.grad_clip);
+            let (next, grad_norm) = sgd_step(model, optim, loss, lr, config.sgd.grad_clip);
             model = next;
             loss_sum += step_loss;
             correct += step_hits;

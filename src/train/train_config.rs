@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::SgdSettings;
 use crate::data::AugmentConfig;
 
 /// How the supernet weights `w` are trained.
@@ -71,16 +72,10 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 pub struct TrainConfig {
     /// Batch size (64).
     pub batch_size: usize,
-    /// Initial learning rate of every stage (0.04).
-    pub lr: f64,
-    /// Final learning rate of the cosine decay (0).
-    pub lr_min: f64,
-    /// SGD momentum (0.9).
-    pub momentum: f64,
-    /// Weight decay (3e-4).
-    pub weight_decay: f64,
-    /// Global gradient-norm clip (5); `None` disables it.
-    pub grad_clip: Option<f64>,
+    /// SGD of every stage: lr 0.04 annealed by a cosine to 0 within each stage,
+    /// momentum 0.9, weight decay 3e-4, clip 5.
+    #[serde(flatten)]
+    pub sgd: SgdSettings,
     /// Weighted (default) or single-path training.
     pub mode: TrainMode,
     /// An alpha update every `alpha_every` weight steps after the warm-up (4).
@@ -113,11 +108,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             batch_size: 64,
-            lr: 0.04,
-            lr_min: 0.0,
-            momentum: 0.9,
-            weight_decay: 3e-4,
-            grad_clip: Some(5.0),
+            sgd: SgdSettings::default().with_lr(0.04),
             mode: TrainMode::Weighted,
             alpha_every: 4,
             score_batches: 1,
