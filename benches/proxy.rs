@@ -16,9 +16,11 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Distribution, Int, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};
-use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::network::BuildNetwork;
 use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score, synflow};
-use tnd_nas::space::{Architecture, Nb201Space};
+use tnd_nas::space::Architecture;
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 
 const OPS: [&str; 5] = [
     "none",

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     CsvTable, Direction, MnasReward, Objective, ParamCount, Tabular, TabularTable,
 };
 use tnd_nas::search::{Search, TableSearchConfig};
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, SearchSpace};
 

@@ -19,7 +19,7 @@ use tnd_nas::objective::{
     Direction, MnasReward, Objective, ObjectiveContext, ObjectiveError, ValidationAccuracy,
 };
 use tnd_nas::search::{ProgressBar, Search, SearchConfig, TrainMode};
-use tnd_nas::space::DartsSpaceConfig;
+use tnd_nas::spaces::darts::DartsSpaceConfig;
 
 /// Energy of one inference in microjoules, from analytic MAC and parameter counts.
 struct Energy {

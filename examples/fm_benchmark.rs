@@ -48,7 +48,7 @@ use serde_json::json;
 use tnd_nas::data::{FashionMnist, ImageDataset, Normalization, Split};
 use tnd_nas::objective::{ValidationAccuracy, WeightedSum};
 use tnd_nas::search::{Search, SearchConfig};
-use tnd_nas::space::{DartsSpace, DartsSpaceConfig};
+use tnd_nas::spaces::darts::{DartsSpace, DartsSpaceConfig};
 use tnd_nas::train::{RetrainConfig, RetrainEvent, retrain};
 use tnd_nas::{Architecture, Genotype, SearchSpace};
 

@@ -39,7 +39,7 @@ use rand_chacha::ChaCha8Rng;
 use tnd_nas::data::{FashionMnist, Normalization, Split};
 use tnd_nas::fidelity::{GROUND_TRUTH_COLUMNS, GroundTruth, GroundTruthProtocol, GroundTruthRow};
 use tnd_nas::network::EvalNetworkSpec;
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
 use tnd_nas::train::retrain_network;
 use tnd_nas::{Architecture, SearchSpace};
 

@@ -86,8 +86,11 @@ use tnd_nas::data::{AugmentConfig, BatchLoaderConfig, Cifar10, Normalization, Sp
 use tnd_nas::ops::{OpConfig, materialize};
 use tnd_nas::schedule::StageConfig;
 use tnd_nas::scoring::{DataShape, SupernetSpace, TrainableSupernet};
-use tnd_nas::space::{DartsSpaceConfig, Nb201Space, OpSet};
-use tnd_nas::supernet::{DartsSuperNet, DartsSuperNetConfig, Path, SupernetForward};
+use tnd_nas::space::OpSet;
+use tnd_nas::spaces::darts::DartsSpaceConfig;
+use tnd_nas::spaces::darts::{DartsSuperNet, DartsSuperNetConfig};
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::supernet::{Path, SupernetForward};
 use tnd_nas::train::{Sgd, SgdSettings, clip_grad_norm, count_correct};
 
 /// The paper's search: 1.3 GPU-days on a GTX 1080 Ti.

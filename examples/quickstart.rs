@@ -14,7 +14,7 @@ use tnd_nas::cli::{OutputDir, SEARCH_OUTPUTS};
 use tnd_nas::data::{FashionMnistSample, ImageDataset, Normalization};
 use tnd_nas::objective::{MnasReward, ParamCount, ValidationAccuracy};
 use tnd_nas::search::{JsonlLog, ProgressBar, Search, SearchConfig, SearchResult};
-use tnd_nas::space::DartsSpaceConfig;
+use tnd_nas::spaces::darts::DartsSpaceConfig;
 use tnd_nas::train::{RetrainConfig, RetrainEvent, retrain};
 
 type B = Autodiff<Flex>;

@@ -48,7 +48,7 @@
 //! ## Counting without tensors
 //!
 //! ```
-//! use tnd_nas::network::EvalNetworkConfig;
+//! use tnd_nas::spaces::darts::EvalNetworkConfig;
 //! use tnd_nas::Genotype;
 //! let g: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), \
 //!     ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], \
@@ -102,6 +102,7 @@ pub mod scoring;
 pub mod search;
 pub mod seeding;
 pub mod space;
+pub mod spaces;
 pub mod strategy;
 pub mod supernet;
 pub mod train;

@@ -23,7 +23,9 @@ pub use crate::scoring::{DataShape, Evaluator, SupernetSpace};
 pub use crate::search::{
     JsonlLog, ProgressBar, Search, SearchConfig, SearchObserver, SearchResult, TableSearchConfig,
 };
-pub use crate::space::{DartsSpace, DartsSpaceConfig, MbConvSpace, Nb201Space};
+pub use crate::spaces::darts::{DartsSpace, DartsSpaceConfig};
+pub use crate::spaces::mbconv::MbConvSpace;
+pub use crate::spaces::nb201::Nb201Space;
 pub use crate::strategy::{Strategy, StrategyConfig};
 pub use crate::train::{RetrainConfig, retrain};
 pub use crate::{Architecture, Genotype, OpKind, SearchSpace};

@@ -6,9 +6,12 @@ mod common;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 use common::{DARTS_V2, TestAutodiff, TestBackend};
-use tnd_nas::network::{EvalNetworkConfig, Nb201NetworkConfig, NetworkError};
+use tnd_nas::network::NetworkError;
 use tnd_nas::ops::trainable_params;
-use tnd_nas::space::{CellGenotype, GenotypeEdge, Nb201Genotype, SpaceError};
+use tnd_nas::space::{CellGenotype, GenotypeEdge, SpaceError};
+use tnd_nas::spaces::darts::EvalNetworkConfig;
+use tnd_nas::spaces::nb201::Nb201Genotype;
+use tnd_nas::spaces::nb201::Nb201NetworkConfig;
 use tnd_nas::{Genotype, OpKind};
 
 /// End-to-end TND genotype: normal node 0 has no input, node 1 three inputs, all four

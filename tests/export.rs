@@ -8,12 +8,14 @@ use burn::backend::{Autodiff, NdArray};
 use burn::module::AutodiffModule;
 use burn::tensor::{Distribution, Tensor};
 use tnd_nas::Genotype;
-use tnd_nas::network::{
-    EvalNetworkConfig, GENOTYPE_KEY, NETWORK_KEY, Nb201NetworkConfig, NetworkError,
-    export_darts_safetensors, export_nb201_safetensors, import_darts_safetensors,
-    import_nb201_safetensors, load_nb201_safetensors,
+use tnd_nas::network::{GENOTYPE_KEY, NETWORK_KEY, NetworkError};
+use tnd_nas::spaces::darts::{
+    EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors,
 };
-use tnd_nas::space::Nb201Genotype;
+use tnd_nas::spaces::nb201::Nb201Genotype;
+use tnd_nas::spaces::nb201::{
+    Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors, load_nb201_safetensors,
+};
 
 type B = NdArray;
 

@@ -2,9 +2,9 @@
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use tnd_nas::space::{
-    CellGenotype, DartsSpaceConfig, GenotypeEdge, Nb201Genotype, Nb201Space, SpaceError,
-};
+use tnd_nas::space::{CellGenotype, GenotypeEdge, SpaceError};
+use tnd_nas::spaces::darts::DartsSpaceConfig;
+use tnd_nas::spaces::nb201::{Nb201Genotype, Nb201Space};
 use tnd_nas::{Architecture, Genotype, OpKind, SearchSpace};
 
 const DARTS_V2: &str = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";

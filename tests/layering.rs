@@ -2,6 +2,12 @@
 //! module of its own layer or a lower one. The layers are kept in one place, the
 //! README's map ("Where things live"); this test reads them from there, so the map
 //! and the folders cannot drift apart either.
+//!
+//! The built-in spaces are vertical slices: each folder `spaces/<name>/` holds files of
+//! several layers (its space, its supernet, its network, its scoring glue), and each
+//! file takes the layer of its role, `spaces::*::<file>` on the map. A path into a
+//! space (`crate::spaces::nb201::Nb201Genotype`, or `super::Nb201Genotype` inside the
+//! folder) is resolved through the folder's `mod.rs` to the file that defines it.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -51,7 +57,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Library code of a file: without comments, and without its `#[cfg(test)]` module
 /// (tests may reach anywhere).
 fn library_code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
+    let test_module = ["#[cfg(test)]\nmod tests", "#[cfg(all(test,"]
+        .iter()
+        .filter_map(|m| text.find(m))
+        .min();
+    let text = match test_module {
         Some(i) => &text[..i],
         None => text,
     };
@@ -88,6 +98,108 @@ const ROOT_ITEMS: &[(&str, &str)] = &[
     ("StrategyConfig", "strategy"),
 ];
 
+/// Macros defined in `lib.rs` itself, below every layer (`crate::setters!`).
+const ROOT_MACROS: &[&str] = &["setters"];
+
+/// Each built-in space's items -> the file (role) that defines them, from the
+/// `pub use file::{..}` lines of `spaces/<name>/mod.rs`: (space, item) -> role.
+fn space_items(src: &Path) -> BTreeMap<(String, String), String> {
+    let mut items = BTreeMap::new();
+    let Ok(dirs) = fs::read_dir(src.join("spaces")) else {
+        return items;
+    };
+    for dir in dirs {
+        let dir = dir.expect("dir entry").path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let space = dir
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .to_string();
+        let code = library_code(&fs::read_to_string(dir.join("mod.rs")).expect("mod.rs"));
+        for statement in code.split(';') {
+            let Some(rest) = statement.trim().split("use ").nth(1) else {
+                continue;
+            };
+            let Some((role, names)) = rest.split_once("::") else {
+                continue;
+            };
+            for name in names
+                .trim_matches(|c| c == '{' || c == '}' || char::is_whitespace(c))
+                .split(',')
+            {
+                let name = name.trim();
+                if !name.is_empty() {
+                    items.insert((space.clone(), name.to_string()), role.trim().to_string());
+                }
+            }
+        }
+    }
+    items
+}
+
+/// The map's key of a path into space `space` naming `rest` (`Nb201Genotype`,
+/// `genotype::X`): `spaces::*::<role>`.
+fn space_key(
+    items: &BTreeMap<(String, String), String>,
+    space: &str,
+    rest: &str,
+) -> Option<String> {
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let role = items
+        .get(&(space.to_string(), name.clone()))
+        .cloned()
+        .or_else(|| rest[name.len()..].starts_with("::").then_some(name))?;
+    Some(format!("spaces::*::{role}"))
+}
+
+/// The map keys of the `crate::spaces::<space>::...` and `super::...` paths in `code`,
+/// a file of `spaces/<own>/` when `own` is set.
+fn space_targets(
+    items: &BTreeMap<(String, String), String>,
+    code: &str,
+    own: Option<&str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::spaces::") {
+        rest = &rest[i + "crate::spaces::".len()..];
+        let space: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let after = rest[space.len()..].strip_prefix("::").unwrap_or("");
+        let names: Vec<&str> = match after.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                .split(',')
+                .map(str::trim)
+                .collect(),
+            None => vec![after],
+        };
+        out.extend(names.iter().filter_map(|n| space_key(items, &space, n)));
+    }
+    if let Some(own) = own {
+        let mut rest = code;
+        while let Some(i) = rest.find("super::") {
+            rest = &rest[i + "super::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                    .split(',')
+                    .map(str::trim)
+                    .collect(),
+                None => vec![rest],
+            };
+            out.extend(names.iter().filter_map(|n| space_key(items, own, n)));
+        }
+    }
+    out
+}
+
 /// `crate::a::...`, `crate::{a::.., b}` and `crate::Name` targets in `code`.
 fn targets(code: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -120,6 +232,7 @@ fn targets(code: &str) -> Vec<String> {
 fn every_module_is_on_the_map_and_points_only_down() {
     let layers = layers();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let items = space_items(&src);
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     files.sort();
@@ -128,13 +241,34 @@ fn every_module_is_on_the_map_and_points_only_down() {
     for file in &files {
         let rel = file.strip_prefix(&src).expect("under src");
         let first = rel.components().next().expect("a component");
-        let module = first
+        let mut module = first
             .as_os_str()
             .to_string_lossy()
             .trim_end_matches(".rs")
             .to_string();
         if module == "lib" || module == "main" {
             continue;
+        }
+        // A file of a built-in space takes the layer of its role; the folders' mod.rs
+        // files only declare and re-export.
+        let mut own_space = None;
+        if module == "spaces" {
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| {
+                    c.as_os_str()
+                        .to_string_lossy()
+                        .trim_end_matches(".rs")
+                        .to_string()
+                })
+                .collect();
+            match parts.as_slice() {
+                [_, space, role] if role != "mod" => {
+                    own_space = Some(space.clone());
+                    module = format!("spaces::*::{role}");
+                }
+                _ => continue,
+            }
         }
         let is_test_file = rel
             .file_name()
@@ -147,12 +281,14 @@ fn every_module_is_on_the_map_and_points_only_down() {
             continue;
         }
         let code = library_code(&fs::read_to_string(file).expect("readable file"));
-        for target in targets(&code) {
+        let mut all = space_targets(&items, &code, own_space.as_deref());
+        all.extend(targets(&code).into_iter().filter(|t| t != "spaces"));
+        for target in all {
             let target = ROOT_ITEMS
                 .iter()
                 .find(|(item, _)| *item == target)
                 .map_or(target.clone(), |(_, m)| m.to_string());
-            if target == module {
+            if target == module || ROOT_MACROS.contains(&target.as_str()) {
                 continue;
             }
             match layers.get(&target) {
@@ -175,6 +311,21 @@ fn every_module_is_on_the_map_and_points_only_down() {
     );
     // The map lists no folder that is gone.
     for module in layers.keys() {
+        if let Some(role) = module.strip_prefix("spaces::*::") {
+            let found = fs::read_dir(src.join("spaces"))
+                .expect("src/spaces")
+                .any(|d| {
+                    d.expect("dir entry")
+                        .path()
+                        .join(format!("{role}.rs"))
+                        .is_file()
+                });
+            assert!(
+                found,
+                "the README's map lists `{module}`, which no space has"
+            );
+            continue;
+        }
         assert!(
             src.join(module).is_dir() || src.join(format!("{module}.rs")).is_file(),
             "the README's map lists `{module}`, which is not in src/"

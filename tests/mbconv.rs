@@ -5,7 +5,7 @@
 use burn::backend::{Autodiff, Flex, NdArray};
 use burn::tensor::{Distribution, Tensor, Tolerance};
 use tnd_nas::data::FashionMnistSample;
-use tnd_nas::network::{EvalNetworkSpec, MbConvNetworkConfig, MbConvNetworkSpec};
+use tnd_nas::network::EvalNetworkSpec;
 use tnd_nas::objective::{
     CsvTable, LookupTable, MnasReward, Objective, ObjectiveContext, ParamCount, ValidationAccuracy,
 };
@@ -13,7 +13,8 @@ use tnd_nas::ops::trainable_params;
 use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::scoring::{DataShape, SupernetSpace};
 use tnd_nas::search::{Search, SearchConfig};
-use tnd_nas::space::{MBCONV_OPS, MbConvSpace};
+use tnd_nas::spaces::mbconv::{MBCONV_OPS, MbConvSpace};
+use tnd_nas::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
 use tnd_nas::supernet::{Path, SupernetForward};
 use tnd_nas::{OpKind, SearchSpace};
 

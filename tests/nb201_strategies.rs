@@ -11,7 +11,7 @@ use tnd_nas::objective::{
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::search::{Search, TableSearchConfig};
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
 use tnd_nas::strategy::StrategyConfig;
 
 const SEEDS: u64 = 20;
@@ -110,7 +110,7 @@ fn tnd_finds_at_least_what_random_search_and_evolution_find() {
 struct Landscape {
     unary: Vec<Vec<f64>>,
     pairs: Vec<(usize, usize, Vec<Vec<f64>>)>,
-    space: tnd_nas::space::DartsSpace,
+    space: tnd_nas::spaces::darts::DartsSpace,
 }
 
 impl Landscape {
@@ -118,7 +118,7 @@ impl Landscape {
         use rand::{Rng, SeedableRng};
         use tnd_nas::SearchSpace;
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let space = tnd_nas::space::DartsSpaceConfig::darts()
+        let space = tnd_nas::spaces::darts::DartsSpaceConfig::darts()
             .init()
             .expect("DARTS space");
         let (edges, ops) = (space.edges().len(), 8);
@@ -262,8 +262,8 @@ fn the_defaults_also_win_on_landscapes_they_were_not_tuned_on() {
 /// `acc * (params / 0.4 M) ^ -0.3`), whose optimum is a small network.
 #[test]
 fn the_defaults_also_win_under_a_parameter_penalty() {
-    use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
     use tnd_nas::objective::{MnasReward, ParamCount};
+    use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
     let table = Arc::new(TabularTable::nb201_cifar10().expect("bundled table"));
     let network = Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     let means = strategy_means(SEEDS, |strategy, budget, seed| {
@@ -495,8 +495,8 @@ fn front_gaps(
 /// `ParetoPreferences::DEFAULT_STEPS`).
 #[test]
 fn one_front_search_covers_the_accuracy_params_front() {
-    use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
     use tnd_nas::objective::ParamCount;
+    use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
     let network: Arc<dyn tnd_nas::network::EvalNetworkSpec> =
         Arc::new(Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10)));
     println!("| strategy | reward | front gap (points) |\n| --- | --- | --- |");

@@ -9,10 +9,12 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor, TensorData, Tolerance};
 use common::{GradSum, TestAutodiff, TestBackend};
 use tnd_nas::ops::{OpConfig, trainable_params};
-use tnd_nas::space::{DartsSpaceConfig, Nb201Space, OpSet};
-use tnd_nas::supernet::{
-    DartsSuperNet, DartsSuperNetConfig, MixedOpConfig, Nb201SuperNetConfig, Path, SupernetForward,
-};
+use tnd_nas::space::OpSet;
+use tnd_nas::spaces::darts::DartsSpaceConfig;
+use tnd_nas::spaces::darts::{DartsSuperNet, DartsSuperNetConfig};
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201SuperNetConfig;
+use tnd_nas::supernet::{MixedOpConfig, Path, SupernetForward};
 use tnd_nas::{OpKind, SearchSpace};
 
 #[test]
@@ -308,7 +310,7 @@ fn flex_and_ndarray_agree_on_the_same_weights() {
 /// the backward graph (they get a gradient, zero).
 #[test]
 fn nb201_cells_skip_dead_edges_and_keep_the_stem_in_the_graph() {
-    use tnd_nas::network::Nb201NetworkConfig;
+    use tnd_nas::spaces::nb201::Nb201NetworkConfig;
     let device = Default::default();
     let space = Nb201Space::new();
     let x = || Tensor::<TestAutodiff, 4>::random([4, 1, 8, 8], Distribution::Default, &device);
@@ -334,7 +336,7 @@ fn nb201_cells_skip_dead_edges_and_keep_the_stem_in_the_graph() {
             .unwrap();
         let grads = loss(net.forward(x())).backward();
         assert_eq!(GradSum::of(&net.stem, &grads).with_grad, 1, "{text}: stem");
-        let tnd_nas::network::Nb201EvalBlock::Cell(cell) = &net.blocks[0] else {
+        let tnd_nas::spaces::nb201::Nb201EvalBlock::Cell(cell) = &net.blocks[0] else {
             panic!("the first block is a cell")
         };
         for (e, op) in cell.ops.iter().enumerate() {

@@ -4,11 +4,12 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
+use tnd_nas::network::BuildNetwork;
 use tnd_nas::network::ImageClassifier;
-use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::proxy::{grad_norm, naswot, snip, synflow};
 use tnd_nas::seeding::seeded;
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 
 /// `build`'s network with every weight drawn (weights are drawn on first use) from `seed`,
 /// under tnd-nas's lock on the backend's random state: tests run side by side in one
@@ -93,7 +94,7 @@ fn deep_darts_genotypes() -> Vec<(&'static str, tnd_nas::space::Genotype)> {
 
 #[test]
 fn synflow_does_not_overflow_on_the_deepest_darts_network() {
-    use tnd_nas::network::EvalNetworkConfig;
+    use tnd_nas::spaces::darts::EvalNetworkConfig;
     // The same fixed weights in float64 and float32: float32 holds values up to 3.4e38
     // only, and gets the same score because the network divides out powers of two.
     let cfg = EvalNetworkConfig::new(36, 20, 10);
@@ -147,8 +148,9 @@ fn synflow_by_backward<B: AutodiffBackend, M: Module<B> + ImageClassifier<B>>(
 
 #[test]
 fn synflow_equals_its_backward_pass_definition_on_every_built_in_space() {
-    use tnd_nas::network::{EvalNetworkConfig, MbConvNetworkConfig, MbConvNetworkSpec};
-    use tnd_nas::space::MbConvSpace;
+    use tnd_nas::spaces::darts::EvalNetworkConfig;
+    use tnd_nas::spaces::mbconv::MbConvSpace;
+    use tnd_nas::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
     let device = Default::default();
     let check = |name: &str, forward: f64, backward: f64| {
         let rel = ((forward - backward) / backward).abs();
@@ -343,12 +345,12 @@ fn the_bundled_nb201_synflow_scores_are_what_the_scorer_computes() {
 /// a cell of 3x3 convolutions above one of pools on every built-in space's network.
 #[test]
 fn zero_cost_combines_synflow_and_params_on_every_space() {
-    use tnd_nas::network::{
-        DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, MbConvNetworkConfig,
-        MbConvNetworkSpec,
-    };
+    use tnd_nas::network::EvalNetworkSpec;
     use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy, score};
-    use tnd_nas::space::{DartsSpaceConfig, MbConvSpace};
+    use tnd_nas::spaces::darts::DartsSpaceConfig;
+    use tnd_nas::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
+    use tnd_nas::spaces::mbconv::MbConvSpace;
+    use tnd_nas::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
     use tnd_nas::{Architecture, OpKind, SearchSpace};
     type B = Autodiff<Flex>;
     let input = || ProxyInput::<B> {

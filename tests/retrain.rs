@@ -14,7 +14,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Distribution, ElementConversion, Tensor};
 use tnd_nas::Genotype;
 use tnd_nas::data::{FashionMnistSample, ImageDataset, ImageShape, Normalization};
-use tnd_nas::network::EvalNetworkConfig;
+use tnd_nas::spaces::darts::EvalNetworkConfig;
 use tnd_nas::train::{
     RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome, evaluate_accuracy, load_model,
     retrain, save_model,

@@ -15,7 +15,8 @@ use tnd_nas::objective::{
 use tnd_nas::policy::UpdaterConfig;
 use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
 use tnd_nas::search::{JsonlLog, Search, SearchConfig, SearchError, TrainMode};
-use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
+use tnd_nas::spaces::darts::DartsSpaceConfig;
+use tnd_nas::spaces::nb201::Nb201Space;
 
 type B = Autodiff<NdArray>;
 

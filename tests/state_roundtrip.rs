@@ -2,7 +2,7 @@
 
 use tnd_nas::policy::{ReinforceUpdater, UpdaterConfig};
 use tnd_nas::schedule::{AlphaInit, ShrinkSchedule, ShrinkScheduleConfig};
-use tnd_nas::space::DartsSpaceConfig;
+use tnd_nas::spaces::darts::DartsSpaceConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
 
 fn score(arch: &Architecture) -> f64 {

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::network::{DartsNetworkSpec, EvalNetworkConfig};
 use tnd_nas::objective::{
     Direction, EvalNetworkSpec, MnasReward, Objective, ObjectiveContext, ObjectiveError,
     ParamCount, Reward, WeightedSum,
 };
 use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::search::{Search, SearchResult, TableSearchConfig};
-use tnd_nas::space::{DartsSpace, DartsSpaceConfig};
+use tnd_nas::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
+use tnd_nas::spaces::darts::{DartsSpace, DartsSpaceConfig};
 use tnd_nas::{Architecture, OpKind, SearchSpace};
 
 fn run(

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     CsvTable, Direction, EvalNetworkSpec, MnasReward, NB201_CIFAR10_ACCURACY, Objective,
     ObjectiveContext, ObjectiveError, ParamCount, Reward, Tabular, TabularTable, WeightedSum,
@@ -16,7 +15,8 @@ use tnd_nas::scoring::FnEvaluator;
 use tnd_nas::search::{
     Control, Search, SearchError, SearchEvent, SearchObserver, SearchResult, TableSearchConfig,
 };
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
 

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use burn::backend::{Autodiff, Flex};
-use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::objective::{
     Direction, NB201_CIFAR10_ACCURACY, NB201_SYNFLOW, Objective, Tabular, TabularTable, WeightedSum,
 };
 use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
 use tnd_nas::search::{Search, TableSearchConfig};
-use tnd_nas::space::Nb201Space;
+use tnd_nas::spaces::nb201::Nb201Space;
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, SearchSpace};
 

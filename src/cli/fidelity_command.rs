@@ -20,7 +20,7 @@ use crate::fidelity::{
 use crate::proxy::ZeroCostProxy;
 use crate::schedule::{ShrinkScheduleConfig, StageConfig};
 use crate::search::{PathSampling, ScoreBn, ScoreMetric, SearchConfig, TrainMode};
-use crate::space::Nb201Space;
+use crate::spaces::nb201::Nb201Space;
 use crate::strategy::StrategyConfig;
 
 /// What scores the ground truth's architectures.

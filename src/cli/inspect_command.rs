@@ -8,8 +8,12 @@ use super::CliError;
 use super::common::text_or_file;
 use super::config_file::ConfigFlags;
 use crate::Genotype;
-use crate::network::{EvalNetworkConfig, MbConvNetworkConfig, Nb201NetworkConfig};
-use crate::space::{MbConvSpace, Nb201Genotype, SpaceError};
+use crate::space::SpaceError;
+use crate::spaces::darts::EvalNetworkConfig;
+use crate::spaces::mbconv::MbConvNetworkConfig;
+use crate::spaces::mbconv::MbConvSpace;
+use crate::spaces::nb201::Nb201Genotype;
+use crate::spaces::nb201::Nb201NetworkConfig;
 
 /// What `inspect` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

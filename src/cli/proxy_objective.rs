@@ -114,7 +114,7 @@ pub(crate) fn bundled_nb201_synflow(
     let mut known = HashMap::with_capacity(table.len());
     for row in csv.rows() {
         let text = &row.fields[c];
-        let arch = crate::space::Nb201Space::new().parse(text)?;
+        let arch = crate::spaces::nb201::Nb201Space::new().parse(text)?;
         space.validate(&arch)?;
         if let Some(v) = column.value_of(text) {
             known.insert(arch, v);

@@ -11,12 +11,12 @@ use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName};
 use crate::data::{ImageDataset, Normalization};
-use crate::network::{
-    BuildNetwork, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig,
-    Nb201NetworkSpec,
-};
+use crate::network::{BuildNetwork, ImageClassifier};
 use crate::observe::RetrainProgress;
-use crate::space::{MbConvSpace, Nb201Space};
+use crate::spaces::mbconv::MbConvSpace;
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
+use crate::spaces::nb201::Nb201Space;
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use crate::train::{
     MODEL_FILE, RetrainConfig, RetrainEvent, RetrainReport, retrain, retrain_network, save_model,
 };

@@ -10,14 +10,17 @@ use super::common::OutputFile;
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
-use crate::network::{
-    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, ImageClassifier,
-    MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
-};
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier};
 use crate::objective::CsvTable;
 use crate::ops::seeded_module;
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCost, ZeroCostProxy};
-use crate::space::{DartsSpaceConfig, Genotype, MbConvSpace, Nb201Space};
+use crate::space::Genotype;
+use crate::spaces::darts::DartsSpaceConfig;
+use crate::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
+use crate::spaces::mbconv::MbConvSpace;
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
+use crate::spaces::nb201::Nb201Space;
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 
 /// Options of `tnd-nas score`.
 ///

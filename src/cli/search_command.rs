@@ -15,10 +15,7 @@ use super::proxy_objective::{proxy_in_spec, proxy_objective};
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
 use crate::data::ImageDataset;
-use crate::network::{
-    BuildNetwork, DartsNetworkSpec, EvalNetworkConfig, ImageClassifier, MbConvNetworkConfig,
-    MbConvNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec,
-};
+use crate::network::{BuildNetwork, ImageClassifier};
 use crate::objective::{
     Direction, ForwardProbe, LatencyConfig, Macs, Objective, ParamCount, Reward,
     ValidationAccuracy, reward_from_spec,
@@ -28,7 +25,12 @@ use crate::proxy::ProxyInput;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::scoring::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::search::{Search, SearchConfig, TrainMode};
-use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
+use crate::spaces::darts::DartsSpaceConfig;
+use crate::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
+use crate::spaces::mbconv::MbConvSpace;
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
+use crate::spaces::nb201::Nb201Space;
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use crate::strategy::StrategyConfig;
 
 /// The reward of a search without `--reward`.
@@ -456,7 +458,7 @@ const PROXY_BATCH: usize = 64;
 
 /// DARTS `NetworkCIFAR` at C = 36 with 20 cells for images of `channels` in `classes`.
 pub(super) fn darts_network(
-    space: &crate::space::DartsSpace,
+    space: &crate::spaces::darts::DartsSpace,
     classes: usize,
     channels: usize,
 ) -> DartsNetworkSpec {

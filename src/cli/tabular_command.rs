@@ -20,10 +20,7 @@ use super::retrain_command::positive_finite;
 use super::search_command::darts_network;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
-use crate::network::{
-    BuildNetwork, ImageClassifier, MbConvNetworkConfig, MbConvNetworkSpec, Nb201NetworkConfig,
-    Nb201NetworkSpec,
-};
+use crate::network::{BuildNetwork, ImageClassifier};
 use crate::objective::{
     Direction, Macs, NB201_ARCH_COLUMN, NB201_CIFAR10_ACCURACY, Objective, ParamCount, Reward,
     Tabular, TabularTable, WeightedSum, reward_from_spec,
@@ -32,7 +29,11 @@ use crate::policy::UpdaterConfig;
 use crate::proxy::{ProxyInput, ZeroCostProxy};
 use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
-use crate::space::{DartsSpaceConfig, MbConvSpace, Nb201Space};
+use crate::spaces::darts::DartsSpaceConfig;
+use crate::spaces::mbconv::MbConvSpace;
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
+use crate::spaces::nb201::Nb201Space;
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use crate::strategy::StrategyConfig;
 
 /// The REINFORCE settings to start from.

@@ -32,7 +32,7 @@ pub type ProbeHandle = Arc<Mutex<Option<ProbeScores>>>;
 /// use tnd_nas::objective::{Objective, ValidationAccuracy, WeightedSum};
 /// use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
 /// use tnd_nas::search::Search;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::strategy::Random;
 /// use tnd_nas::{Architecture, OpKind, SearchSpace};
 ///

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::FidelityError;
-use crate::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 use crate::train::RetrainConfig;
 
 /// How every architecture of a NAS-Bench-201 ground truth is trained: the network size,

@@ -3,9 +3,9 @@
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{EvalNetwork, EvalNetworkConfig, Nb201Network, Nb201NetworkConfig, NetworkError};
+use super::NetworkError;
 use crate::Architecture;
-use crate::space::{DartsSpace, Nb201Space, SpaceError};
+use crate::space::SpaceError;
 
 /// The evaluation network an architecture stands for, as far as the objectives need it:
 /// its trainable parameters and MACs, counted without tensors. Put one in the
@@ -13,12 +13,13 @@ use crate::space::{DartsSpace, Nb201Space, SpaceError};
 /// default one.
 ///
 /// Implement it for a space of your own (see `docs/writing-a-search-space.md`); the
-/// built-in ones are [`DartsNetworkSpec`], [`Nb201NetworkSpec`] and
-/// [`super::MbConvNetworkSpec`].
+/// built-in ones are [`crate::spaces::darts::DartsNetworkSpec`],
+/// [`crate::spaces::nb201::Nb201NetworkSpec`] and [`crate::spaces::mbconv::MbConvNetworkSpec`].
 ///
 /// ```
-/// use tnd_nas::network::{EvalNetworkSpec, Nb201NetworkConfig, Nb201NetworkSpec};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::network::{EvalNetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
 /// let arch = Nb201Space::new().parse(
 ///     "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")?;
@@ -80,101 +81,4 @@ pub trait BuildNetwork: EvalNetworkSpec {
         arch: &Architecture,
         device: &B::Device,
     ) -> Result<Self::Network<B>, NetworkError>;
-}
-
-/// The DARTS `NetworkCIFAR` of architectures of a DARTS space (the space turns an
-/// architecture into a genotype, the config builds it).
-#[derive(Debug, Clone)]
-pub struct DartsNetworkSpec {
-    /// The space the architectures come from.
-    pub space: DartsSpace,
-    /// The network built from the genotype.
-    pub network: EvalNetworkConfig,
-}
-
-impl DartsNetworkSpec {
-    /// The network `network` of architectures of `space`.
-    pub fn new(space: DartsSpace, network: EvalNetworkConfig) -> Self {
-        Self { space, network }
-    }
-}
-
-impl EvalNetworkSpec for DartsNetworkSpec {
-    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
-        Ok(self.network.param_count(&self.space.genotype(arch)?))
-    }
-    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
-        Ok(self.network.macs(&self.space.genotype(arch)?, input))
-    }
-    fn in_channels(&self) -> usize {
-        self.network.in_channels
-    }
-}
-
-impl BuildNetwork for DartsNetworkSpec {
-    type Network<B: Backend> = EvalNetwork<B>;
-    fn build<B: Backend>(
-        &self,
-        arch: &Architecture,
-        device: &B::Device,
-    ) -> Result<EvalNetwork<B>, NetworkError> {
-        self.network.init(&self.space.genotype(arch)?, device)
-    }
-}
-
-/// The NAS-Bench-201 network of NAS-Bench-201 architectures.
-#[derive(Debug, Clone)]
-pub struct Nb201NetworkSpec {
-    /// The network built from the cell.
-    pub network: Nb201NetworkConfig,
-}
-
-impl Nb201NetworkSpec {
-    /// The network `network`.
-    pub fn new(network: Nb201NetworkConfig) -> Self {
-        Self { network }
-    }
-}
-
-impl EvalNetworkSpec for Nb201NetworkSpec {
-    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
-        Ok(self.network.param_count(&Nb201Space::new().genotype(arch)?))
-    }
-    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
-        Ok(self.network.macs(&Nb201Space::new().genotype(arch)?, input))
-    }
-    fn in_channels(&self) -> usize {
-        self.network.in_channels
-    }
-}
-
-impl BuildNetwork for Nb201NetworkSpec {
-    type Network<B: Backend> = Nb201Network<B>;
-    fn build<B: Backend>(
-        &self,
-        arch: &Architecture,
-        device: &B::Device,
-    ) -> Result<Nb201Network<B>, NetworkError> {
-        self.network
-            .init(&Nb201Space::new().genotype(arch)?, device)
-    }
-}
-
-impl<B: Backend> ImageClassifier<B> for EvalNetwork<B> {
-    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.forward(x)
-    }
-    fn classify_train(
-        &self,
-        x: Tensor<B, 4>,
-        drop_prob: f64,
-    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
-        self.forward_train(x, drop_prob)
-    }
-}
-
-impl<B: Backend> ImageClassifier<B> for Nb201Network<B> {
-    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.forward(x)
-    }
 }

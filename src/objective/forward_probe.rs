@@ -17,9 +17,9 @@ use crate::network::{BuildNetwork, ImageClassifier};
 /// Use a backend without autodiff (inference mode).
 ///
 /// ```
-/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{ForwardProbe, LatencyConfig, Objective, ObjectiveContext};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// type B = burn::backend::Flex;
 /// let space = Nb201Space::new();
@@ -122,9 +122,9 @@ impl<B: Backend, N: BuildNetwork> LatencyProbe for ForwardProbe<B, N> {
 #[cfg(all(test, feature = "flex"))]
 mod tests {
     use super::*;
-    use crate::network::{DartsNetworkSpec, EvalNetworkConfig};
     use crate::objective::{LatencyConfig, Objective};
-    use crate::space::DartsSpaceConfig;
+    use crate::spaces::darts::DartsSpaceConfig;
+    use crate::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
     use crate::{OpKind, SearchSpace};
 
     type TestBackend = burn::backend::Flex;

@@ -18,7 +18,7 @@ use crate::Architecture;
 /// ```
 /// use std::time::Duration;
 /// use tnd_nas::objective::{LatencyConfig, LatencyProbe, Objective, ObjectiveContext, ObjectiveError};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 ///
 /// /// A pretend device: 1 ms per 3x3 conv.
@@ -207,7 +207,7 @@ fn median(values: &mut [f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::OpKind;
-    use crate::space::Nb201Space;
+    use crate::spaces::nb201::Nb201Space;
 
     #[test]
     fn median_ignores_outliers_and_warmup() {

@@ -24,7 +24,7 @@ use crate::{Architecture, OpKind};
 ///
 /// ```
 /// use tnd_nas::objective::{LookupTable, Objective, ObjectiveContext, ObjectiveError};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let csv = "op,cost,edge\nnone,0,\nskip_connect,0.1,\nnor_conv_3x3,2.0,\nnor_conv_3x3,3.0,0\nbase,1.0,\n";
 /// let mut latency = LookupTable::from_csv_str(csv, "phone.csv", "latency_ms")?;
@@ -315,7 +315,8 @@ impl Objective for LookupTable {
 mod tests {
     use super::*;
     use crate::SearchSpace;
-    use crate::space::{DartsSpaceConfig, OpSet};
+    use crate::space::OpSet;
+    use crate::spaces::darts::DartsSpaceConfig;
 
     #[test]
     fn precedence_edge_cell_op() {
@@ -342,7 +343,7 @@ mod tests {
 
     #[test]
     fn unknown_ops_all_named() {
-        let space = crate::space::Nb201Space::new();
+        let space = crate::spaces::nb201::Nb201Space::new();
         let mut t = LookupTable::new("lat").with_cost(OpKind::None, 0.0);
         let mut ops = vec![OpKind::None; 6];
         ops[2] = OpKind::NorConv1x1;

@@ -32,7 +32,7 @@ pub const NB201_CIFAR10_ACCURACY: &str = "cifar10_test_acc_200ep";
 impl TabularTable {
     /// The bundled NAS-Bench-201 table: for each of the 15,625 cells (column
     /// [`NB201_ARCH_COLUMN`], `|op~input|+|...|` strings as
-    /// [`crate::space::Nb201Space`] writes them), the 200-epoch CIFAR-10 test accuracy
+    /// [`crate::spaces::nb201::Nb201Space`] writes them), the 200-epoch CIFAR-10 test accuracy
     /// (column [`NB201_CIFAR10_ACCURACY`]). Source: NATS-Bench (Dong et al., topology
     /// search space, 200-epoch results), MIT licence; see `data/nb201/README.md`. No
     /// download: the table is compiled into the library (126 kB gzipped).
@@ -41,7 +41,7 @@ impl TabularTable {
     /// use std::sync::Arc;
     /// use tnd_nas::objective::{NB201_CIFAR10_ACCURACY, Tabular, TabularTable, WeightedSum};
     /// use tnd_nas::search::{Search, TableSearchConfig};
-    /// use tnd_nas::space::Nb201Space;
+    /// use tnd_nas::spaces::nb201::Nb201Space;
     ///
     /// let table = Arc::new(TabularTable::nb201_cifar10()?);
     /// assert_eq!(table.len(), 15_625);

@@ -53,9 +53,9 @@ pub struct NetworkCount<C: Counted> {
 /// targets use).
 ///
 /// ```
-/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Objective, ObjectiveContext, ParamCount};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let space = Nb201Space::new();
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));
@@ -74,9 +74,9 @@ pub type ParamCount = NetworkCount<Parameters>;
 /// [`in_millions`](NetworkCount::in_millions)).
 ///
 /// ```
-/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Macs, Objective, ObjectiveContext};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let space = Nb201Space::new();
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(16, 5, 10));

@@ -69,7 +69,7 @@ impl FromStr for Direction {
 ///
 /// ```
 /// use tnd_nas::objective::ObjectiveContext;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// let space = Nb201Space::new();
 /// let ctx = ObjectiveContext::new(&space).with_accuracy(Some(91.5));
 /// assert_eq!(ctx.accuracy, Some(91.5));
@@ -114,7 +114,7 @@ impl<'a> ObjectiveContext<'a> {
 ///
 /// ```
 /// use tnd_nas::objective::{Direction, Objective, ObjectiveContext, ObjectiveError};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 ///
 /// /// How many 3x3 convolutions a cell has.

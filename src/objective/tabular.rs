@@ -95,7 +95,7 @@ impl TabularTable {
 /// ```
 /// use std::sync::Arc;
 /// use tnd_nas::objective::{CsvTable, Direction, Objective, ObjectiveContext, ObjectiveError, Tabular, TabularTable};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind, SearchSpace};
 ///
 /// let space = Nb201Space::new();

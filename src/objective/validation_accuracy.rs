@@ -13,7 +13,7 @@ use crate::Architecture;
 ///
 /// ```
 /// use tnd_nas::objective::{Objective, ObjectiveContext, ObjectiveError, ValidationAccuracy};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, OpKind};
 /// let space = Nb201Space::new();
 /// let arch = Architecture::new(vec![OpKind::SkipConnect; 6]);
@@ -83,7 +83,7 @@ impl Objective for ValidationAccuracy {
 mod tests {
     use super::*;
     use crate::OpKind;
-    use crate::space::Nb201Space;
+    use crate::spaces::nb201::Nb201Space;
 
     struct Constant(f64);
     impl Objective for Constant {

@@ -142,7 +142,7 @@ impl OpConfig {
     /// Checks that the op is a cell op this config can build.
     ///
     /// # Errors
-    /// [`OpError::NotBuildable`] for an MBConv block (see [`crate::ops::MbConvBlockConfig`])
+    /// [`OpError::NotBuildable`] for an MBConv block (see [`crate::spaces::mbconv::MbConvBlockConfig`])
     /// or a user op (your own space builds it).
     pub fn validate(&self) -> Result<(), OpError> {
         if self.kind.is_mbconv() || self.kind.is_user() || self.channels == 0 || self.stride == 0 {

@@ -8,8 +8,6 @@ mod candidate;
 mod conv;
 mod error;
 mod kind;
-mod mbconv_backbone;
-mod mbconv_block;
 mod relu;
 mod trainable_params;
 
@@ -23,8 +21,5 @@ pub(crate) use conv::{ConvSpec, factorized_reduce_macs, factorized_reduce_specs}
 pub use conv::{DwPwBn, FactorizedReduce, ReluConvBn};
 pub use error::OpError;
 pub use kind::{OpKind, UserOp};
-pub(crate) use mbconv_backbone::MbConvEnds;
-pub use mbconv_backbone::{MbConvHead, MbConvStem};
-pub use mbconv_block::{MbConvBlock, MbConvBlockConfig};
 pub use relu::{CodeKernel, relu, relu6, with_relu_codes};
 pub use trainable_params::{materialize, seeded_module, trainable_params};

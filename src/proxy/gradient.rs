@@ -78,9 +78,10 @@ where
 /// ```
 /// use burn::backend::{Autodiff, Flex};
 /// use burn::tensor::{Int, Tensor};
-/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::{grad_norm, snip};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// type B = Autodiff<Flex>;
 /// let device = Default::default();
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));

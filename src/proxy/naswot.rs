@@ -21,9 +21,10 @@ use crate::ops::{with_batch_statistics, with_relu_codes};
 /// ```
 /// use burn::backend::Flex;
 /// use burn::tensor::{Distribution, Tensor};
-/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::naswot;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// let device = Default::default();
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));
 /// let arch = Nb201Space::new().parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|")?;

@@ -61,9 +61,10 @@ impl<B: AutodiffBackend> ProxyInput<B> {
 ///
 /// ```
 /// use burn::backend::{Autodiff, NdArray};
-/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// type B = Autodiff<NdArray>;
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));
 /// let arch = Nb201Space::new().parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|")?;

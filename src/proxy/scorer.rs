@@ -132,10 +132,10 @@ impl ProxyScorerConfig {
 ///
 /// ```
 /// use burn::backend::{Autodiff, NdArray};
-/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::objective::{Objective, ObjectiveContext};
 /// use tnd_nas::proxy::{ProxyInput, ProxyScorerConfig, ZeroCostProxy};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// type B = Autodiff<NdArray>;
 /// let space = Nb201Space::new();
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));

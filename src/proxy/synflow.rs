@@ -35,9 +35,10 @@ impl<B: Backend> ModuleMapper<B> for Positive {
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::network::{BuildNetwork, Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::network::{BuildNetwork};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::proxy::synflow;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// type B = NdArray;
 /// let spec = Nb201NetworkSpec::new(Nb201NetworkConfig::new(4, 1, 10));
 /// let space = Nb201Space::new();

@@ -10,7 +10,7 @@ use crate::{Architecture, OpKind, SearchSpace};
 ///
 /// ```
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// let space = Nb201Space::new();
 /// let mut schedule = ShrinkScheduleConfig::nb201().init(&space)?;
 /// assert_eq!(schedule.active()[0].len(), 5);
@@ -164,7 +164,8 @@ impl ShrinkSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::{DartsSpaceConfig, Nb201Space};
+    use crate::spaces::darts::DartsSpaceConfig;
+    use crate::spaces::nb201::Nb201Space;
 
     #[test]
     fn drops_lowest_with_deterministic_ties() {

@@ -25,7 +25,8 @@ pub enum AlphaInit {
 ///
 /// ```
 /// use tnd_nas::schedule::{ScheduleError, ShrinkScheduleConfig};
-/// use tnd_nas::space::{DartsSpaceConfig, Nb201Space};
+/// use tnd_nas::spaces::darts::{DartsSpaceConfig};
+/// use tnd_nas::spaces::nb201::{Nb201Space};
 /// let tnd = DartsSpaceConfig::tnd().init()?;
 /// let plan = ShrinkScheduleConfig::paper_tnd().validate(&tnd)?;
 /// assert_eq!(plan.to_string(), "normal: 9 -> 6 -> 3 -> 1; reduce: 6 -> 4 -> 2 -> 1");
@@ -135,7 +136,7 @@ impl ShrinkScheduleConfig {
     ///
     /// ```
     /// use tnd_nas::schedule::ShrinkScheduleConfig;
-    /// use tnd_nas::space::Nb201Space;
+    /// use tnd_nas::spaces::nb201::Nb201Space;
     /// let one = ShrinkScheduleConfig::one_stage(&Nb201Space::new());
     /// assert_eq!(one.stages.len(), 1);
     /// assert_eq!(one.stages[0].drops, [4]);
@@ -151,7 +152,7 @@ impl ShrinkScheduleConfig {
         Self::new(vec![StageConfig::new(5, drops)])
     }
 
-    /// Three stages for the MBConv chain space ([`crate::space::MbConvSpace`]): blocks
+    /// Three stages for the MBConv chain space ([`crate::spaces::mbconv::MbConvSpace`]): blocks
     /// that open a stage go 6 -> 4 -> 2 -> 1, the others (with `skip`) 7 -> 4 -> 2 -> 1;
     /// width 0.25 (`channels` 8); 16 epochs, 8 of warm-up. The chain's depth is fixed, so
     /// `cells` is 1.
@@ -299,7 +300,8 @@ impl ShrinkScheduleConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::space::{DartsSpaceConfig, Nb201Space};
+    use crate::spaces::darts::DartsSpaceConfig;
+    use crate::spaces::nb201::Nb201Space;
 
     #[test]
     fn presets_fit_their_spaces() {

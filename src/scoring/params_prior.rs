@@ -90,7 +90,7 @@ impl ParamsPrior {
 /// use tnd_nas::scoring::{Evaluator, FnEvaluator, ParamsPrior, SupernetSpace, WithParamsPrior};
 /// use tnd_nas::scoring::DataShape;
 /// use tnd_nas::schedule::{ShrinkScheduleConfig, StageConfig};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::{Architecture, SearchSpace};
 ///
 /// let space = Nb201Space::new();
@@ -400,7 +400,7 @@ mod tests {
     use crate::SearchSpace;
     use crate::schedule::{ShrinkScheduleConfig, StageConfig};
     use crate::scoring::{DataShape, FnEvaluator, SupernetSpace};
-    use crate::space::Nb201Space;
+    use crate::spaces::nb201::Nb201Space;
 
     fn shape() -> DataShape {
         DataShape {

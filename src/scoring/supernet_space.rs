@@ -1,4 +1,5 @@
-//! The spaces a supernet can hold: the `SupernetSpace` trait and the built-in cell spaces.
+//! The spaces a supernet can hold: the `SupernetSpace` trait. The built-in spaces
+//! implement it in their folders of [`crate::spaces`].
 
 use std::sync::Arc;
 
@@ -6,16 +7,9 @@ use burn::module::{AutodiffModule, Module};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 
-use crate::network::{
-    DartsNetworkSpec, EvalNetworkConfig, EvalNetworkSpec, MbConvNetworkConfig, MbConvNetworkSpec,
-    Nb201NetworkConfig, Nb201NetworkSpec,
-};
+use crate::network::EvalNetworkSpec;
 use crate::schedule::StageConfig;
-use crate::space::{DartsSpace, MbConvSpace, Nb201Space};
-use crate::supernet::{
-    DartsSuperNet, DartsSuperNetConfig, MbConvSuperNet, MbConvSuperNetConfig, Nb201SuperNet,
-    Nb201SuperNetConfig, SuperNetError, SupernetForward,
-};
+use crate::supernet::{SuperNetError, SupernetForward};
 use crate::{OpKind, SearchSpace};
 
 /// The shape of the data a network is built for.
@@ -34,15 +28,15 @@ pub struct DataShape {
 /// A space whose architectures a weight-sharing supernet can hold: it says how to build
 /// a stage's supernet over the active candidates, and which evaluation network (with its
 /// parameter and MAC counts) an architecture stands for. [`DartsSpace`],
-/// [`Nb201Space`] and [`crate::space::MbConvSpace`] implement it; so can a space of
+/// [`Nb201Space`] and [`crate::spaces::mbconv::MbConvSpace`] implement it; so can a space of
 /// your own, with ops of your own ([`OpKind::user`]): see `docs/writing-a-search-space.md`
 /// and `tests/user_space.rs`.
 ///
 /// ```
-/// use tnd_nas::network::Nb201NetworkConfig;
+/// use tnd_nas::spaces::nb201::Nb201NetworkConfig;
 /// use tnd_nas::scoring::{DataShape, SupernetSpace};
 /// use tnd_nas::schedule::StageConfig;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::supernet::SupernetForward;
 /// use tnd_nas::{Architecture, OpKind, SearchSpace};
 /// type B = burn::backend::NdArray;
@@ -94,87 +88,4 @@ where
     M: AutodiffModule<B> + SupernetForward<B>,
     M::InnerModule: SupernetForward<B::InnerBackend>,
 {
-}
-
-impl SupernetSpace for DartsSpace {
-    type Supernet<B: Backend> = DartsSuperNet<B>;
-
-    fn supernet<B: Backend>(
-        &self,
-        stage: &StageConfig,
-        active: &[Vec<OpKind>],
-        data: &DataShape,
-        device: &B::Device,
-    ) -> Result<DartsSuperNet<B>, SuperNetError> {
-        DartsSuperNetConfig::new(
-            self.nodes(),
-            stage.channels,
-            stage.cells,
-            data.classes,
-            active.to_vec(),
-        )
-        .with_in_channels(data.channels)
-        .with_skip_dropout(stage.skip_dropout)
-        .init(device)
-    }
-
-    /// DARTS `NetworkCIFAR` at C = 36 with 20 cells.
-    fn network(&self, data: &DataShape) -> Arc<dyn EvalNetworkSpec> {
-        Arc::new(DartsNetworkSpec::new(
-            self.clone(),
-            EvalNetworkConfig::new(36, 20, data.classes).with_in_channels(data.channels),
-        ))
-    }
-}
-
-impl SupernetSpace for Nb201Space {
-    type Supernet<B: Backend> = Nb201SuperNet<B>;
-
-    fn supernet<B: Backend>(
-        &self,
-        stage: &StageConfig,
-        active: &[Vec<OpKind>],
-        data: &DataShape,
-        device: &B::Device,
-    ) -> Result<Nb201SuperNet<B>, SuperNetError> {
-        Nb201SuperNetConfig::new(stage.channels, stage.cells, data.classes, active.to_vec())
-            .with_in_channels(data.channels)
-            .with_skip_dropout(stage.skip_dropout)
-            .init(device)
-    }
-
-    /// The NAS-Bench-201 network at C = 16 with 5 cells per stage.
-    fn network(&self, data: &DataShape) -> Arc<dyn EvalNetworkSpec> {
-        Arc::new(Nb201NetworkSpec::new(
-            Nb201NetworkConfig::new(16, 5, data.classes).with_in_channels(data.channels),
-        ))
-    }
-}
-
-impl SupernetSpace for MbConvSpace {
-    type Supernet<B: Backend> = MbConvSuperNet<B>;
-
-    /// The chain at width multiplier `stage.channels / 32` (the stem has 32 channels at
-    /// width 1, so `channels = 8` is width 0.25); the chain's depth is the space's, so
-    /// `stage.cells` and `skip_dropout` are not used.
-    fn supernet<B: Backend>(
-        &self,
-        stage: &StageConfig,
-        active: &[Vec<OpKind>],
-        data: &DataShape,
-        device: &B::Device,
-    ) -> Result<MbConvSuperNet<B>, SuperNetError> {
-        MbConvSuperNetConfig::new(data.classes, active.to_vec())
-            .with_width(stage.channels as f64 / 32.0)
-            .with_in_channels(data.channels)
-            .init(self, device)
-    }
-
-    /// The chain at width 1 (MobileNetV2's widths).
-    fn network(&self, data: &DataShape) -> Arc<dyn EvalNetworkSpec> {
-        Arc::new(MbConvNetworkSpec::new(
-            self.clone(),
-            MbConvNetworkConfig::new(data.classes).with_in_channels(data.channels),
-        ))
-    }
 }

@@ -15,7 +15,7 @@ use crate::scoring::{SupernetSpace, TrainableSupernet};
 /// ```
 /// use tnd_nas::objective::{Direction, LookupTable, WeightedSum};
 /// use tnd_nas::search::{Search, TableSearchConfig};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::OpKind;
 ///
 /// // A toy "accuracy": 3x3 convs are worth most (a lookup table, maximised).

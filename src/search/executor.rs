@@ -62,7 +62,7 @@ use crate::{Architecture, SearchSpace};
 /// use tnd_nas::data::FashionMnistSample;
 /// use tnd_nas::objective::{MnasReward, ParamCount, ValidationAccuracy};
 /// use tnd_nas::search::{ProgressBar, Search, SearchConfig};
-/// use tnd_nas::space::DartsSpaceConfig;
+/// use tnd_nas::spaces::darts::DartsSpaceConfig;
 ///
 /// let (train, _holdout) = FashionMnistSample::search_and_holdout()?;
 /// let mut search = Search::builder(DartsSpaceConfig::tnd().init()?)

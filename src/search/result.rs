@@ -186,7 +186,7 @@ impl SearchResult {
             None => self
                 .final_architecture
                 .text
-                .parse::<crate::space::Nb201Genotype>()
+                .parse::<crate::spaces::nb201::Nb201Genotype>()
                 .ok()
                 .map(|g| g.to_dot()),
         }

@@ -1,12 +1,12 @@
 //! Graphviz DOT drawings of genotypes.
 //!
 //! [`Genotype::to_dot`] draws the normal and the reduction cell as two clusters of one
-//! digraph; [`Nb201Genotype::to_dot`] draws the NAS-Bench-201 cell. Render with
+//! digraph ([`crate::spaces::nb201::Nb201Genotype::to_dot`] draws the NAS-Bench-201 cell). Render with
 //! `dot -Tsvg cell.dot > cell.svg`.
 
 use std::fmt::Write as _;
 
-use super::{CellGenotype, Genotype, Nb201Genotype};
+use super::{CellGenotype, Genotype};
 use crate::OpKind;
 
 impl Genotype {
@@ -42,55 +42,6 @@ impl Genotype {
         write_cell(&mut out, "normal", "normal cell", &self.normal);
         write_cell(&mut out, "reduce", "reduction cell", &self.reduce);
         out.push_str("}\n");
-        out
-    }
-}
-
-impl Nb201Genotype {
-    /// The cell as a Graphviz digraph: node `0` is the cell input, node `3` its output,
-    /// each of the 6 edges is labelled with its op; `none` edges are not drawn.
-    ///
-    /// ```
-    /// use tnd_nas::space::Nb201Genotype;
-    /// let g: Nb201Genotype =
-    ///     "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|".parse()?;
-    /// let dot = g.to_dot();
-    /// assert!(dot.starts_with("digraph nb201_cell {"));
-    /// assert!(dot.contains("n0 -> n1 [label=\"nor_conv_3x3\"];"));
-    /// assert!(dot.contains("n1 -> n2 [label=\"avg_pool_3x3\"];"));
-    /// assert!(dot.contains("n2 -> n3 [label=\"nor_conv_1x1\"];"));
-    /// assert!(!dot.contains("none"));
-    /// # Ok::<(), tnd_nas::space::SpaceError>(())
-    /// ```
-    pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph nb201_cell {\n");
-        out.push_str("  rankdir=LR;\n");
-        out.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=lightblue];\n");
-        out.push_str("  subgraph cluster_cell {\n");
-        out.push_str("    label=\"NAS-Bench-201 cell\";\n");
-        for node in 0..4 {
-            let (label, color) = match node {
-                0 => ("0 (input)".to_string(), "darkseagreen2"),
-                3 => ("3 (output)".to_string(), "palegoldenrod"),
-                n => (n.to_string(), "lightblue"),
-            };
-            let _ = writeln!(
-                out,
-                "    n{node} [label={}, fillcolor={color}];",
-                quote(&label)
-            );
-        }
-        let mut e = 0;
-        for to in 1..4 {
-            for from in 0..to {
-                let op = self.ops.get(e).copied().unwrap_or(OpKind::None);
-                e += 1;
-                if op != OpKind::None {
-                    let _ = writeln!(out, "    n{from} -> n{to} [label={}];", quote(op.name()));
-                }
-            }
-        }
-        out.push_str("  }\n}\n");
         out
     }
 }
@@ -143,7 +94,7 @@ fn node_id(prefix: &str, index: usize) -> String {
 }
 
 /// `text` as a DOT double-quoted string.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
@@ -164,7 +115,9 @@ fn quote(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::SearchSpace;
-    use crate::space::{Architecture, DartsSpaceConfig, GenotypeEdge};
+    use crate::space::{Architecture, GenotypeEdge};
+    use crate::spaces::darts::DartsSpaceConfig;
+    use crate::spaces::nb201::Nb201Genotype;
 
     const DARTS_V2: &str = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
 

@@ -93,13 +93,3 @@ pub struct Genotype {
     /// The reduction cell.
     pub reduce: CellGenotype,
 }
-
-/// A NAS-Bench-201 cell: one op on each of the 6 edges, in the order
-/// `1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2`.
-///
-/// Prints and parses `|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Nb201Genotype {
-    /// The op of each edge, in string order.
-    pub ops: [OpKind; 6],
-}

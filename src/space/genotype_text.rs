@@ -14,27 +14,16 @@
 //! offending token, or [`SpaceError::NodeOutOfRange`] for an edge from a node that does not
 //! exist yet; the parsers never panic.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::str::FromStr;
 
-use super::{CellGenotype, Genotype, GenotypeEdge, Nb201Genotype, SpaceError};
+use super::{CellGenotype, Genotype, GenotypeEdge, SpaceError};
 use crate::OpKind;
 
 /// The `notation` of errors from [`Genotype::parse_darts`].
 const DARTS_NOTATION: &str = "DARTS genotype";
 /// The `notation` of errors from [`Genotype::parse_tnd`].
 const TND_NOTATION: &str = "TND genotype";
-/// The `notation` of errors from parsing an [`Nb201Genotype`].
-const NB201_NOTATION: &str = "NAS-Bench-201 string";
-
-/// The ops a NAS-Bench-201 string may name.
-const NB201_OPS: [OpKind; 5] = [
-    OpKind::None,
-    OpKind::SkipConnect,
-    OpKind::NorConv1x1,
-    OpKind::NorConv3x3,
-    OpKind::AvgPool3x3,
-];
 
 /// The longest piece of user text quoted in an error message, in chars.
 const SNIPPET_CHARS: usize = 40;
@@ -163,170 +152,8 @@ impl FromStr for Genotype {
     }
 }
 
-impl fmt::Display for Nb201Genotype {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let o = |i: usize| self.ops[i].name();
-        write!(
-            f,
-            "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|",
-            o(0),
-            o(1),
-            o(2),
-            o(3),
-            o(4),
-            o(5)
-        )
-    }
-}
-
-impl FromStr for Nb201Genotype {
-    type Err = SpaceError;
-
-    /// Parses `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|` (surrounding whitespace allowed).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = |position: usize, message: String| SpaceError::Parse {
-            notation: NB201_NOTATION,
-            position,
-            message,
-        };
-        let trimmed = s.trim_start();
-        let start = s.len() - trimmed.len();
-        let body = trimmed.trim_end();
-        let mut ops = [OpKind::None; 6];
-        let mut slot = 0;
-        let mut groups = 0;
-        let mut group_pos = start;
-        for (g, group) in body.split('+').enumerate() {
-            let pos = group_pos;
-            group_pos += group.len() + 1;
-            let want = g + 1;
-            if want > 3 {
-                return Err(err(
-                    pos.saturating_sub(1),
-                    format!(
-                        "expected exactly 3 node groups separated by `+`, found {}",
-                        body.split('+').count()
-                    ),
-                ));
-            }
-            let Some(inner) = group.strip_prefix('|') else {
-                return Err(err(
-                    pos,
-                    format!(
-                        "expected `|` opening node group {want}, found {}",
-                        describe_text(group)
-                    ),
-                ));
-            };
-            let Some(inner) = inner.strip_suffix('|') else {
-                return Err(err(
-                    pos + group.len(),
-                    format!("expected `|` closing node group {want}"),
-                ));
-            };
-            // (byte offset, text) of every `op~index` entry.
-            let mut entries = Vec::new();
-            if !inner.is_empty() {
-                let mut entry_pos = pos + 1;
-                for entry in inner.split('|') {
-                    entries.push((entry_pos, entry));
-                    entry_pos += entry.len() + 1;
-                }
-            }
-            if entries.len() != want {
-                let at = entries
-                    .get(want)
-                    .map_or(pos + group.len().saturating_sub(1), |e| e.0);
-                return Err(err(
-                    at,
-                    format!(
-                        "node group {want} must have exactly {want} entries `op~index` \
-                         (one per earlier node), found {}",
-                        entries.len()
-                    ),
-                ));
-            }
-            for (i, (entry_pos, entry)) in entries.into_iter().enumerate() {
-                let op = nb201_entry(entry, entry_pos, i, want).map_err(|(at, m)| err(at, m))?;
-                if let Some(o) = ops.get_mut(slot) {
-                    *o = op;
-                }
-                slot += 1;
-            }
-            groups += 1;
-        }
-        if groups != 3 {
-            return Err(err(
-                start + body.len(),
-                format!("expected exactly 3 node groups separated by `+`, found {groups}"),
-            ));
-        }
-        Ok(Self { ops })
-    }
-}
-
-/// The op of entry `i` (`op~i`) of node group `want`, starting at byte `entry_pos`; or
-/// the byte position and message of the problem.
-fn nb201_entry(
-    entry: &str,
-    entry_pos: usize,
-    i: usize,
-    want: usize,
-) -> Result<OpKind, (usize, String)> {
-    let Some((name, index)) = entry.split_once('~') else {
-        return Err((
-            entry_pos,
-            format!(
-                "expected `op~{i}`, found {} (missing `~`)",
-                describe_text(entry)
-            ),
-        ));
-    };
-    let op = nb201_op(name).map_err(|m| (entry_pos, m))?;
-    let index_pos = entry_pos + name.len() + 1;
-    let from = if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) {
-        index.parse::<usize>().ok()
-    } else {
-        None
-    };
-    if from != Some(i) {
-        return Err((
-            index_pos,
-            format!(
-                "entry {} of node group {want} must read from node {i} (`~{i}`), found {}",
-                i + 1,
-                describe_text(index)
-            ),
-        ));
-    }
-    Ok(op)
-}
-
-/// The NAS-Bench-201 op called `name`, or a message saying why there is none.
-fn nb201_op(name: &str) -> Result<OpKind, String> {
-    let expected = || {
-        NB201_OPS
-            .iter()
-            .map(|o| o.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match name.parse::<OpKind>() {
-        Ok(op) if NB201_OPS.contains(&op) => Ok(op),
-        Ok(op) => Err(format!(
-            "`{op}` is not a NAS-Bench-201 op; expected one of {}",
-            expected()
-        )),
-        Err(_) => Err(format!(
-            "unknown op {}; expected one of {}",
-            describe_text(name),
-            expected()
-        )),
-    }
-}
-
 /// `text` in backticks for an error message, shortened if long.
-fn describe_text(text: &str) -> String {
+pub(crate) fn describe_text(text: &str) -> String {
     if text.is_empty() {
         return "nothing".into();
     }
@@ -841,7 +668,10 @@ fn build_cell(
 mod tests {
     use super::*;
     use crate::SearchSpace;
-    use crate::space::{Architecture, DartsSpaceConfig, Nb201Space};
+    use crate::space::Architecture;
+    use crate::spaces::darts::DartsSpaceConfig;
+    use crate::spaces::nb201::Nb201Space;
+    use crate::spaces::nb201::{NB201_NOTATION, Nb201Genotype};
 
     const DARTS_V2: &str = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])";
 

@@ -1,26 +1,21 @@
-//! Search spaces, architectures, genotypes and op sets.
+//! What every search space shares: the [`SearchSpace`] trait, architectures, the cell
+//! genotypes of DARTS-style spaces and their text, op sets. The built-in spaces are in
+//! [`crate::spaces`].
 
 mod architecture;
-mod darts;
 mod dot;
 mod error;
 mod final_architecture;
 mod genotype;
 mod genotype_text;
-mod mbconv_space;
-mod nb201_space;
 mod op_set;
 mod search_space;
 
 pub use architecture::Architecture;
-pub use darts::{DartsSpace, DartsSpaceConfig};
+pub(crate) use dot::quote as dot_quote;
 pub use error::SpaceError;
 pub use final_architecture::FinalArchitecture;
-pub use genotype::{CellGenotype, Genotype, GenotypeEdge, Nb201Genotype};
-pub use mbconv_space::{
-    BlockSlot, MBCONV_OPS, MOBILENET_V2_STAGES, MbConvPlan, MbConvSpace, MbConvSpaceConfig,
-    make_divisible,
-};
-pub use nb201_space::{NB201_EDGES, Nb201Space, nb201_live_edges};
+pub use genotype::{CellGenotype, Genotype, GenotypeEdge};
+pub(crate) use genotype_text::describe_text;
 pub use op_set::OpSet;
 pub use search_space::{Edge, SearchSpace};

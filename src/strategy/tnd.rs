@@ -26,7 +26,7 @@ use crate::{Architecture, OpKind};
 /// ```
 /// use tnd_nas::policy::UpdaterConfig;
 /// use tnd_nas::schedule::ShrinkScheduleConfig;
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::strategy::{Strategy, Tnd};
 ///
 /// let space = Nb201Space::new();
@@ -276,7 +276,7 @@ fn most_likely_survivors(
 mod tests {
     use super::*;
     use crate::schedule::ShrinkScheduleConfig;
-    use crate::space::Nb201Space;
+    use crate::spaces::nb201::Nb201Space;
 
     fn tnd() -> Tnd {
         let schedule = ShrinkScheduleConfig::nb201()

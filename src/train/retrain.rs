@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::RetrainError;
 use crate::Architecture;
 use crate::data::{AugmentConfig, BatchLoader, BatchLoaderConfig, ImageDataset, Normalization};
-use crate::network::{BuildNetwork, EvalNetwork, EvalNetworkConfig, ImageClassifier, NetworkError};
+use crate::network::{BuildNetwork, ImageClassifier, NetworkError};
 use crate::space::Genotype;
+use crate::spaces::darts::{EvalNetwork, EvalNetworkConfig};
 use crate::train::{Sgd, SgdSettings, count_correct, loss_and_hits, sgd_step};
 
 /// File name of the weights written by [`save_model`] (burn's named MessagePack format).
@@ -268,7 +269,7 @@ pub struct EpochRecord {
 /// The result of [`retrain`] (or of [`retrain_network`], through
 /// [`NetworkOutcome::report`]), for `train.json`. `N` is the configuration of the
 /// network trained: [`EvalNetworkConfig`] for the DARTS family (the default),
-/// [`crate::network::Nb201NetworkConfig`] for NAS-Bench-201.
+/// [`crate::spaces::nb201::Nb201NetworkConfig`] for NAS-Bench-201.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetrainReport<N = EvalNetworkConfig> {
     /// The family of the network: `darts` (the DARTS and TND cell spaces), `nb201` or
@@ -498,9 +499,9 @@ pub struct NetworkOutcome<M> {
 /// ```
 /// use burn::backend::{Autodiff, Flex};
 /// use tnd_nas::data::{FashionMnistSample, Normalization};
-/// use tnd_nas::network::{Nb201NetworkConfig, Nb201NetworkSpec};
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
 /// use tnd_nas::train::{retrain_network, RetrainConfig};
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let arch = Nb201Space::new().parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|none~1|avg_pool_3x3~2|")?;
@@ -913,7 +914,7 @@ pub fn save_model<B: Backend, M: Module<B>>(
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::network::EvalNetworkConfig;
+/// use tnd_nas::spaces::darts::EvalNetworkConfig;
 /// use tnd_nas::train::{load_model, save_model};
 /// use tnd_nas::Genotype;
 ///

@@ -1,9 +1,9 @@
 //! Evaluation networks as the PyTorch `state_dict` of their reference implementations, in
 //! safetensors, and back.
 //!
-//! Two families: DARTS-space networks ([`EvalNetwork`](crate::network::EvalNetwork)) as the
+//! Two families: DARTS-space networks ([`EvalNetwork`](crate::spaces::darts::EvalNetwork)) as the
 //! DARTS reference code's `NetworkCIFAR` (quark0/darts, `cnn/model.py`), and
-//! NAS-Bench-201 networks ([`Nb201Network`](crate::network::Nb201Network)) as the
+//! NAS-Bench-201 networks ([`Nb201Network`](crate::spaces::nb201::Nb201Network)) as the
 //! NAS-Bench-201 reference code's `TinyNetwork` (D-X-Y/AutoDL-Projects,
 //! `xautodl/models/cell_infers/tiny_network.py`). A family only says how the burn path of
 //! each tensor is named in its reference model, and, where it can derive it from the
@@ -21,16 +21,6 @@
 //! models"); for ONNX, load the exported file into the reference model in PyTorch and use
 //! `torch.onnx.export`.
 
-mod darts;
-mod nb201;
-mod state_dict;
+pub(crate) mod state_dict;
 
-pub use darts::{
-    check_darts_exportable, export_darts_safetensors, import_darts_safetensors,
-    load_darts_safetensors,
-};
-pub use nb201::{
-    check_nb201_exportable, export_nb201_safetensors, import_nb201_safetensors,
-    load_nb201_safetensors,
-};
 pub use state_dict::{ExportSummary, GENOTYPE_KEY, NETWORK_KEY};

@@ -20,8 +20,8 @@ use crate::network::NetworkError;
 /// the cell string (`|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`) for a NAS-Bench-201 network.
 pub const GENOTYPE_KEY: &str = "genotype";
 /// Metadata key of the network configuration in an exported file
-/// ([`EvalNetworkConfig`](crate::network::EvalNetworkConfig) or
-/// [`Nb201NetworkConfig`](crate::network::Nb201NetworkConfig) as JSON).
+/// ([`EvalNetworkConfig`](crate::spaces::darts::EvalNetworkConfig) or
+/// [`Nb201NetworkConfig`](crate::spaces::nb201::Nb201NetworkConfig) as JSON).
 pub const NETWORK_KEY: &str = "tnd_nas_network";
 
 /// What an export (`export_darts_safetensors`, `export_nb201_safetensors`) wrote.
@@ -37,7 +37,7 @@ pub struct ExportSummary {
 
 /// How a network family's burn tensors are named in its reference implementation's
 /// `state_dict()`.
-pub(super) trait ReferenceNames {
+pub(crate) trait ReferenceNames {
     /// The reference model, for messages (`DARTS NetworkCIFAR`).
     fn reference(&self) -> &'static str;
 
@@ -55,7 +55,7 @@ pub(super) trait ReferenceNames {
 }
 
 /// A BN leaf's torch name.
-pub(super) fn bn_leaf(leaf: &str) -> &str {
+pub(crate) fn bn_leaf(leaf: &str) -> &str {
     match leaf {
         "gamma" => "weight",
         "beta" => "bias",
@@ -64,7 +64,7 @@ pub(super) fn bn_leaf(leaf: &str) -> &str {
 }
 
 /// A file-level failure (I/O, not safetensors, metadata) naming the file.
-pub(super) fn file_error(path: &Path, reason: impl std::fmt::Display) -> NetworkError {
+pub(crate) fn file_error(path: &Path, reason: impl std::fmt::Display) -> NetworkError {
     NetworkError::File {
         path: path.display().to_string(),
         reason: reason.to_string(),
@@ -205,7 +205,7 @@ fn check_expected(
 
 /// Checks that every tensor of `model` has a reference name (and is exactly the
 /// reference `state_dict` where the family knows it).
-pub(super) fn check_state_dict<B: Backend, M: Module<B>>(
+pub(crate) fn check_state_dict<B: Backend, M: Module<B>>(
     model: &M,
     names: &impl ReferenceNames,
 ) -> Result<(), NetworkError> {
@@ -235,7 +235,7 @@ impl safetensors::View for &Raw {
 }
 
 /// Refuses an existing `path`: exports never overwrite.
-pub(super) fn refuse_existing(path: &Path) -> Result<(), NetworkError> {
+pub(crate) fn refuse_existing(path: &Path) -> Result<(), NetworkError> {
     if path.exists() {
         return Err(file_error(
             path,
@@ -274,7 +274,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), NetworkError> {
 /// Writes every tensor of `model` under its reference name to `path` (f32; each BN's
 /// `num_batches_tracked` added as an i64 scalar holding `batches_tracked`), with
 /// `metadata` and `format: pt` in the header.
-pub(super) fn write_state_dict<B: Backend, M: Module<B>>(
+pub(crate) fn write_state_dict<B: Backend, M: Module<B>>(
     model: &M,
     names: &impl ReferenceNames,
     metadata: Vec<(&str, String)>,
@@ -326,7 +326,7 @@ pub(super) fn write_state_dict<B: Backend, M: Module<B>>(
 }
 
 /// A safetensors file's bytes and header metadata.
-pub(super) struct StateDictFile {
+pub(crate) struct StateDictFile {
     pub bytes: Vec<u8>,
     pub metadata: HashMap<String, String>,
 }
@@ -353,7 +353,7 @@ impl StateDictFile {
 /// Checks the reference-named tensors in `bytes` against `model` (every tensor present,
 /// of the model's shape and a float dtype; nothing else but `num_batches_tracked` of the
 /// model's BNs, which burn does not keep) and loads them into it.
-pub(super) fn load_state_dict<B: Backend, M: Module<B>>(
+pub(crate) fn load_state_dict<B: Backend, M: Module<B>>(
     model: &mut M,
     names: &impl ReferenceNames,
     bytes: Vec<u8>,

@@ -2,20 +2,20 @@
 
 use burn::config::Config;
 
-use super::NetworkError;
 use crate::OpKind;
+use crate::network::NetworkError;
 use crate::ops::{
     BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs,
 };
 use crate::space::{CellGenotype, Genotype, GenotypeEdge, SpaceError};
-use crate::supernet::is_reduction;
+use crate::spaces::darts::is_reduction;
 
 /// Configuration of an [`super::EvalNetwork`] (DARTS `NetworkCIFAR` semantics).
 ///
 /// The analytic counts need no tensors and agree with the built module:
 ///
 /// ```
-/// use tnd_nas::network::EvalNetworkConfig;
+/// use tnd_nas::spaces::darts::EvalNetworkConfig;
 /// use tnd_nas::Genotype;
 /// let darts_v2: Genotype = "Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])".parse()?;
 /// let cfg = EvalNetworkConfig::new(36, 20, 10);

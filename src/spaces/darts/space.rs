@@ -2,15 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
+use crate::OpKind;
+use crate::space::{
     Architecture, CellGenotype, Edge, Genotype, GenotypeEdge, OpSet, SearchSpace, SpaceError,
 };
-use crate::OpKind;
 
 /// Configuration of a [`DartsSpace`].
 ///
 /// ```
-/// use tnd_nas::space::{DartsSpaceConfig, OpSet};
+/// use tnd_nas::space::{OpSet};
+/// use tnd_nas::spaces::darts::{DartsSpaceConfig};
 /// use tnd_nas::SearchSpace;
 /// let space = DartsSpaceConfig::tnd().init()?;
 /// assert_eq!(space.edges().len(), 28);
@@ -271,9 +272,9 @@ impl SearchSpace for DartsSpace {
         }
     }
 
-    fn finalize(&self, architecture: Architecture) -> super::FinalArchitecture {
+    fn finalize(&self, architecture: Architecture) -> crate::space::FinalArchitecture {
         let genotype = self.genotype(&architecture).ok();
-        super::FinalArchitecture {
+        crate::space::FinalArchitecture {
             text: self.describe(&architecture),
             darts_text: genotype.as_ref().and_then(|g| g.to_darts_string().ok()),
             genotype,

@@ -1,152 +1,162 @@
-//! Search cells: the DARTS cell and the NAS-Bench-201 cell, plus the NB201 residual block.
+//! The NAS-Bench-201 supernet: three stages of search cells joined by residual blocks.
 
+use super::{NB201_EDGES, Nb201Space, nb201_live_edges};
+use crate::ops::ReluConvBn;
+use burn::config::Config;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::SuperNetError;
-use super::mixed_op::{MixedOp, MixedOpConfig};
-use super::path::Path;
 use crate::OpKind;
-use crate::ops::{ConvSpec, FactorizedReduce, ReluConvBn};
-use crate::space::{NB201_EDGES, nb201_live_edges};
+use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec};
+use crate::space::SearchSpace;
+use crate::supernet::{
+    MixedOp, MixedOpConfig, Path, SuperNetError, SupernetForward, check_path, check_shape,
+    global_pool,
+};
 
-/// How a DARTS cell prepares its first input: a 1x1 ReLU-Conv-BN, or a FactorizedReduce
-/// when the previous cell reduced the resolution.
-#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
-#[derive(Module, Debug)]
-pub enum Preprocess<B: Backend> {
-    /// ReLU, Conv 1x1, BN.
-    Conv(ReluConvBn<B>),
-    /// FactorizedReduce (after a reduction cell).
-    Reduce(FactorizedReduce<B>),
-}
-
-impl<B: Backend> Preprocess<B> {
-    pub(crate) fn new(
-        c_in: usize,
-        c_out: usize,
-        reduce: bool,
-        affine: bool,
-        device: &B::Device,
-    ) -> Self {
-        if reduce {
-            Preprocess::Reduce(FactorizedReduce::new(c_in, c_out, affine, device))
-        } else {
-            Preprocess::Conv(ReluConvBn::new(
-                &[ConvSpec::square(c_in, c_out, 1, 1, 0)],
-                affine,
-                device,
-            ))
-        }
-    }
-
-    /// Applies the preprocessing.
-    pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 4> {
-        match self {
-            Preprocess::Conv(c) => c.forward(x),
-            Preprocess::Reduce(r) => r.forward(x),
-        }
-    }
-}
-
-/// A DARTS search cell: two preprocessed inputs, `nodes` intermediate nodes, a
-/// [`MixedOp`] on every edge, output the concatenation of the intermediate nodes.
-///
-/// # Shapes
-/// - inputs `[n, c_pp, h', w']`, `[n, c_p, h, w]`; output `[n, nodes * C, h/s, w/s]`
-#[derive(Module, Debug)]
-pub struct DartsSearchCell<B: Backend> {
-    /// Preprocessing of the input from two cells back.
-    pub pre0: Preprocess<B>,
-    /// Preprocessing of the input from the previous cell.
-    pub pre1: ReluConvBn<B>,
-    /// One mixed op per edge, in space order.
-    pub edges: Vec<MixedOp<B>>,
-    /// Intermediate nodes.
-    pub nodes: usize,
-    /// Whether this is a reduction cell.
-    pub reduction: bool,
-}
-
-/// Everything needed to build a DARTS search cell.
-pub(crate) struct DartsCellSpec<'a> {
-    pub c_pp: usize,
-    pub c_p: usize,
-    pub c: usize,
-    pub reduction: bool,
-    pub reduction_prev: bool,
-    pub nodes: usize,
-    pub active: &'a [Vec<OpKind>],
+/// Configuration of an [`Nb201SuperNet`]: three stages of `cells` search cells joined by
+/// residual blocks.
+#[derive(Config, Debug)]
+pub struct Nb201SuperNetConfig {
+    /// Channels of the first stage.
+    pub channels: usize,
+    /// Cells per stage.
+    pub cells: usize,
+    /// Number of classes.
+    pub classes: usize,
+    /// The active ops of the six edges.
+    pub active: Vec<Vec<OpKind>>,
+    /// Image channels.
+    #[config(default = 3)]
+    pub in_channels: usize,
+    /// Dropout on `skip_connect` outputs; 0 disables it.
+    #[config(default = 0.0)]
     pub skip_dropout: f64,
 }
 
-impl<B: Backend> DartsSearchCell<B> {
-    pub(crate) fn new(spec: &DartsCellSpec<'_>, device: &B::Device) -> Self {
-        let mut edges = Vec::new();
-        let mut e = 0;
-        for node in 0..spec.nodes {
-            for from in 0..node + 2 {
-                let stride = if spec.reduction && from < 2 { 2 } else { 1 };
-                edges.push(
-                    MixedOpConfig::new(spec.active[e].clone(), spec.c)
-                        .with_stride(stride)
-                        .with_skip_dropout(spec.skip_dropout)
-                        .init(device),
-                );
-                e += 1;
-            }
-        }
-        Self {
-            pre0: Preprocess::new(spec.c_pp, spec.c, spec.reduction_prev, false, device),
-            pre1: ReluConvBn::new(
-                &[ConvSpec::square(spec.c_p, spec.c, 1, 1, 0)],
-                false,
-                device,
-            ),
-            edges,
-            nodes: spec.nodes,
-            reduction: spec.reduction,
-        }
+impl Nb201SuperNetConfig {
+    /// A supernet over all candidate ops of `space`.
+    pub fn full(space: &Nb201Space, channels: usize, cells: usize, classes: usize) -> Self {
+        Self::new(channels, cells, classes, space.all_candidates())
     }
 
-    /// Runs the cell; `path` covers this cell type's edges, `offset` is where they start.
-    pub(crate) fn forward(
-        &self,
-        s0: Tensor<B, 4>,
-        s1: Tensor<B, 4>,
-        path: &Path,
-        offset: usize,
-    ) -> Result<Tensor<B, 4>, SuperNetError> {
-        let mut states = vec![self.pre0.forward(s0), self.pre1.forward(s1)];
-        let mut e = 0;
-        for node in 0..self.nodes {
-            let mut sum: Option<Tensor<B, 4>> = None;
-            for state in states.iter().take(node + 2) {
-                let choice = path.edge(offset + e).ok_or_else(|| {
-                    SuperNetError::PathMismatch(format!(
-                        "path has no entry for edge {}",
-                        offset + e
-                    ))
-                })?;
-                let y = self.edges[e]
-                    .forward_choice(state.clone(), choice)
-                    .map_err(|err| {
-                        SuperNetError::PathMismatch(format!("edge {}: {err}", offset + e))
-                    })?;
-                sum = Some(match sum {
-                    Some(s) => s.add(y),
-                    None => y,
-                });
-                e += 1;
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`SuperNetError::InvalidConfig`] naming the offending value.
+    pub fn validate(&self) -> Result<(), SuperNetError> {
+        check_shape(
+            &[
+                ("channels", self.channels),
+                ("cells", self.cells),
+                ("classes", self.classes),
+                ("in_channels", self.in_channels),
+            ],
+            &self.active,
+            6,
+            self.skip_dropout,
+        )
+    }
+
+    /// Builds the supernet.
+    ///
+    /// # Errors
+    /// Whatever [`Nb201SuperNetConfig::validate`] reports.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Result<Nb201SuperNet<B>, SuperNetError> {
+        self.validate()?;
+        Ok(self.init_nb201(device))
+    }
+}
+
+impl Nb201SuperNetConfig {
+    fn init_nb201<B: Backend>(&self, device: &B::Device) -> Nb201SuperNet<B> {
+        let c = self.channels;
+        let mut blocks = Vec::new();
+        let mut c_cur = c;
+        for stage in 0..3 {
+            if stage > 0 {
+                blocks.push(Nb201Block::Residual(ResidualBlock::new(
+                    c_cur,
+                    2 * c_cur,
+                    device,
+                )));
+                c_cur *= 2;
             }
-            if let Some(s) = sum {
-                states.push(s);
+            for _ in 0..self.cells {
+                blocks.push(Nb201Block::Cell(Nb201SearchCell::new(
+                    c_cur,
+                    &self.active,
+                    self.skip_dropout,
+                    device,
+                )));
             }
         }
-        Ok(Tensor::cat(states.split_off(2), 1))
+        Nb201SuperNet {
+            stem: ConvSpec::square(self.in_channels, c, 3, 1, 1).init(device),
+            stem_bn: BatchNorm2dConfig::new(c).init(device),
+            blocks,
+            last_bn: BatchNorm2dConfig::new(c_cur).init(device),
+            classifier: LinearConfig::new(c_cur, self.classes).init(device),
+        }
+    }
+}
+
+/// One block of a NAS-Bench-201 supernet.
+#[allow(clippy::large_enum_variant)] // built once per network; size does not matter
+#[derive(Module, Debug)]
+pub enum Nb201Block<B: Backend> {
+    /// A search cell.
+    Cell(Nb201SearchCell<B>),
+    /// A residual reduction block.
+    Residual(ResidualBlock<B>),
+}
+
+/// A NAS-Bench-201 supernet.
+#[derive(Module, Debug)]
+pub struct Nb201SuperNet<B: Backend> {
+    /// Stem convolution.
+    pub stem: Conv2d<B>,
+    /// Stem BN.
+    pub stem_bn: BatchNorm2d<B>,
+    /// Cells and residual blocks.
+    pub blocks: Vec<Nb201Block<B>>,
+    /// Closing BN (followed by ReLU).
+    pub last_bn: BatchNorm2d<B>,
+    /// Classifier.
+    pub classifier: Linear<B>,
+}
+
+impl<B: Backend> SupernetForward<B> for Nb201SuperNet<B> {
+    fn num_edges(&self) -> usize {
+        6
+    }
+
+    /// Taken from the first cell.
+    fn active_ops(&self) -> Vec<Vec<OpKind>> {
+        self.blocks
+            .iter()
+            .find_map(|b| match b {
+                Nb201Block::Cell(c) => Some(c.edges.iter().map(|m| m.kinds().to_vec()).collect()),
+                Nb201Block::Residual(_) => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn forward_path(&self, x: Tensor<B, 4>, path: &Path) -> Result<Tensor<B, 2>, SuperNetError> {
+        check_path(path, 6)?;
+        let mut x = self.stem_bn.forward(self.stem.forward(x));
+        for block in &self.blocks {
+            x = match block {
+                Nb201Block::Cell(c) => c.forward(x, path)?,
+                Nb201Block::Residual(r) => r.forward(x),
+            };
+        }
+        let features = burn::tensor::activation::relu(self.last_bn.forward(x));
+        Ok(self.classifier.forward(global_pool(features)))
     }
 }
 

@@ -5,9 +5,9 @@ use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::conv::ConvSpec;
-use super::mbconv_block::{bn_for, relu6};
-use super::{BatchNorm2d, MbConvBlock, MbConvBlockConfig, conv2d};
+use super::block::{bn_for, relu6};
+use super::{MbConvBlock, MbConvBlockConfig};
+use crate::ops::{BatchNorm2d, ConvSpec, conv2d};
 
 /// The sizes of the fixed ends of an MBConv chain (MobileNetV2: Conv3x3 s2 to `stem` +
 /// BN + ReLU6, a block of expansion 1 and kernel 3 to `first`; Conv1x1 from `last_in` to

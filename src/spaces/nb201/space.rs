@@ -1,7 +1,8 @@
 //! The NAS-Bench-201 cell space.
 
-use super::{Architecture, Edge, Nb201Genotype, OpSet, SearchSpace, SpaceError};
+use super::Nb201Genotype;
 use crate::OpKind;
+use crate::space::{Architecture, Edge, OpSet, SearchSpace, SpaceError};
 
 /// The NAS-Bench-201 space: one cell type, 4 nodes, 6 edges, 5 ops
 /// (`none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3`): 15,625 architectures.
@@ -9,7 +10,7 @@ use crate::OpKind;
 /// Edges are in the order of the architecture string: `1<-0 | 2<-0, 2<-1 | 3<-0, 3<-1, 3<-2`.
 ///
 /// ```
-/// use tnd_nas::space::Nb201Space;
+/// use tnd_nas::spaces::nb201::Nb201Space;
 /// use tnd_nas::SearchSpace;
 /// let space = Nb201Space::new();
 /// assert_eq!(space.num_architectures(), Some(15_625));
@@ -104,7 +105,7 @@ pub const NB201_EDGES: [(usize, usize); 6] = [(0, 1), (0, 2), (1, 2), (0, 3), (1
 /// 1 GB a minute training a cell whose output edges are all `none`).
 ///
 /// ```
-/// use tnd_nas::space::nb201_live_edges;
+/// use tnd_nas::spaces::nb201::nb201_live_edges;
 /// // Every edge into node 3 is `none`: nothing reaches the output.
 /// assert_eq!(nb201_live_edges(&[false, false, false, true, true, true]), [false; 6]);
 /// // Node 2 feeds the output, node 1 feeds node 2, nothing leaves the input.

@@ -1,16 +1,21 @@
 //! The DARTS evaluation network built from a genotype.
 
+use super::DartsSpace;
+use crate::Architecture;
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier};
+use crate::space::SpaceError;
+
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, AvgPool2d, AvgPool2dConfig};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Distribution, Tensor, backend::Backend};
 
-use super::NetworkError;
-use super::darts_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
+use super::network_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
+use crate::network::NetworkError;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, ReluConvBn};
 use crate::space::{CellGenotype, Genotype};
-use crate::supernet::Preprocess;
+use crate::spaces::darts::Preprocess;
 
 /// One evaluation cell: any number of inputs per node, output the concat list.
 ///
@@ -227,5 +232,58 @@ impl<B: Backend> EvalNetwork<B> {
         }
         let pooled = s1.mean_dim(3).mean_dim(2).flatten::<2>(1, 3);
         (crate::ops::linear(&self.classifier, pooled), aux)
+    }
+}
+
+/// The DARTS `NetworkCIFAR` of architectures of a DARTS space (the space turns an
+/// architecture into a genotype, the config builds it).
+#[derive(Debug, Clone)]
+pub struct DartsNetworkSpec {
+    /// The space the architectures come from.
+    pub space: DartsSpace,
+    /// The network built from the genotype.
+    pub network: EvalNetworkConfig,
+}
+
+impl DartsNetworkSpec {
+    /// The network `network` of architectures of `space`.
+    pub fn new(space: DartsSpace, network: EvalNetworkConfig) -> Self {
+        Self { space, network }
+    }
+}
+
+impl EvalNetworkSpec for DartsNetworkSpec {
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
+        Ok(self.network.param_count(&self.space.genotype(arch)?))
+    }
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
+        Ok(self.network.macs(&self.space.genotype(arch)?, input))
+    }
+    fn in_channels(&self) -> usize {
+        self.network.in_channels
+    }
+}
+
+impl BuildNetwork for DartsNetworkSpec {
+    type Network<B: Backend> = EvalNetwork<B>;
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<EvalNetwork<B>, NetworkError> {
+        self.network.init(&self.space.genotype(arch)?, device)
+    }
+}
+
+impl<B: Backend> ImageClassifier<B> for EvalNetwork<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
+    }
+    fn classify_train(
+        &self,
+        x: Tensor<B, 4>,
+        drop_prob: f64,
+    ) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        self.forward_train(x, drop_prob)
     }
 }

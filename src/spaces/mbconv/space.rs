@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Architecture, Edge, SearchSpace, SpaceError};
 use crate::OpKind;
+use crate::space::{Architecture, Edge, SearchSpace, SpaceError};
 
 /// The six MBConv block choices, in the order of the space's candidates.
 pub const MBCONV_OPS: [OpKind; 6] = OpKind::MBCONV;
@@ -24,7 +24,7 @@ const NOTATION: &str = "MBConv block list";
 /// multiple of 8, never below 8 nor more than 10% below `v`.
 ///
 /// ```
-/// use tnd_nas::space::make_divisible;
+/// use tnd_nas::spaces::mbconv::make_divisible;
 /// assert_eq!(make_divisible(32.0), 32);
 /// assert_eq!(make_divisible(24.0 * 0.35), 8);
 /// assert_eq!(make_divisible(1280.0 * 1.4), 1792);
@@ -132,7 +132,7 @@ impl MbConvSpaceConfig {
 /// [`OpKind::SkipConnect`].
 ///
 /// ```
-/// use tnd_nas::space::MbConvSpace;
+/// use tnd_nas::spaces::mbconv::MbConvSpace;
 /// use tnd_nas::SearchSpace;
 /// let space = MbConvSpace::mobilenet_v2();
 /// assert_eq!(space.edges().len(), 16);

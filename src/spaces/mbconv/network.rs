@@ -4,19 +4,20 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
 use crate::Architecture;
 use crate::SearchSpace;
-use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
-use crate::space::{MbConvPlan, MbConvSpace, SpaceError};
-use crate::supernet::mbconv_ends;
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
+use crate::space::SpaceError;
+use crate::spaces::mbconv::mbconv_ends;
+use crate::spaces::mbconv::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
+use crate::spaces::mbconv::{MbConvPlan, MbConvSpace};
 
 /// Configuration of an [`MbConvNetwork`]: the MobileNetV2 backbone at width multiplier
 /// `width` with the searched blocks (counted as torchvision counts MobileNetV2).
 ///
 /// ```
-/// use tnd_nas::network::MbConvNetworkConfig;
-/// use tnd_nas::space::MbConvSpace;
+/// use tnd_nas::spaces::mbconv::MbConvNetworkConfig;
+/// use tnd_nas::spaces::mbconv::MbConvSpace;
 /// let space = MbConvSpace::mobilenet_v2();
 /// let v2 = space.parse(&vec!["e6_k3"; 16].join(","))?;
 /// let cfg = MbConvNetworkConfig::new(1000);

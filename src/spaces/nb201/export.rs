@@ -6,13 +6,14 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 
-use super::state_dict::{
+use crate::network::NetworkError;
+use crate::network::export::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf,
     check_state_dict, file_error, load_state_dict, write_state_dict,
 };
-use crate::network::{Nb201EvalBlock, Nb201Network, Nb201NetworkConfig, NetworkError};
 use crate::ops::{Op, OpKind};
-use crate::space::Nb201Genotype;
+use crate::spaces::nb201::Nb201Genotype;
+use crate::spaces::nb201::{Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
 
 const REFERENCE: &str = "NAS-Bench-201 TinyNetwork";
 
@@ -304,8 +305,8 @@ fn exporting(network: &Nb201NetworkConfig, genotype: &Nb201Genotype) -> Nb201Nam
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::network::{Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors};
-/// use tnd_nas::space::Nb201Genotype;
+/// use tnd_nas::spaces::nb201::{Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors};
+/// use tnd_nas::spaces::nb201::Nb201Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let cell: Nb201Genotype = "|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|avg_pool_3x3~1|nor_conv_1x1~2|".parse()?;

@@ -1,22 +1,29 @@
 //! The NAS-Bench-201 evaluation network.
 
+use super::Nb201Space;
+use crate::Architecture;
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier};
+use crate::space::SpaceError;
+
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::NetworkError;
+use crate::network::NetworkError;
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, OpConfig};
-use crate::space::{Nb201Genotype, nb201_live_edges};
-use crate::supernet::{ResidualBlock, nb201_cell_forward, residual_param_count, residual_specs};
+use crate::spaces::nb201::{Nb201Genotype, nb201_live_edges};
+use crate::spaces::nb201::{
+    ResidualBlock, nb201_cell_forward, residual_param_count, residual_specs,
+};
 
 /// Configuration of an [`Nb201Network`]: stem, three stages of `cells` cells at C, 2C, 4C
 /// joined by residual blocks, BN + ReLU, global pool, linear classifier.
 ///
 /// ```
-/// use tnd_nas::network::Nb201NetworkConfig;
-/// use tnd_nas::space::Nb201Genotype;
+/// use tnd_nas::spaces::nb201::Nb201NetworkConfig;
+/// use tnd_nas::spaces::nb201::Nb201Genotype;
 /// let g: Nb201Genotype = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|".parse()?;
 /// assert_eq!(Nb201NetworkConfig::new(16, 5, 10).param_count(&g), 802_426);
 /// # Ok::<(), tnd_nas::space::SpaceError>(())
@@ -209,5 +216,49 @@ impl<B: Backend> Nb201Network<B> {
             &self.classifier,
             x.mean_dim(3).mean_dim(2).flatten::<2>(1, 3),
         )
+    }
+}
+
+/// The NAS-Bench-201 network of NAS-Bench-201 architectures.
+#[derive(Debug, Clone)]
+pub struct Nb201NetworkSpec {
+    /// The network built from the cell.
+    pub network: Nb201NetworkConfig,
+}
+
+impl Nb201NetworkSpec {
+    /// The network `network`.
+    pub fn new(network: Nb201NetworkConfig) -> Self {
+        Self { network }
+    }
+}
+
+impl EvalNetworkSpec for Nb201NetworkSpec {
+    fn param_count(&self, arch: &Architecture) -> Result<u64, SpaceError> {
+        Ok(self.network.param_count(&Nb201Space::new().genotype(arch)?))
+    }
+    fn macs(&self, arch: &Architecture, input: usize) -> Result<u64, SpaceError> {
+        Ok(self.network.macs(&Nb201Space::new().genotype(arch)?, input))
+    }
+    fn in_channels(&self) -> usize {
+        self.network.in_channels
+    }
+}
+
+impl BuildNetwork for Nb201NetworkSpec {
+    type Network<B: Backend> = Nb201Network<B>;
+    fn build<B: Backend>(
+        &self,
+        arch: &Architecture,
+        device: &B::Device,
+    ) -> Result<Nb201Network<B>, NetworkError> {
+        self.network
+            .init(&Nb201Space::new().genotype(arch)?, device)
+    }
+}
+
+impl<B: Backend> ImageClassifier<B> for Nb201Network<B> {
+    fn classify(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        self.forward(x)
     }
 }

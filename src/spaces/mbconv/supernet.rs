@@ -4,10 +4,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::{Path, SuperNetError, SupernetForward, check_path};
 use crate::OpKind;
-use crate::ops::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
-use crate::space::{MbConvPlan, MbConvSpace};
+use crate::spaces::mbconv::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
+use crate::spaces::mbconv::{MbConvPlan, MbConvSpace};
+use crate::supernet::{Path, SuperNetError, SupernetForward, check_path};
 
 /// Configuration of an [`MbConvSuperNet`] over the `active` choices of every block of
 /// an MBConv space, at width multiplier `width`. As in DARTS supernets, BNs have no affine

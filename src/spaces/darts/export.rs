@@ -4,12 +4,13 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 
-use super::state_dict::{
+use crate::network::NetworkError;
+use crate::network::export::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf, file_error,
     load_state_dict, write_state_dict,
 };
-use crate::network::{EvalNetwork, EvalNetworkConfig, NetworkError};
 use crate::space::Genotype;
+use crate::spaces::darts::{EvalNetwork, EvalNetworkConfig};
 
 /// The ops of the reference code's `OPS` table (`cnn/operations.py`).
 const TORCH_OPS: [&str; 10] = [
@@ -205,7 +206,7 @@ impl ReferenceNames for DartsNames {
 ///
 /// ```
 /// use burn::backend::NdArray;
-/// use tnd_nas::network::{EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors};
+/// use tnd_nas::spaces::darts::{EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors};
 /// use tnd_nas::Genotype;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -5,8 +5,7 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, backend::Backend};
 
-use super::conv::ConvSpec;
-use super::{BatchNorm2d, BatchNorm2dConfig, OpKind, conv2d};
+use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, OpKind, conv2d};
 
 /// Configuration of an [`MbConvBlock`]: 1x1 expansion to `c_in * expansion` channels +
 /// BN + ReLU6 (absent at expansion 1), depthwise `kernel x kernel` at `stride` + BN +
@@ -14,7 +13,7 @@ use super::{BatchNorm2d, BatchNorm2dConfig, OpKind, conv2d};
 /// `c_in == c_out`. Convolutions have no bias; BNs are affine.
 ///
 /// ```
-/// use tnd_nas::ops::MbConvBlockConfig;
+/// use tnd_nas::spaces::mbconv::MbConvBlockConfig;
 /// use burn::backend::NdArray;
 /// use burn::tensor::Tensor;
 /// // MobileNetV2's second block: 16 -> 24, expansion 6, 3x3, stride 2.
@@ -122,7 +121,7 @@ pub(crate) fn bn_for(c: usize, batch_stats: bool) -> BatchNorm2dConfig {
     }
 }
 
-pub(crate) use super::relu::relu6;
+pub(crate) use crate::ops::relu6;
 
 /// An MBConv inverted residual block (see [`MbConvBlockConfig`]).
 ///
