@@ -19,8 +19,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tnd_nas::network::BuildNetwork;
 use tnd_nas::proxy::{ProxyInput, ZeroCostProxy, score, synflow};
 use tnd_nas::space::Architecture;
-use tnd_nas::spaces::nb201::Nb201Space;
-use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 
 const OPS: [&str; 5] = [
     "none",

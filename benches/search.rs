@@ -16,8 +16,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use tnd_nas::data::{AugmentConfig, BatchLoaderConfig, ImageDataset, ImageShape};
 use tnd_nas::ops::materialize;
 use tnd_nas::policy::UpdaterConfig;
-use tnd_nas::spaces::darts::DartsSpaceConfig;
-use tnd_nas::spaces::darts::{DartsSuperNet, DartsSuperNetConfig};
+use tnd_nas::spaces::darts::{DartsSpaceConfig, DartsSuperNet, DartsSuperNetConfig};
 use tnd_nas::supernet::{Path, SupernetForward};
 use tnd_nas::train::{SgdSettings, count_correct, sgd_step};
 

@@ -11,8 +11,7 @@ use tnd_nas::objective::{
     CsvTable, Direction, MnasReward, Objective, ParamCount, Tabular, TabularTable,
 };
 use tnd_nas::search::{Search, TableSearchConfig};
-use tnd_nas::spaces::nb201::Nb201Space;
-use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, SearchSpace};
 

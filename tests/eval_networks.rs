@@ -10,8 +10,7 @@ use tnd_nas::network::NetworkError;
 use tnd_nas::ops::trainable_params;
 use tnd_nas::space::{CellGenotype, GenotypeEdge, SpaceError};
 use tnd_nas::spaces::darts::EvalNetworkConfig;
-use tnd_nas::spaces::nb201::Nb201Genotype;
-use tnd_nas::spaces::nb201::Nb201NetworkConfig;
+use tnd_nas::spaces::nb201::{Nb201Genotype, Nb201NetworkConfig};
 use tnd_nas::{Genotype, OpKind};
 
 /// End-to-end TND genotype: normal node 0 has no input, node 1 three inputs, all four

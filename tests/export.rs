@@ -12,9 +12,9 @@ use tnd_nas::network::{GENOTYPE_KEY, NETWORK_KEY, NetworkError};
 use tnd_nas::spaces::darts::{
     EvalNetworkConfig, export_darts_safetensors, import_darts_safetensors,
 };
-use tnd_nas::spaces::nb201::Nb201Genotype;
 use tnd_nas::spaces::nb201::{
-    Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors, load_nb201_safetensors,
+    Nb201Genotype, Nb201NetworkConfig, export_nb201_safetensors, import_nb201_safetensors,
+    load_nb201_safetensors,
 };
 
 type B = NdArray;

@@ -15,8 +15,7 @@ use std::sync::OnceLock;
 use common::DARTS_V2;
 use tnd_nas::Genotype;
 use tnd_nas::spaces::darts::EvalNetworkConfig;
-use tnd_nas::spaces::nb201::Nb201Genotype;
-use tnd_nas::spaces::nb201::Nb201NetworkConfig;
+use tnd_nas::spaces::nb201::{Nb201Genotype, Nb201NetworkConfig};
 
 const NB201: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";
 const NB201_ALL_CONV: &str = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";

@@ -13,8 +13,7 @@ use tnd_nas::ops::trainable_params;
 use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::scoring::{DataShape, SupernetSpace};
 use tnd_nas::search::{Search, SearchConfig};
-use tnd_nas::spaces::mbconv::{MBCONV_OPS, MbConvSpace};
-use tnd_nas::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
+use tnd_nas::spaces::mbconv::{MBCONV_OPS, MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
 use tnd_nas::supernet::{Path, SupernetForward};
 use tnd_nas::{OpKind, SearchSpace};
 

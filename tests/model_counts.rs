@@ -5,11 +5,8 @@ mod common;
 
 use common::{DARTS_V2, TestBackend};
 use tnd_nas::ops::trainable_params;
-use tnd_nas::spaces::darts::DartsSpaceConfig;
-use tnd_nas::spaces::darts::DartsSuperNetConfig;
-use tnd_nas::spaces::darts::EvalNetworkConfig;
-use tnd_nas::spaces::nb201::Nb201NetworkConfig;
-use tnd_nas::spaces::nb201::{Nb201Genotype, Nb201Space};
+use tnd_nas::spaces::darts::{DartsSpaceConfig, DartsSuperNetConfig, EvalNetworkConfig};
+use tnd_nas::spaces::nb201::{Nb201Genotype, Nb201NetworkConfig, Nb201Space};
 use tnd_nas::{Genotype, SearchSpace};
 
 #[test]

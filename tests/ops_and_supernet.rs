@@ -10,10 +10,8 @@ use burn::tensor::{Distribution, Int, Tensor, TensorData, Tolerance};
 use common::{GradSum, TestAutodiff, TestBackend};
 use tnd_nas::ops::{OpConfig, trainable_params};
 use tnd_nas::space::OpSet;
-use tnd_nas::spaces::darts::DartsSpaceConfig;
-use tnd_nas::spaces::darts::{DartsSuperNet, DartsSuperNetConfig};
-use tnd_nas::spaces::nb201::Nb201Space;
-use tnd_nas::spaces::nb201::Nb201SuperNetConfig;
+use tnd_nas::spaces::darts::{DartsSpaceConfig, DartsSuperNet, DartsSuperNetConfig};
+use tnd_nas::spaces::nb201::{Nb201Space, Nb201SuperNetConfig};
 use tnd_nas::supernet::{MixedOpConfig, Path, SupernetForward};
 use tnd_nas::{OpKind, SearchSpace};
 

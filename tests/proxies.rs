@@ -4,12 +4,10 @@ use burn::backend::{Autodiff, Flex, NdArray};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
-use tnd_nas::network::BuildNetwork;
-use tnd_nas::network::ImageClassifier;
+use tnd_nas::network::{BuildNetwork, ImageClassifier};
 use tnd_nas::proxy::{grad_norm, naswot, snip, synflow};
 use tnd_nas::seeding::seeded;
-use tnd_nas::spaces::nb201::Nb201Space;
-use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 
 /// `build`'s network with every weight drawn (weights are drawn on first use) from `seed`,
 /// under tnd-nas's lock on the backend's random state: tests run side by side in one

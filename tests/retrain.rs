@@ -16,10 +16,9 @@ use tnd_nas::Genotype;
 use tnd_nas::data::{FashionMnistSample, ImageDataset, ImageShape, Normalization};
 use tnd_nas::spaces::darts::EvalNetworkConfig;
 use tnd_nas::train::{
-    RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome, evaluate_accuracy, load_model,
-    retrain, save_model,
+    RetrainConfig, RetrainError, RetrainEvent, RetrainOutcome, clip_grad_norm, evaluate_accuracy,
+    grad_norm, load_model, retrain, save_model,
 };
-use tnd_nas::train::{clip_grad_norm, grad_norm};
 
 type Inner = Flex;
 type B = Autodiff<Inner>;

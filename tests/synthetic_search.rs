@@ -10,8 +10,7 @@ use tnd_nas::objective::{
 };
 use tnd_nas::schedule::ShrinkScheduleConfig;
 use tnd_nas::search::{Search, SearchResult, TableSearchConfig};
-use tnd_nas::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
-use tnd_nas::spaces::darts::{DartsSpace, DartsSpaceConfig};
+use tnd_nas::spaces::darts::{DartsNetworkSpec, DartsSpace, DartsSpaceConfig, EvalNetworkConfig};
 use tnd_nas::{Architecture, OpKind, SearchSpace};
 
 fn run(

@@ -15,8 +15,7 @@ use tnd_nas::scoring::FnEvaluator;
 use tnd_nas::search::{
     Control, Search, SearchError, SearchEvent, SearchObserver, SearchResult, TableSearchConfig,
 };
-use tnd_nas::spaces::nb201::Nb201Space;
-use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use tnd_nas::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use tnd_nas::strategy::StrategyConfig;
 use tnd_nas::{Architecture, OpKind, SearchSpace};
 

@@ -12,8 +12,7 @@ use burn::backend::Flex;
 use crate::Genotype;
 use crate::network::ExportSummary;
 use crate::spaces::darts::export_darts_safetensors;
-use crate::spaces::nb201::Nb201Genotype;
-use crate::spaces::nb201::{Nb201NetworkConfig, export_nb201_safetensors};
+use crate::spaces::nb201::{Nb201Genotype, Nb201NetworkConfig, export_nb201_safetensors};
 use crate::train::{RetrainReport, load_model, load_weights};
 
 /// Options of `tnd-nas export`.

@@ -10,10 +10,8 @@ use super::config_file::ConfigFlags;
 use crate::Genotype;
 use crate::space::SpaceError;
 use crate::spaces::darts::EvalNetworkConfig;
-use crate::spaces::mbconv::MbConvNetworkConfig;
-use crate::spaces::mbconv::MbConvSpace;
-use crate::spaces::nb201::Nb201Genotype;
-use crate::spaces::nb201::Nb201NetworkConfig;
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvSpace};
+use crate::spaces::nb201::{Nb201Genotype, Nb201NetworkConfig};
 
 /// What `inspect` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -13,10 +13,8 @@ use super::{CliError, DatasetName, DeviceName};
 use crate::data::{ImageDataset, Normalization};
 use crate::network::{BuildNetwork, ImageClassifier};
 use crate::observe::RetrainProgress;
-use crate::spaces::mbconv::MbConvSpace;
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
-use crate::spaces::nb201::Nb201Space;
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use crate::train::{
     MODEL_FILE, RetrainConfig, RetrainEvent, RetrainReport, retrain, retrain_network, save_model,
 };

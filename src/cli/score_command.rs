@@ -15,12 +15,9 @@ use crate::objective::CsvTable;
 use crate::ops::seeded_module;
 use crate::proxy::{ProxyInput, ProxyScorerConfig, ZeroCost, ZeroCostProxy};
 use crate::space::Genotype;
-use crate::spaces::darts::DartsSpaceConfig;
-use crate::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
-use crate::spaces::mbconv::MbConvSpace;
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
-use crate::spaces::nb201::Nb201Space;
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::spaces::darts::{DartsNetworkSpec, DartsSpaceConfig, EvalNetworkConfig};
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 
 /// Options of `tnd-nas score`.
 ///

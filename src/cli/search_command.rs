@@ -25,12 +25,9 @@ use crate::proxy::ProxyInput;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::scoring::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::search::{Search, SearchConfig, TrainMode};
-use crate::spaces::darts::DartsSpaceConfig;
-use crate::spaces::darts::{DartsNetworkSpec, EvalNetworkConfig};
-use crate::spaces::mbconv::MbConvSpace;
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
-use crate::spaces::nb201::Nb201Space;
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::spaces::darts::{DartsNetworkSpec, DartsSpaceConfig, EvalNetworkConfig};
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use crate::strategy::StrategyConfig;
 
 /// The reward of a search without `--reward`.

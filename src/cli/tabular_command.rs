@@ -30,10 +30,8 @@ use crate::proxy::{ProxyInput, ZeroCostProxy};
 use crate::schedule::ShrinkScheduleConfig;
 use crate::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
 use crate::spaces::darts::DartsSpaceConfig;
-use crate::spaces::mbconv::MbConvSpace;
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec};
-use crate::spaces::nb201::Nb201Space;
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec};
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use crate::strategy::StrategyConfig;
 
 /// The REINFORCE settings to start from.

@@ -74,32 +74,15 @@ impl AugmentConfig {
         }
     }
 
-    /// Sets [`crop_padding`](Self::crop_padding).
-    #[must_use]
-    pub fn with_crop_padding(mut self, padding: usize) -> Self {
-        self.crop_padding = padding;
-        self
-    }
-
-    /// Sets [`horizontal_flip`](Self::horizontal_flip).
-    #[must_use]
-    pub fn with_horizontal_flip(mut self, flip: bool) -> Self {
-        self.horizontal_flip = flip;
-        self
-    }
-
-    /// Sets [`cutout`](Self::cutout).
-    #[must_use]
-    pub fn with_cutout(mut self, length: Option<usize>) -> Self {
-        self.cutout = length;
-        self
-    }
-
-    /// Sets [`normalization`](Self::normalization).
-    #[must_use]
-    pub fn with_normalization(mut self, normalization: Option<Normalization>) -> Self {
-        self.normalization = normalization;
-        self
+    crate::setters! {
+        /// Sets [`crop_padding`](Self::crop_padding).
+        with_crop_padding => crop_padding: usize;
+        /// Sets [`horizontal_flip`](Self::horizontal_flip).
+        with_horizontal_flip => horizontal_flip: bool;
+        /// Sets [`cutout`](Self::cutout).
+        with_cutout => cutout: Option<usize>;
+        /// Sets [`normalization`](Self::normalization).
+        with_normalization => normalization: Option<Normalization>;
     }
 
     /// Checks the configuration against images of `shape` and builds the pipeline.

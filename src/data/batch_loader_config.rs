@@ -63,46 +63,19 @@ impl BatchLoaderConfig {
         }
     }
 
-    /// Sets [`shuffle`](Self::shuffle).
-    #[must_use]
-    pub fn with_shuffle(mut self, shuffle: bool) -> Self {
-        self.shuffle = shuffle;
-        self
-    }
-
-    /// Sets [`drop_last`](Self::drop_last).
-    #[must_use]
-    pub fn with_drop_last(mut self, drop_last: bool) -> Self {
-        self.drop_last = drop_last;
-        self
-    }
-
-    /// Sets [`seed`](Self::seed).
-    #[must_use]
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Sets [`workers`](Self::workers).
-    #[must_use]
-    pub fn with_workers(mut self, workers: usize) -> Self {
-        self.workers = workers;
-        self
-    }
-
-    /// Sets [`prefetch`](Self::prefetch).
-    #[must_use]
-    pub fn with_prefetch(mut self, prefetch: usize) -> Self {
-        self.prefetch = prefetch;
-        self
-    }
-
-    /// Sets [`augment`](Self::augment).
-    #[must_use]
-    pub fn with_augment(mut self, augment: AugmentConfig) -> Self {
-        self.augment = augment;
-        self
+    crate::setters! {
+        /// Sets [`shuffle`](Self::shuffle).
+        with_shuffle => shuffle: bool;
+        /// Sets [`drop_last`](Self::drop_last).
+        with_drop_last => drop_last: bool;
+        /// Sets [`seed`](Self::seed).
+        with_seed => seed: u64;
+        /// Sets [`workers`](Self::workers).
+        with_workers => workers: usize;
+        /// Sets [`prefetch`](Self::prefetch).
+        with_prefetch => prefetch: usize;
+        /// Sets [`augment`](Self::augment).
+        with_augment => augment: AugmentConfig;
     }
 
     /// Checks the configuration against `dataset` and builds the loader.

@@ -92,16 +92,11 @@ impl LatencyConfig {
         Self::default()
     }
 
-    /// Sets the number of warm-up runs.
-    pub fn with_warmup(mut self, warmup: usize) -> Self {
-        self.warmup = warmup;
-        self
-    }
-
-    /// Sets the number of timed runs.
-    pub fn with_runs(mut self, runs: usize) -> Self {
-        self.runs = runs;
-        self
+    crate::setters! {
+        /// Sets the number of warm-up runs.
+        with_warmup => warmup: usize;
+        /// Sets the number of timed runs.
+        with_runs => runs: usize;
     }
 
     /// Sets the objective's name.

@@ -82,16 +82,11 @@ impl LookupTable {
         }
     }
 
-    /// Sets the direction (minimise by default).
-    pub fn with_direction(mut self, direction: Direction) -> Self {
-        self.direction = direction;
-        self
-    }
-
-    /// Sets the constant cost added to every architecture (stem, head).
-    pub fn with_base(mut self, base: f64) -> Self {
-        self.base = base;
-        self
+    crate::setters! {
+        /// Sets the direction (minimise by default).
+        with_direction => direction: Direction;
+        /// Sets the constant cost added to every architecture (stem, head).
+        with_base => base: f64;
     }
 
     /// Sets the cost of `op` wherever no more specific entry exists.

@@ -100,10 +100,9 @@ impl<'a> ObjectiveContext<'a> {
         self
     }
 
-    /// Sets (or clears) the supernet accuracy of the sample.
-    pub fn with_accuracy(mut self, accuracy: Option<f64>) -> Self {
-        self.accuracy = accuracy;
-        self
+    crate::setters! {
+        /// Sets (or clears) the supernet accuracy of the sample.
+        with_accuracy => accuracy: Option<f64>;
     }
 }
 

@@ -1,8 +1,7 @@
 //! Observers: progress bars and logs are not the search's business.
 
 use std::fs::{File, OpenOptions};
-use std::io::IsTerminal;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

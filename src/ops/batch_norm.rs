@@ -1,8 +1,8 @@
 //! Batch normalisation with or without affine parameters.
 
-use burn::config::Config;
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
 use crate::kernels::{batch_moments, normalize_batch_stats};
 
@@ -67,24 +67,64 @@ pub fn with_batch_statistics<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Configuration of a [`BatchNorm2d`].
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchNorm2dConfig {
     /// Number of channels.
     pub channels: usize,
     /// Whether the layer has a learnable scale and shift (`affine=True` in PyTorch).
-    #[config(default = true)]
+    #[serde(default = "batch_norm2d_config_affine")]
     pub affine: bool,
     /// Numerical-stability epsilon.
-    #[config(default = 1e-5)]
+    #[serde(default = "batch_norm2d_config_epsilon")]
     pub epsilon: f64,
     /// Running-statistics momentum (PyTorch convention).
-    #[config(default = 0.1)]
+    #[serde(default = "batch_norm2d_config_momentum")]
     pub momentum: f64,
     /// Whether running statistics are kept and used outside training
     /// (`track_running_stats` in PyTorch). Without them the layer always normalises
     /// with the statistics of the batch, as NAS-Bench-201 supernets do.
-    #[config(default = true)]
+    #[serde(default = "batch_norm2d_config_track_running_stats")]
     pub track_running_stats: bool,
+}
+
+impl BatchNorm2dConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(channels: usize) -> Self {
+        Self {
+            channels,
+            affine: batch_norm2d_config_affine(),
+            epsilon: batch_norm2d_config_epsilon(),
+            momentum: batch_norm2d_config_momentum(),
+            track_running_stats: batch_norm2d_config_track_running_stats(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`affine`](Self::affine) (default true).
+        with_affine => affine: bool;
+        /// Sets [`epsilon`](Self::epsilon) (default 1e-5).
+        with_epsilon => epsilon: f64;
+        /// Sets [`momentum`](Self::momentum) (default 0.1).
+        with_momentum => momentum: f64;
+        /// Sets [`track_running_stats`](Self::track_running_stats) (default true).
+        with_track_running_stats => track_running_stats: bool;
+    }
+}
+
+fn batch_norm2d_config_affine() -> bool {
+    true
+}
+
+fn batch_norm2d_config_epsilon() -> f64 {
+    1e-5
+}
+
+fn batch_norm2d_config_momentum() -> f64 {
+    0.1
+}
+
+fn batch_norm2d_config_track_running_stats() -> bool {
+    true
 }
 
 impl BatchNorm2dConfig {

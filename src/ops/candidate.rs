@@ -1,10 +1,10 @@
 //! A candidate op as a config (`OpConfig`) that builds a module (`Op`).
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
 use super::conv::{
     ConvSpec, DwPwBn, FactorizedReduce, ReluConvBn, factorized_reduce_macs, factorized_reduce_specs,
@@ -25,21 +25,55 @@ use super::{BatchNorm2d, BatchNorm2dConfig, OpError, OpKind};
 /// let y = op.forward(Tensor::zeros([2, 8, 9, 9], &Default::default()));
 /// assert_eq!(y.dims(), [2, 8, 5, 5]);
 /// ```
-#[derive(Config, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpConfig {
     /// Which op.
     pub kind: OpKind,
     /// Channels in and out.
     pub channels: usize,
     /// Stride (1, or 2 on reduction edges).
-    #[config(default = 1)]
+    #[serde(default = "op_config_stride")]
     pub stride: usize,
     /// Whether the op's BNs have affine parameters (false in the DARTS supernet).
-    #[config(default = true)]
+    #[serde(default = "op_config_affine")]
     pub affine: bool,
     /// Whether pools are followed by a non-affine BN (the DARTS supernet's `MixedOp`).
-    #[config(default = false)]
+    #[serde(default = "op_config_pool_bn")]
     pub pool_bn: bool,
+}
+
+impl OpConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(kind: OpKind, channels: usize) -> Self {
+        Self {
+            kind,
+            channels,
+            stride: op_config_stride(),
+            affine: op_config_affine(),
+            pool_bn: op_config_pool_bn(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`stride`](Self::stride) (default 1).
+        with_stride => stride: usize;
+        /// Sets [`affine`](Self::affine) (default true).
+        with_affine => affine: bool;
+        /// Sets [`pool_bn`](Self::pool_bn) (default false).
+        with_pool_bn => pool_bn: bool;
+    }
+}
+
+fn op_config_stride() -> usize {
+    1
+}
+
+fn op_config_affine() -> bool {
+    true
+}
+
+fn op_config_pool_bn() -> bool {
+    false
 }
 
 impl OpConfig {

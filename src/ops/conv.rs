@@ -35,9 +35,8 @@ impl ConvSpec {
         }
     }
 
-    pub fn with_dilation(mut self, d: usize) -> Self {
-        self.dilation = d;
-        self
+    crate::setters! {
+        with_dilation => dilation: usize;
     }
 
     pub fn depthwise(mut self) -> Self {

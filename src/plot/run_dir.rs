@@ -1,8 +1,7 @@
 //! Every plot of a run directory.
 
-use std::fmt;
-use std::fs;
 use std::path::{Path, PathBuf};
+use std::{fmt, fs};
 
 use super::{Format, PlotError, alpha, curves, front, read_log};
 use crate::search::SearchResult;

@@ -158,27 +158,18 @@ impl UpdaterConfig {
             grad_clip: Some(5.0),
             entropy_weight: 0.0,
             init_scale: 1e-3,
-            advantage: Advantage::Baseline,
+            advantage: paper_advantage(),
             stage_spread: None,
         }
     }
 
-    /// Sets M, the samples per update.
-    pub fn with_samples(mut self, samples: usize) -> Self {
-        self.samples = samples;
-        self
-    }
-
-    /// Sets the baseline step beta.
-    pub fn with_baseline_decay(mut self, beta: f64) -> Self {
-        self.baseline_decay = beta;
-        self
-    }
-
-    /// Sets the Adam learning rate.
-    pub fn with_lr(mut self, lr: f64) -> Self {
-        self.lr = lr;
-        self
+    crate::setters! {
+        /// Sets M, the samples per update.
+        with_samples => samples: usize;
+        /// Sets the baseline step beta.
+        with_baseline_decay => baseline_decay: f64;
+        /// Sets the Adam learning rate.
+        with_lr => lr: f64;
     }
 
     /// Sets Adam's betas.
@@ -188,46 +179,21 @@ impl UpdaterConfig {
         self
     }
 
-    /// Sets Adam's epsilon.
-    pub fn with_eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// Sets the weight decay.
-    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
-    /// Sets (or disables, with `None`) the gradient-norm clip.
-    pub fn with_grad_clip(mut self, clip: Option<f64>) -> Self {
-        self.grad_clip = clip;
-        self
-    }
-
-    /// Sets the entropy-bonus weight.
-    pub fn with_entropy_weight(mut self, weight: f64) -> Self {
-        self.entropy_weight = weight;
-        self
-    }
-
-    /// Sets how rewards become advantages.
-    pub fn with_advantage(mut self, advantage: Advantage) -> Self {
-        self.advantage = advantage;
-        self
-    }
-
-    /// Sets (or disables, with `None`) the step size tied to the stage's length.
-    pub fn with_stage_spread(mut self, spread: Option<f64>) -> Self {
-        self.stage_spread = spread;
-        self
-    }
-
-    /// Sets the scale of the initial logits.
-    pub fn with_init_scale(mut self, scale: f64) -> Self {
-        self.init_scale = scale;
-        self
+    crate::setters! {
+        /// Sets Adam's epsilon.
+        with_eps => eps: f64;
+        /// Sets the weight decay.
+        with_weight_decay => weight_decay: f64;
+        /// Sets (or disables, with `None`) the gradient-norm clip.
+        with_grad_clip => grad_clip: Option<f64>;
+        /// Sets the entropy-bonus weight.
+        with_entropy_weight => entropy_weight: f64;
+        /// Sets how rewards become advantages.
+        with_advantage => advantage: Advantage;
+        /// Sets (or disables, with `None`) the step size tied to the stage's length.
+        with_stage_spread => stage_spread: Option<f64>;
+        /// Sets the scale of the initial logits.
+        with_init_scale => init_scale: f64;
     }
 
     /// Checks every setting.

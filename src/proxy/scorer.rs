@@ -48,22 +48,13 @@ impl ProxyScorerConfig {
         }
     }
 
-    /// Sets the seed.
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Sets the size of the zero-cost reference sample.
-    pub fn with_reference(mut self, reference: usize) -> Self {
-        self.reference = reference;
-        self
-    }
-
-    /// synflow scores known for this network and seed.
-    pub fn with_known_synflow(mut self, known: HashMap<Architecture, f64>) -> Self {
-        self.known_synflow = known;
-        self
+    crate::setters! {
+        /// Sets the seed.
+        with_seed => seed: u64;
+        /// Sets the size of the zero-cost reference sample.
+        with_reference => reference: usize;
+        /// synflow scores known for this network and seed.
+        with_known_synflow => known_synflow: HashMap<Architecture, f64>;
     }
 
     /// A scorer of architectures of `space`, whose networks `network` builds on

@@ -179,10 +179,9 @@ impl ShrinkScheduleConfig {
         )
     }
 
-    /// Sets how later stages initialise alpha.
-    pub fn with_alpha_init(mut self, alpha_init: AlphaInit) -> Self {
-        self.alpha_init = alpha_init;
-        self
+    crate::setters! {
+        /// Sets how later stages initialise alpha.
+        with_alpha_init => alpha_init: AlphaInit;
     }
 
     /// Sets the epochs and warm-up epochs of every stage.

@@ -48,16 +48,11 @@ impl StageConfig {
         self
     }
 
-    /// Sets the initial channels.
-    pub fn with_channels(mut self, channels: usize) -> Self {
-        self.channels = channels;
-        self
-    }
-
-    /// Sets the skip-connection dropout rate.
-    pub fn with_skip_dropout(mut self, rate: f64) -> Self {
-        self.skip_dropout = rate;
-        self
+    crate::setters! {
+        /// Sets the initial channels.
+        with_channels => channels: usize;
+        /// Sets the skip-connection dropout rate.
+        with_skip_dropout => skip_dropout: f64;
     }
 
     /// Epochs that update alpha (after the warm-up).

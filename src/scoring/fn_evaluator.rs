@@ -72,12 +72,11 @@ where
         }
     }
 
-    /// Declares the function deterministic (see [`Evaluator::exact`]): every
-    /// architecture is then scored once and repeats cost no budget. Off by default (a
-    /// training run is noisy).
-    pub fn with_exact(mut self, exact: bool) -> Self {
-        self.exact = exact;
-        self
+    crate::setters! {
+        /// Declares the function deterministic (see [`Evaluator::exact`]): every
+        /// architecture is then scored once and repeats cost no budget. Off by default (a
+        /// training run is noisy).
+        with_exact => exact: bool;
     }
 
     /// The budget and its position.

@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ScoringError;
-use super::{Clock, Progress};
+use super::{Clock, Progress, ScoringError};
 use crate::schedule::ShrinkScheduleConfig;
 
 /// A budget of scored samples, split over the stages of a schedule in proportion to

@@ -25,8 +25,10 @@ use crate::policy::sample_from;
 use crate::schedule::StageConfig;
 use crate::seeding::seeded;
 use crate::supernet::{Path as NetPath, SupernetForward};
-use crate::train::{PathSampling, ScoreBn, ScoreMetric, TrainConfig, TrainMode};
-use crate::train::{Sgd, hits_value, loss_and_hits, sgd_step, true_class_probability};
+use crate::train::{
+    PathSampling, ScoreBn, ScoreMetric, Sgd, TrainConfig, TrainMode, hits_value, loss_and_hits,
+    sgd_step, true_class_probability,
+};
 use crate::{Architecture, OpKind};
 
 /// What identifies the training data a search runs on (checked on resume).

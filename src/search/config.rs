@@ -192,58 +192,25 @@ impl SearchConfig {
         }
     }
 
-    /// Sets the seed.
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Sets the training mode.
-    pub fn with_mode(mut self, mode: TrainMode) -> Self {
-        self.train.mode = mode;
-        self
-    }
-
-    /// Sets the batch size.
-    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.train.batch_size = batch_size;
-        self
-    }
-
-    /// Sets the schedule.
-    pub fn with_schedule(mut self, schedule: ShrinkScheduleConfig) -> Self {
-        self.schedule = schedule;
-        self
-    }
-
-    /// Sets the strategy.
-    pub fn with_strategy(mut self, strategy: StrategyConfig) -> Self {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Sets the updater.
-    pub fn with_updater(mut self, updater: UpdaterConfig) -> Self {
-        self.updater = updater;
-        self
-    }
-
-    /// Sets the score prior (`None`: the supernet's scores as they are).
-    pub fn with_score_prior(mut self, prior: Option<ParamsPrior>) -> Self {
-        self.score_prior = prior;
-        self
-    }
-
-    /// Caps the steps per epoch.
-    pub fn with_max_steps_per_epoch(mut self, steps: Option<usize>) -> Self {
-        self.train.max_steps_per_epoch = steps;
-        self
-    }
-
-    /// Sets how often checkpoints are written (in epochs; 0 = never).
-    pub fn with_checkpoint_every(mut self, epochs: usize) -> Self {
-        self.checkpoint_every = epochs;
-        self
+    crate::setters! {
+        /// Sets the seed.
+        with_seed => seed: u64;
+        /// Sets the training mode.
+        with_mode => train.mode: TrainMode;
+        /// Sets the batch size.
+        with_batch_size => train.batch_size: usize;
+        /// Sets the schedule.
+        with_schedule => schedule: ShrinkScheduleConfig;
+        /// Sets the strategy.
+        with_strategy => strategy: StrategyConfig;
+        /// Sets the updater.
+        with_updater => updater: UpdaterConfig;
+        /// Sets the score prior (`None`: the supernet's scores as they are).
+        with_score_prior => score_prior: Option<ParamsPrior>;
+        /// Caps the steps per epoch.
+        with_max_steps_per_epoch => train.max_steps_per_epoch: Option<usize>;
+        /// Sets how often checkpoints are written (in epochs; 0 = never).
+        with_checkpoint_every => checkpoint_every: usize;
     }
 
     /// Checks every value that does not depend on the space or the data.

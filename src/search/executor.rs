@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
 
-use super::checkpoint;
 use super::result::FinalOutcome;
 use super::state::STATE_VERSION;
 use super::{
     AlphaRecord, SearchConfig, SearchError, SearchEvent, SearchObserver, SearchResult, SearchState,
-    StageSummary, TableSearchConfig,
+    StageSummary, TableSearchConfig, checkpoint,
 };
 use crate::data::ImageDataset;
 use crate::objective::{
@@ -379,10 +378,9 @@ impl Search {
         self
     }
 
-    /// Sets how often (in epochs) checkpoints are written; 0 disables them.
-    pub fn with_checkpoint_every(mut self, epochs: usize) -> Self {
-        self.checkpoint_every = epochs;
-        self
+    crate::setters! {
+        /// Sets how often (in epochs) checkpoints are written; 0 disables them.
+        with_checkpoint_every => checkpoint_every: usize;
     }
 
     /// Continues from the checkpoint in `dir` (written by a search with the same space,

@@ -60,22 +60,13 @@ impl TableSearchConfig {
             .unwrap_or_else(|| ShrinkScheduleConfig::one_stage(space))
     }
 
-    /// Sets the strategy.
-    pub fn with_strategy(mut self, strategy: StrategyConfig) -> Self {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Sets the seed.
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// Sets the updater.
-    pub fn with_updater(mut self, updater: UpdaterConfig) -> Self {
-        self.updater = updater;
-        self
+    crate::setters! {
+        /// Sets the strategy.
+        with_strategy => strategy: StrategyConfig;
+        /// Sets the seed.
+        with_seed => seed: u64;
+        /// Sets the updater.
+        with_updater => updater: UpdaterConfig;
     }
 
     /// Sets the schedule.

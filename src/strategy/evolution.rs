@@ -46,22 +46,13 @@ impl RegularizedEvolutionConfig {
         }
     }
 
-    /// Sets P.
-    pub fn with_population(mut self, population: usize) -> Self {
-        self.population = population;
-        self
-    }
-
-    /// Sets S.
-    pub fn with_tournament(mut self, tournament: usize) -> Self {
-        self.tournament = tournament;
-        self
-    }
-
-    /// Sets the batch size.
-    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
+    crate::setters! {
+        /// Sets P.
+        with_population => population: usize;
+        /// Sets S.
+        with_tournament => tournament: usize;
+        /// Sets the batch size.
+        with_batch_size => batch_size: usize;
     }
 
     /// Checks the settings.

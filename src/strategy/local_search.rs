@@ -46,16 +46,11 @@ impl LocalSearchConfig {
         }
     }
 
-    /// Sets the random architectures per (re)start.
-    pub fn with_init(mut self, init: usize) -> Self {
-        self.init = init;
-        self
-    }
-
-    /// Sets the batch size.
-    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
+    crate::setters! {
+        /// Sets the random architectures per (re)start.
+        with_init => init: usize;
+        /// Sets the batch size.
+        with_batch_size => batch_size: usize;
     }
 
     /// Checks the settings.

@@ -1,9 +1,9 @@
 //! `MixedOp`: the active candidate ops of one edge.
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
 use super::SuperNetError;
 use super::path::EdgeChoice;
@@ -11,24 +11,65 @@ use crate::OpKind;
 use crate::ops::{Op, OpConfig};
 
 /// Configuration of a [`MixedOp`].
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MixedOpConfig {
     /// The ops still active on the edge, in order.
     pub ops: Vec<OpKind>,
     /// Channels in and out.
     pub channels: usize,
     /// Stride of the edge.
-    #[config(default = 1)]
+    #[serde(default = "mixed_op_config_stride")]
     pub stride: usize,
     /// Affine BN inside the ops (false in DARTS supernets).
-    #[config(default = false)]
+    #[serde(default = "mixed_op_config_affine")]
     pub affine: bool,
     /// Non-affine BN after pools (true in DARTS supernets, false in NAS-Bench-201 ones).
-    #[config(default = true)]
+    #[serde(default = "mixed_op_config_pool_bn")]
     pub pool_bn: bool,
     /// Dropout rate on `skip_connect` outputs (P-DARTS); 0 disables it.
-    #[config(default = 0.0)]
+    #[serde(default = "mixed_op_config_skip_dropout")]
     pub skip_dropout: f64,
+}
+
+impl MixedOpConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(ops: Vec<OpKind>, channels: usize) -> Self {
+        Self {
+            ops,
+            channels,
+            stride: mixed_op_config_stride(),
+            affine: mixed_op_config_affine(),
+            pool_bn: mixed_op_config_pool_bn(),
+            skip_dropout: mixed_op_config_skip_dropout(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`stride`](Self::stride) (default 1).
+        with_stride => stride: usize;
+        /// Sets [`affine`](Self::affine) (default false).
+        with_affine => affine: bool;
+        /// Sets [`pool_bn`](Self::pool_bn) (default true).
+        with_pool_bn => pool_bn: bool;
+        /// Sets [`skip_dropout`](Self::skip_dropout) (default 0.0).
+        with_skip_dropout => skip_dropout: f64;
+    }
+}
+
+fn mixed_op_config_stride() -> usize {
+    1
+}
+
+fn mixed_op_config_affine() -> bool {
+    false
+}
+
+fn mixed_op_config_pool_bn() -> bool {
+    true
+}
+
+fn mixed_op_config_skip_dropout() -> f64 {
+    0.0
 }
 
 impl MixedOpConfig {

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 
+use super::{EvalNetwork, EvalNetworkConfig};
 use crate::network::NetworkError;
 use crate::network::export::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf, file_error,
     load_state_dict, write_state_dict,
 };
 use crate::space::Genotype;
-use crate::spaces::darts::{EvalNetwork, EvalNetworkConfig};
 
 /// The ops of the reference code's `OPS` table (`cnn/operations.py`).
 const TORCH_OPS: [&str; 10] = [

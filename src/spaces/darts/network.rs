@@ -1,10 +1,5 @@
 //! The DARTS evaluation network built from a genotype.
 
-use super::DartsSpace;
-use crate::Architecture;
-use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier};
-use crate::space::SpaceError;
-
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, AvgPool2d, AvgPool2dConfig};
@@ -12,10 +7,11 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Distribution, Tensor, backend::Backend};
 
 use super::network_config::{AUX_FEATURES, AUX_HIDDEN, CellPlan, EvalNetworkConfig, edge_op};
-use crate::network::NetworkError;
+use super::{DartsSpace, Preprocess};
+use crate::Architecture;
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, ReluConvBn};
-use crate::space::{CellGenotype, Genotype};
-use crate::spaces::darts::Preprocess;
+use crate::space::{CellGenotype, Genotype, SpaceError};
 
 /// One evaluation cell: any number of inputs per node, output the concat list.
 ///

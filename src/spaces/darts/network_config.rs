@@ -1,14 +1,14 @@
 //! Configuration and analytic counts of the DARTS evaluation network.
 
-use burn::config::Config;
+use serde::{Deserialize, Serialize};
 
+use super::is_reduction;
 use crate::OpKind;
 use crate::network::NetworkError;
 use crate::ops::{
     BatchNorm2dConfig, ConvSpec, OpConfig, factorized_reduce_macs, factorized_reduce_specs,
 };
 use crate::space::{CellGenotype, Genotype, GenotypeEdge, SpaceError};
-use crate::spaces::darts::is_reduction;
 
 /// Configuration of an [`super::EvalNetwork`] (DARTS `NetworkCIFAR` semantics).
 ///
@@ -23,7 +23,7 @@ use crate::spaces::darts::is_reduction;
 /// assert_eq!(cfg.clone().with_auxiliary(true).param_count(&darts_v2), 3_825_768);
 /// # Ok::<(), tnd_nas::space::SpaceError>(())
 /// ```
-#[derive(Config, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalNetworkConfig {
     /// Initial channels `C`.
     pub channels: usize,
@@ -32,14 +32,49 @@ pub struct EvalNetworkConfig {
     /// Number of classes.
     pub classes: usize,
     /// Image channels.
-    #[config(default = 3)]
+    #[serde(default = "eval_network_config_in_channels")]
     pub in_channels: usize,
     /// Auxiliary head at 2/3 depth.
-    #[config(default = false)]
+    #[serde(default = "eval_network_config_auxiliary")]
     pub auxiliary: bool,
     /// Stem multiplier.
-    #[config(default = 3)]
+    #[serde(default = "eval_network_config_stem_multiplier")]
     pub stem_multiplier: usize,
+}
+
+impl EvalNetworkConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(channels: usize, layers: usize, classes: usize) -> Self {
+        Self {
+            channels,
+            layers,
+            classes,
+            in_channels: eval_network_config_in_channels(),
+            auxiliary: eval_network_config_auxiliary(),
+            stem_multiplier: eval_network_config_stem_multiplier(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+        /// Sets [`auxiliary`](Self::auxiliary) (default false).
+        with_auxiliary => auxiliary: bool;
+        /// Sets [`stem_multiplier`](Self::stem_multiplier) (default 3).
+        with_stem_multiplier => stem_multiplier: usize;
+    }
+}
+
+fn eval_network_config_in_channels() -> usize {
+    3
+}
+
+fn eval_network_config_auxiliary() -> bool {
+    false
+}
+
+fn eval_network_config_stem_multiplier() -> usize {
+    3
 }
 
 /// The channel plan of one cell.

@@ -4,13 +4,12 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 
+use super::{DartsNetworkSpec, DartsSpace, DartsSuperNet, DartsSuperNetConfig, EvalNetworkConfig};
 use crate::OpKind;
 use crate::network::EvalNetworkSpec;
 use crate::schedule::StageConfig;
 use crate::scoring::{DataShape, SupernetSpace};
 use crate::supernet::SuperNetError;
-
-use super::{DartsNetworkSpec, DartsSpace, DartsSuperNet, DartsSuperNetConfig, EvalNetworkConfig};
 
 impl SupernetSpace for DartsSpace {
     type Supernet<B: Backend> = DartsSuperNet<B>;

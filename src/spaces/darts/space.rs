@@ -49,10 +49,9 @@ impl DartsSpaceConfig {
         Self::new(OpSet::tnd_normal(), OpSet::tnd_reduce())
     }
 
-    /// Sets the number of intermediate nodes.
-    pub fn with_nodes(mut self, nodes: usize) -> Self {
-        self.nodes = nodes;
-        self
+    crate::setters! {
+        /// Sets the number of intermediate nodes.
+        with_nodes => nodes: usize;
     }
 
     /// Validates and builds the space.

@@ -1,16 +1,15 @@
 //! The DARTS supernet: stem, search cells (two inputs each, reductions at 1/3 and 2/3
 //! of the depth), classifier.
 
-use super::DartsSpace;
-use crate::ops::{FactorizedReduce, ReluConvBn};
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
+use super::DartsSpace;
 use crate::OpKind;
-use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec};
+use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, FactorizedReduce, ReluConvBn};
 use crate::space::SearchSpace;
 use crate::supernet::{
     MixedOp, MixedOpConfig, Path, SuperNetError, SupernetForward, check_path, check_shape,
@@ -31,7 +30,7 @@ use crate::supernet::{
 /// assert_eq!(trainable_params(&net), 1_930_618);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DartsSuperNetConfig {
     /// Intermediate nodes per cell.
     pub nodes: usize,
@@ -45,14 +44,57 @@ pub struct DartsSuperNetConfig {
     /// then reduction-cell edges).
     pub active: Vec<Vec<OpKind>>,
     /// Image channels (3 for CIFAR, 1 for Fashion-MNIST).
-    #[config(default = 3)]
+    #[serde(default = "darts_super_net_config_in_channels")]
     pub in_channels: usize,
     /// DARTS stem multiplier (the stem outputs `stem_multiplier * C` channels).
-    #[config(default = 3)]
+    #[serde(default = "darts_super_net_config_stem_multiplier")]
     pub stem_multiplier: usize,
     /// Dropout on `skip_connect` outputs (P-DARTS); 0 disables it.
-    #[config(default = 0.0)]
+    #[serde(default = "darts_super_net_config_skip_dropout")]
     pub skip_dropout: f64,
+}
+
+impl DartsSuperNetConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(
+        nodes: usize,
+        channels: usize,
+        cells: usize,
+        classes: usize,
+        active: Vec<Vec<OpKind>>,
+    ) -> Self {
+        Self {
+            nodes,
+            channels,
+            cells,
+            classes,
+            active,
+            in_channels: darts_super_net_config_in_channels(),
+            stem_multiplier: darts_super_net_config_stem_multiplier(),
+            skip_dropout: darts_super_net_config_skip_dropout(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+        /// Sets [`stem_multiplier`](Self::stem_multiplier) (default 3).
+        with_stem_multiplier => stem_multiplier: usize;
+        /// Sets [`skip_dropout`](Self::skip_dropout) (default 0.0).
+        with_skip_dropout => skip_dropout: f64;
+    }
+}
+
+fn darts_super_net_config_in_channels() -> usize {
+    3
+}
+
+fn darts_super_net_config_stem_multiplier() -> usize {
+    3
+}
+
+fn darts_super_net_config_skip_dropout() -> f64 {
+    0.0
 }
 
 impl DartsSuperNetConfig {

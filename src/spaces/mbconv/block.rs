@@ -1,9 +1,9 @@
 //! The MBConv inverted residual block (MobileNetV2).
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
 use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, OpKind, conv2d};
 
@@ -22,7 +22,7 @@ use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, OpKind, conv2d};
 /// let block = cfg.init::<NdArray>(&Default::default());
 /// assert_eq!(block.forward(Tensor::zeros([1, 16, 15, 15], &Default::default())).dims(), [1, 24, 8, 8]);
 /// ```
-#[derive(Config, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MbConvBlockConfig {
     /// Input channels.
     pub c_in: usize,
@@ -36,8 +36,31 @@ pub struct MbConvBlockConfig {
     pub stride: usize,
     /// Weight-sharing supernet BNs: no affine parameters, batch statistics always (as in
     /// DARTS supernets), instead of affine BNs with running statistics.
-    #[config(default = false)]
+    #[serde(default = "mb_conv_block_config_batch_stats")]
     pub batch_stats: bool,
+}
+
+impl MbConvBlockConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(c_in: usize, c_out: usize, expansion: usize, kernel: usize, stride: usize) -> Self {
+        Self {
+            c_in,
+            c_out,
+            expansion,
+            kernel,
+            stride,
+            batch_stats: mb_conv_block_config_batch_stats(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`batch_stats`](Self::batch_stats) (default false).
+        with_batch_stats => batch_stats: bool;
+    }
+}
+
+fn mb_conv_block_config_batch_stats() -> bool {
+    false
 }
 
 impl MbConvBlockConfig {

@@ -1,16 +1,16 @@
 //! The MBConv chain network of an architecture of the MBConv space.
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
-use crate::Architecture;
-use crate::SearchSpace;
+use super::{
+    MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvPlan, MbConvSpace, MbConvStem,
+    mbconv_ends,
+};
 use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
 use crate::space::SpaceError;
-use crate::spaces::mbconv::mbconv_ends;
-use crate::spaces::mbconv::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
-use crate::spaces::mbconv::{MbConvPlan, MbConvSpace};
+use crate::{Architecture, SearchSpace};
 
 /// Configuration of an [`MbConvNetwork`]: the MobileNetV2 backbone at width multiplier
 /// `width` with the searched blocks (counted as torchvision counts MobileNetV2).
@@ -25,19 +25,52 @@ use crate::spaces::mbconv::{MbConvPlan, MbConvSpace};
 /// assert_eq!(cfg.macs(&space, &v2, 224)?, 300_774_272);
 /// # Ok::<(), tnd_nas::space::SpaceError>(())
 /// ```
-#[derive(Config, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MbConvNetworkConfig {
     /// Number of classes.
     pub classes: usize,
     /// Image channels.
-    #[config(default = 3)]
+    #[serde(default = "mb_conv_network_config_in_channels")]
     pub in_channels: usize,
     /// Width multiplier (channels rounded to multiples of 8, as MobileNetV2 does).
-    #[config(default = 1.0)]
+    #[serde(default = "mb_conv_network_config_width")]
     pub width: f64,
     /// Dropout before the classifier.
-    #[config(default = 0.2)]
+    #[serde(default = "mb_conv_network_config_dropout")]
     pub dropout: f64,
+}
+
+impl MbConvNetworkConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(classes: usize) -> Self {
+        Self {
+            classes,
+            in_channels: mb_conv_network_config_in_channels(),
+            width: mb_conv_network_config_width(),
+            dropout: mb_conv_network_config_dropout(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+        /// Sets [`width`](Self::width) (default 1.0).
+        with_width => width: f64;
+        /// Sets [`dropout`](Self::dropout) (default 0.2).
+        with_dropout => dropout: f64;
+    }
+}
+
+fn mb_conv_network_config_in_channels() -> usize {
+    3
+}
+
+fn mb_conv_network_config_width() -> f64 {
+    1.0
+}
+
+fn mb_conv_network_config_dropout() -> f64 {
+    0.2
 }
 
 impl MbConvNetworkConfig {

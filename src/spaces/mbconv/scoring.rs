@@ -4,15 +4,14 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 
+use super::{
+    MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace, MbConvSuperNet, MbConvSuperNetConfig,
+};
 use crate::OpKind;
 use crate::network::EvalNetworkSpec;
 use crate::schedule::StageConfig;
 use crate::scoring::{DataShape, SupernetSpace};
 use crate::supernet::SuperNetError;
-
-use super::{
-    MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace, MbConvSuperNet, MbConvSuperNetConfig,
-};
 
 impl SupernetSpace for MbConvSpace {
     type Supernet<B: Backend> = MbConvSuperNet<B>;

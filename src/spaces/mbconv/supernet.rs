@@ -1,30 +1,58 @@
 //! The MBConv chain supernet: every active block choice on every searchable block.
 
-use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
+use super::{
+    MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvPlan, MbConvSpace, MbConvStem,
+};
 use crate::OpKind;
-use crate::spaces::mbconv::{MbConvBlock, MbConvBlockConfig, MbConvEnds, MbConvHead, MbConvStem};
-use crate::spaces::mbconv::{MbConvPlan, MbConvSpace};
 use crate::supernet::{Path, SuperNetError, SupernetForward, check_path};
 
 /// Configuration of an [`MbConvSuperNet`] over the `active` choices of every block of
 /// an MBConv space, at width multiplier `width`. As in DARTS supernets, BNs have no affine
 /// parameters and normalise with batch statistics (those of the sampled path); there is
 /// no dropout.
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MbConvSuperNetConfig {
     /// Number of classes.
     pub classes: usize,
     /// The active choices of every block, in block order.
     pub active: Vec<Vec<OpKind>>,
     /// Width multiplier.
-    #[config(default = 1.0)]
+    #[serde(default = "mb_conv_super_net_config_width")]
     pub width: f64,
     /// Image channels.
-    #[config(default = 3)]
+    #[serde(default = "mb_conv_super_net_config_in_channels")]
     pub in_channels: usize,
+}
+
+impl MbConvSuperNetConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(classes: usize, active: Vec<Vec<OpKind>>) -> Self {
+        Self {
+            classes,
+            active,
+            width: mb_conv_super_net_config_width(),
+            in_channels: mb_conv_super_net_config_in_channels(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`width`](Self::width) (default 1.0).
+        with_width => width: f64;
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+    }
+}
+
+fn mb_conv_super_net_config_width() -> f64 {
+    1.0
+}
+
+fn mb_conv_super_net_config_in_channels() -> usize {
+    3
 }
 
 impl MbConvSuperNetConfig {

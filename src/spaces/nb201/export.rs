@@ -6,14 +6,13 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 
+use super::{Nb201EvalBlock, Nb201Genotype, Nb201Network, Nb201NetworkConfig};
 use crate::network::NetworkError;
 use crate::network::export::state_dict::{
     ExportSummary, GENOTYPE_KEY, NETWORK_KEY, ReferenceNames, StateDictFile, bn_leaf,
     check_state_dict, file_error, load_state_dict, write_state_dict,
 };
 use crate::ops::{Op, OpKind};
-use crate::spaces::nb201::Nb201Genotype;
-use crate::spaces::nb201::{Nb201EvalBlock, Nb201Network, Nb201NetworkConfig};
 
 const REFERENCE: &str = "NAS-Bench-201 TinyNetwork";
 

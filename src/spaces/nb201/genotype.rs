@@ -7,8 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::OpKind;
-use crate::space::SpaceError;
-use crate::space::{describe_text, dot_quote as quote};
+use crate::space::{SpaceError, describe_text, dot_quote as quote};
 
 /// The `notation` of errors from parsing an [`Nb201Genotype`].
 pub(crate) const NB201_NOTATION: &str = "NAS-Bench-201 string";

@@ -1,22 +1,19 @@
 //! The NAS-Bench-201 evaluation network.
 
-use super::Nb201Space;
-use crate::Architecture;
-use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier};
-use crate::space::SpaceError;
-
-use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
-use crate::network::NetworkError;
-use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, OpConfig};
-use crate::spaces::nb201::{Nb201Genotype, nb201_live_edges};
-use crate::spaces::nb201::{
-    ResidualBlock, nb201_cell_forward, residual_param_count, residual_specs,
+use super::{
+    Nb201Genotype, Nb201Space, ResidualBlock, nb201_cell_forward, nb201_live_edges,
+    residual_param_count, residual_specs,
 };
+use crate::Architecture;
+use crate::network::{BuildNetwork, EvalNetworkSpec, ImageClassifier, NetworkError};
+use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, Op, OpConfig};
+use crate::space::SpaceError;
 
 /// Configuration of an [`Nb201Network`]: stem, three stages of `cells` cells at C, 2C, 4C
 /// joined by residual blocks, BN + ReLU, global pool, linear classifier.
@@ -28,7 +25,7 @@ use crate::spaces::nb201::{
 /// assert_eq!(Nb201NetworkConfig::new(16, 5, 10).param_count(&g), 802_426);
 /// # Ok::<(), tnd_nas::space::SpaceError>(())
 /// ```
-#[derive(Config, Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Nb201NetworkConfig {
     /// Channels of the first stage.
     pub channels: usize,
@@ -37,8 +34,29 @@ pub struct Nb201NetworkConfig {
     /// Number of classes.
     pub classes: usize,
     /// Image channels.
-    #[config(default = 3)]
+    #[serde(default = "nb201_network_config_in_channels")]
     pub in_channels: usize,
+}
+
+impl Nb201NetworkConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(channels: usize, cells: usize, classes: usize) -> Self {
+        Self {
+            channels,
+            cells,
+            classes,
+            in_channels: nb201_network_config_in_channels(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+    }
+}
+
+fn nb201_network_config_in_channels() -> usize {
+    3
 }
 
 impl Nb201NetworkConfig {

@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use burn::tensor::backend::Backend;
 
+use super::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space, Nb201SuperNet, Nb201SuperNetConfig};
 use crate::OpKind;
 use crate::network::EvalNetworkSpec;
 use crate::schedule::StageConfig;
 use crate::scoring::{DataShape, SupernetSpace};
 use crate::supernet::SuperNetError;
-
-use super::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space, Nb201SuperNet, Nb201SuperNetConfig};
 
 impl SupernetSpace for Nb201Space {
     type Supernet<B: Backend> = Nb201SuperNet<B>;

@@ -1,17 +1,15 @@
 //! The NAS-Bench-201 supernet: three stages of search cells joined by residual blocks.
 
-use super::{NB201_EDGES, Nb201Space, nb201_live_edges};
-use crate::ops::ReluConvBn;
-use burn::config::Config;
 use burn::module::Module;
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Tensor, backend::Backend};
+use serde::{Deserialize, Serialize};
 
+use super::{NB201_EDGES, Nb201Space, nb201_live_edges};
 use crate::OpKind;
-use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec};
+use crate::ops::{BatchNorm2d, BatchNorm2dConfig, ConvSpec, ReluConvBn};
 use crate::space::SearchSpace;
 use crate::supernet::{
     MixedOp, MixedOpConfig, Path, SuperNetError, SupernetForward, check_path, check_shape,
@@ -20,7 +18,7 @@ use crate::supernet::{
 
 /// Configuration of an [`Nb201SuperNet`]: three stages of `cells` search cells joined by
 /// residual blocks.
-#[derive(Config, Debug)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Nb201SuperNetConfig {
     /// Channels of the first stage.
     pub channels: usize,
@@ -31,11 +29,40 @@ pub struct Nb201SuperNetConfig {
     /// The active ops of the six edges.
     pub active: Vec<Vec<OpKind>>,
     /// Image channels.
-    #[config(default = 3)]
+    #[serde(default = "nb201_super_net_config_in_channels")]
     pub in_channels: usize,
     /// Dropout on `skip_connect` outputs; 0 disables it.
-    #[config(default = 0.0)]
+    #[serde(default = "nb201_super_net_config_skip_dropout")]
     pub skip_dropout: f64,
+}
+
+impl Nb201SuperNetConfig {
+    /// The configuration of the required fields; every other field takes its default.
+    pub fn new(channels: usize, cells: usize, classes: usize, active: Vec<Vec<OpKind>>) -> Self {
+        Self {
+            channels,
+            cells,
+            classes,
+            active,
+            in_channels: nb201_super_net_config_in_channels(),
+            skip_dropout: nb201_super_net_config_skip_dropout(),
+        }
+    }
+
+    crate::setters! {
+        /// Sets [`in_channels`](Self::in_channels) (default 3).
+        with_in_channels => in_channels: usize;
+        /// Sets [`skip_dropout`](Self::skip_dropout) (default 0.0).
+        with_skip_dropout => skip_dropout: f64;
+    }
+}
+
+fn nb201_super_net_config_in_channels() -> usize {
+    3
+}
+
+fn nb201_super_net_config_skip_dropout() -> f64 {
+    0.0
 }
 
 impl Nb201SuperNetConfig {
