@@ -27,8 +27,8 @@ pub struct DataShape {
 
 /// A space whose architectures a weight-sharing supernet can hold: it says how to build
 /// a stage's supernet over the active candidates, and which evaluation network (with its
-/// parameter and MAC counts) an architecture stands for. [`DartsSpace`],
-/// [`Nb201Space`] and [`crate::spaces::mbconv::MbConvSpace`] implement it; so can a space of
+/// parameter and MAC counts) an architecture stands for. [`DartsSpace`](crate::spaces::darts::DartsSpace),
+/// [`Nb201Space`](crate::spaces::nb201::Nb201Space) and [`crate::spaces::mbconv::MbConvSpace`] implement it; so can a space of
 /// your own, with ops of your own ([`OpKind::user`]): see `docs/writing-a-search-space.md`
 /// and `tests/user_space.rs`.
 ///

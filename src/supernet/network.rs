@@ -43,8 +43,11 @@ pub(crate) fn check_shape(
 }
 
 /// A supernet a search trains: classifies a batch along a [`Path`] through its mixed ops.
-/// [`DartsSuperNet`], [`Nb201SuperNet`] and [`super::MbConvSuperNet`] implement it; so does
-/// the supernet of a space of your own ([`crate::scoring::SupernetSpace`]).
+/// The built-in spaces' supernets implement it
+/// ([`DartsSuperNet`](crate::spaces::darts::DartsSuperNet),
+/// [`Nb201SuperNet`](crate::spaces::nb201::Nb201SuperNet),
+/// [`MbConvSuperNet`](crate::spaces::mbconv::MbConvSuperNet)); so does the supernet of a
+/// space of your own ([`crate::scoring::SupernetSpace`]).
 ///
 /// # Shapes
 /// - input `[n, in_channels, h, w]`, output logits `[n, classes]`

@@ -166,7 +166,7 @@ impl RetrainConfig {
             ("workers", self.workers),
         ] {
             if value == 0 {
-                return Err(RetrainError::config(field, "must be at least 1").into());
+                return Err(RetrainError::config(field, "must be at least 1"));
             }
         }
         // The command line's caps: a network beyond them cannot be built in memory.
@@ -175,7 +175,10 @@ impl RetrainConfig {
             ("layers", self.layers, 1000),
         ] {
             if value > cap {
-                return Err(RetrainError::config(field, format!("{value} is above {cap}")).into());
+                return Err(RetrainError::config(
+                    field,
+                    format!("{value} is above {cap}"),
+                ));
             }
         }
         self.sgd
@@ -192,16 +195,16 @@ impl RetrainConfig {
             ));
         }
         if self.cutout == Some(0) {
-            return Err(
-                RetrainError::config("cutout", "length must be at least 1 (or None)").into(),
-            );
+            return Err(RetrainError::config(
+                "cutout",
+                "length must be at least 1 (or None)",
+            ));
         }
         if self.max_steps_per_epoch == Some(0) {
             return Err(RetrainError::config(
                 "max_steps_per_epoch",
                 "must be at least 1 (or None)",
-            )
-            .into());
+            ));
         }
         Ok(())
     }
@@ -236,7 +239,7 @@ impl RetrainConfig {
 }
 
 fn bad(field: &'static str, value: f64, reason: &str) -> RetrainError {
-    RetrainError::config(field, format!("{reason} (got {value})")).into()
+    RetrainError::config(field, format!("{reason} (got {value})"))
 }
 
 /// One epoch of [`retrain`].
@@ -366,7 +369,7 @@ pub struct RetrainOutcome<B: AutodiffBackend> {
 }
 
 fn data_error(e: impl std::fmt::Display) -> RetrainError {
-    RetrainError::Data(e.to_string()).into()
+    RetrainError::Data(e.to_string())
 }
 
 /// Trains the evaluation network of `genotype` from scratch on `train` and reports its
@@ -645,8 +648,7 @@ fn check_run(
                 train.len(),
                 train.name()
             ),
-        )
-        .into());
+        ));
     }
     Ok(())
 }
@@ -764,8 +766,7 @@ impl<B: AutodiffBackend> EpochRun<'_, B> {
                     epoch,
                     step,
                     loss: step_loss,
-                }
-                .into());
+                });
             }
             let (next, grad_norm) = sgd_step(model, optim, loss, lr, config.sgd.grad_clip);
             model = next;
@@ -855,7 +856,7 @@ pub fn evaluate_accuracy<B: Backend>(
     device: &B::Device,
 ) -> Result<f64, RetrainError> {
     if batch_size == 0 {
-        return Err(RetrainError::config("batch_size", "must be at least 1").into());
+        return Err(RetrainError::config("batch_size", "must be at least 1"));
     }
     let config = RetrainConfig::default()
         .with_batch_size(batch_size)
@@ -883,7 +884,6 @@ fn record_error(path: &Path, reason: impl std::fmt::Display) -> RetrainError {
         path: path.display().to_string(),
         reason: reason.to_string(),
     }
-    .into()
 }
 
 /// Writes the weights of `model` (BN running statistics included) to
