@@ -4,6 +4,8 @@ use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use super::CliError;
@@ -11,6 +13,11 @@ use crate::data::{
     Cifar10, Cifar100, Cifar100Labels, FashionMnist, FashionMnistSample, ImageDataset,
     Normalization, Split,
 };
+use crate::network::{BuildNetwork, ImageClassifier};
+use crate::scoring::{SupernetSpace, TrainableSupernet};
+use crate::spaces::darts::{DartsNetworkSpec, DartsSpace, DartsSpaceConfig, EvalNetworkConfig};
+use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
+use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 
 /// The search spaces `tnd-nas search` reaches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -37,6 +44,71 @@ impl SpaceName {
             Self::Mbconv => "mbconv",
         }
     }
+}
+
+/// A command's work in one of the program's built-in spaces, with the evaluation network
+/// its architectures stand for ([`SpaceName::run`]).
+pub(crate) trait InSpace<B: AutodiffBackend> {
+    /// Runs in `space`, measuring `network`.
+    fn run<S, N>(self, space: S, network: N) -> Result<(), CliError>
+    where
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>;
+}
+
+impl SpaceName {
+    /// Runs `task` in this space, with the network the program measures its
+    /// architectures on, for images of `channels` channels and `classes` classes: the
+    /// program's one list of its built-in spaces (DARTS spaces: the 20-cell C = 36
+    /// network; NAS-Bench-201: the benchmark's C = 16, N = 5; MBConv: the chain at
+    /// width 1).
+    pub(crate) fn run<B: AutodiffBackend>(
+        self,
+        classes: usize,
+        channels: usize,
+        task: impl InSpace<B>,
+    ) -> Result<(), CliError> {
+        match self {
+            Self::Tnd | Self::Darts => {
+                let space = match self {
+                    Self::Tnd => DartsSpaceConfig::tnd(),
+                    _ => DartsSpaceConfig::darts(),
+                }
+                .init()?;
+                let network = darts_network(&space, classes, channels);
+                task.run(space, network)
+            }
+            Self::Nb201 => task.run(
+                Nb201Space::new(),
+                Nb201NetworkSpec::new(
+                    Nb201NetworkConfig::new(16, 5, classes).with_in_channels(channels),
+                ),
+            ),
+            Self::Mbconv => {
+                let space = MbConvSpace::mobilenet_v2();
+                let network = MbConvNetworkSpec::new(
+                    space.clone(),
+                    MbConvNetworkConfig::new(classes).with_in_channels(channels),
+                );
+                task.run(space, network)
+            }
+        }
+    }
+}
+
+/// The DARTS network (20 cells, C = 36) of architectures of `space`.
+pub(super) fn darts_network(
+    space: &DartsSpace,
+    classes: usize,
+    channels: usize,
+) -> DartsNetworkSpec {
+    DartsNetworkSpec::new(
+        space.clone(),
+        EvalNetworkConfig::new(36, 20, classes).with_in_channels(channels),
+    )
 }
 
 /// The network family a genotype text belongs to, told by its notation: a

@@ -8,7 +8,7 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use super::common::OutputDir;
+use super::common::{InSpace, OutputDir};
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::proxy_objective::{proxy_in_spec, proxy_objective};
@@ -25,9 +25,6 @@ use crate::proxy::ProxyInput;
 use crate::schedule::ShrinkScheduleConfig;
 use crate::scoring::{DataShape, SupernetSpace, TrainableSupernet};
 use crate::search::{Search, SearchConfig, TrainMode};
-use crate::spaces::darts::{DartsNetworkSpec, DartsSpaceConfig, EvalNetworkConfig};
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
 use crate::strategy::StrategyConfig;
 
 /// The reward of a search without `--reward`.
@@ -290,33 +287,15 @@ impl SearchArgs {
             height: data.height(),
             width: data.width(),
         };
-        match self.space.unwrap_or_default() {
-            SpaceName::Tnd => {
-                let space = DartsSpaceConfig::tnd().init()?;
-                let network = darts_network(&space, shape.classes, shape.channels);
-                self.search_in::<B, _, _>(space, network, data, device)
-            }
-            SpaceName::Darts => {
-                let space = DartsSpaceConfig::darts().init()?;
-                let network = darts_network(&space, shape.classes, shape.channels);
-                self.search_in::<B, _, _>(space, network, data, device)
-            }
-            SpaceName::Nb201 => {
-                let space = Nb201Space::new();
-                let network = Nb201NetworkSpec::new(
-                    Nb201NetworkConfig::new(16, 5, shape.classes).with_in_channels(shape.channels),
-                );
-                self.search_in::<B, _, _>(space, network, data, device)
-            }
-            SpaceName::Mbconv => {
-                let space = MbConvSpace::mobilenet_v2();
-                let network = MbConvNetworkSpec::new(
-                    space.clone(),
-                    MbConvNetworkConfig::new(shape.classes).with_in_channels(shape.channels),
-                );
-                self.search_in::<B, _, _>(space, network, data, device)
-            }
-        }
+        self.space.unwrap_or_default().run(
+            shape.classes,
+            shape.channels,
+            SearchIn::<B> {
+                args: self,
+                data,
+                device,
+            },
+        )
     }
 
     /// The search in `space`, its objectives measuring `network`.
@@ -453,18 +432,6 @@ impl SearchArgs {
 /// Images in the batch a data-dependent proxy objective reads.
 const PROXY_BATCH: usize = 64;
 
-/// DARTS `NetworkCIFAR` at C = 36 with 20 cells for images of `channels` in `classes`.
-pub(super) fn darts_network(
-    space: &crate::spaces::darts::DartsSpace,
-    classes: usize,
-    channels: usize,
-) -> DartsNetworkSpec {
-    DartsNetworkSpec::new(
-        space.clone(),
-        EvalNetworkConfig::new(36, 20, classes).with_in_channels(channels),
-    )
-}
-
 /// A preset's schedule for `space`: the preset's stages with the space's drop counts
 /// (and, for `paper`, the space's whole schedule).
 fn schedule_for(
@@ -521,4 +488,25 @@ fn objective<N: BuildNetwork + Clone + 'static>(
             )));
         }
     })
+}
+
+/// `tnd-nas search` in the space [`SpaceName::run`] hands it.
+struct SearchIn<'a, B: AutodiffBackend> {
+    args: &'a SearchArgs,
+    data: ImageDataset,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> InSpace<B> for SearchIn<'_, B> {
+    fn run<S, N>(self, space: S, network: N) -> Result<(), CliError>
+    where
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
+        self.args
+            .search_in::<B, S, N>(space, network, self.data, self.device)
+    }
 }

@@ -10,14 +10,13 @@ use serde_json::{Value, json};
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 
-use super::common::OutputFile;
+use super::common::{InSpace, OutputFile};
 use super::config_file::ConfigFlags;
 use super::program::with_backend;
 use super::proxy_objective::{
     PROXY_OBJECTIVES, bundled_nb201_synflow, proxy_in_spec, proxy_input, proxy_objective,
 };
 use super::retrain_command::positive_finite;
-use super::search_command::darts_network;
 use super::{CliError, DatasetName, DeviceName, SpaceName};
 use crate::SearchSpace;
 use crate::network::{BuildNetwork, ImageClassifier};
@@ -28,10 +27,9 @@ use crate::objective::{
 use crate::policy::UpdaterConfig;
 use crate::proxy::{ProxyInput, ZeroCostProxy};
 use crate::schedule::ShrinkScheduleConfig;
+use crate::scoring::{SupernetSpace, TrainableSupernet};
 use crate::search::{SampleRecord, Search, SearchResult, TableSearchConfig};
-use crate::spaces::darts::DartsSpaceConfig;
-use crate::spaces::mbconv::{MbConvNetworkConfig, MbConvNetworkSpec, MbConvSpace};
-use crate::spaces::nb201::{Nb201NetworkConfig, Nb201NetworkSpec, Nb201Space};
+use crate::spaces::nb201::Nb201Space;
 use crate::strategy::StrategyConfig;
 
 /// The REINFORCE settings to start from.
@@ -262,32 +260,15 @@ impl TabularArgs {
         let _lock = OutputFile::open(out, self.force, &inputs)?;
         let (input, classes) = self.proxy_input::<B>(&device)?;
         let channels = input.shape[0];
-        match self.space.unwrap_or(SpaceName::Nb201) {
-            SpaceName::Nb201 => {
-                let network = Nb201NetworkSpec::new(
-                    Nb201NetworkConfig::new(16, 5, classes).with_in_channels(channels),
-                );
-                self.search_in(Nb201Space::new(), network, input, device)
-            }
-            SpaceName::Tnd => {
-                let space = DartsSpaceConfig::tnd().init()?;
-                let network = darts_network(&space, classes, channels);
-                self.search_in(space, network, input, device)
-            }
-            SpaceName::Darts => {
-                let space = DartsSpaceConfig::darts().init()?;
-                let network = darts_network(&space, classes, channels);
-                self.search_in(space, network, input, device)
-            }
-            SpaceName::Mbconv => {
-                let space = MbConvSpace::mobilenet_v2();
-                let network = MbConvNetworkSpec::new(
-                    space.clone(),
-                    MbConvNetworkConfig::new(classes).with_in_channels(channels),
-                );
-                self.search_in(space, network, input, device)
-            }
-        }
+        self.space.unwrap_or(SpaceName::Nb201).run(
+            classes,
+            channels,
+            TabularIn::<B> {
+                args: self,
+                input,
+                device,
+            },
+        )
     }
 
     /// What the proxies read (the input shape and, for a data-dependent proxy, one
@@ -603,4 +584,24 @@ fn to_json(result: &SearchResult, budget: u64, seed: u64) -> Value {
             "dropped": s.dropped,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// `tnd-nas tabular` in the space [`SpaceName::run`] hands it.
+struct TabularIn<'a, B: AutodiffBackend> {
+    args: &'a TabularArgs,
+    input: ProxyInput<B>,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> InSpace<B> for TabularIn<'_, B> {
+    fn run<S, N>(self, space: S, network: N) -> Result<(), CliError>
+    where
+        S: SupernetSpace,
+        S::Supernet<B>: TrainableSupernet<B>,
+        N: BuildNetwork + Clone + 'static,
+        N::Network<B>: AutodiffModule<B>,
+        <N::Network<B> as AutodiffModule<B>>::InnerModule: ImageClassifier<B::InnerBackend>,
+    {
+        self.args.search_in(space, network, self.input, self.device)
+    }
 }
