@@ -228,6 +228,51 @@ fn targets(code: &str) -> Vec<String> {
     out
 }
 
+/// The map key of a file under `src/` and, for a file of a built-in space, its space;
+/// `None` for the crate root and the space folders' `mod.rs` (they only declare and
+/// re-export). A file of a built-in space takes the layer of its role.
+fn map_key(rel: &Path) -> Option<(String, Option<String>)> {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_string()
+        })
+        .collect();
+    match parts.as_slice() {
+        [root] if root == "lib" || root == "main" => None,
+        [spaces, space, role] if spaces == "spaces" && role != "mod" => {
+            Some((format!("spaces::*::{role}"), Some(space.clone())))
+        }
+        [spaces, ..] if spaces == "spaces" => None,
+        [module, ..] => Some((module.clone(), None)),
+        [] => None,
+    }
+}
+
+/// The map lists no folder, file or space role that is gone.
+fn assert_no_stale_rows(layers: &BTreeMap<String, usize>, src: &Path) {
+    for module in layers.keys() {
+        let found = match module.strip_prefix("spaces::*::") {
+            Some(role) => fs::read_dir(src.join("spaces"))
+                .expect("src/spaces")
+                .any(|d| {
+                    d.expect("dir entry")
+                        .path()
+                        .join(format!("{role}.rs"))
+                        .is_file()
+                }),
+            None => src.join(module).is_dir() || src.join(format!("{module}.rs")).is_file(),
+        };
+        assert!(
+            found,
+            "the README's map lists `{module}`, which is not in src/"
+        );
+    }
+}
+
 #[test]
 fn every_module_is_on_the_map_and_points_only_down() {
     let layers = layers();
@@ -240,44 +285,17 @@ fn every_module_is_on_the_map_and_points_only_down() {
     let mut upward = Vec::new();
     for file in &files {
         let rel = file.strip_prefix(&src).expect("under src");
-        let first = rel.components().next().expect("a component");
-        let mut module = first
-            .as_os_str()
-            .to_string_lossy()
-            .trim_end_matches(".rs")
-            .to_string();
-        if module == "lib" || module == "main" {
+        let Some((module, own_space)) = map_key(rel) else {
             continue;
-        }
-        // A file of a built-in space takes the layer of its role; the folders' mod.rs
-        // files only declare and re-export.
-        let mut own_space = None;
-        if module == "spaces" {
-            let parts: Vec<String> = rel
-                .components()
-                .map(|c| {
-                    c.as_os_str()
-                        .to_string_lossy()
-                        .trim_end_matches(".rs")
-                        .to_string()
-                })
-                .collect();
-            match parts.as_slice() {
-                [_, space, role] if role != "mod" => {
-                    own_space = Some(space.clone());
-                    module = format!("spaces::*::{role}");
-                }
-                _ => continue,
-            }
-        }
-        let is_test_file = rel
-            .file_name()
-            .is_some_and(|n| n == "tests.rs" || n == "test_support.rs");
+        };
         let Some(&layer) = layers.get(&module) else {
             unmapped.push(module);
             continue;
         };
-        if is_test_file {
+        if rel
+            .file_name()
+            .is_some_and(|n| n == "tests.rs" || n == "test_support.rs")
+        {
             continue;
         }
         let code = library_code(&fs::read_to_string(file).expect("readable file"));
@@ -309,28 +327,7 @@ fn every_module_is_on_the_map_and_points_only_down() {
         "imports that point up:\n{}",
         upward.join("\n")
     );
-    // The map lists no folder that is gone.
-    for module in layers.keys() {
-        if let Some(role) = module.strip_prefix("spaces::*::") {
-            let found = fs::read_dir(src.join("spaces"))
-                .expect("src/spaces")
-                .any(|d| {
-                    d.expect("dir entry")
-                        .path()
-                        .join(format!("{role}.rs"))
-                        .is_file()
-                });
-            assert!(
-                found,
-                "the README's map lists `{module}`, which no space has"
-            );
-            continue;
-        }
-        assert!(
-            src.join(module).is_dir() || src.join(format!("{module}.rs")).is_file(),
-            "the README's map lists `{module}`, which is not in src/"
-        );
-    }
+    assert_no_stale_rows(&layers, &src);
 }
 
 #[test]
@@ -339,4 +336,35 @@ fn the_scanner_sees_grouped_and_plain_paths() {
         "use crate::{Architecture, search::X};\n// crate::plot::y in a comment\nlet a = crate::cli::run();\n#[cfg(test)]\nmod tests { use crate::cli; }",
     );
     assert_eq!(targets(&code), ["Architecture", "search", "cli"]);
+}
+
+#[test]
+fn space_paths_resolve_to_the_file_that_defines_them() {
+    let mut items = BTreeMap::new();
+    for (item, role) in [("Nb201Genotype", "genotype"), ("Nb201SuperNet", "supernet")] {
+        items.insert(("nb201".to_string(), item.to_string()), role.to_string());
+    }
+    let code = "use crate::spaces::nb201::{Nb201Genotype, Nb201SuperNet};\n\
+                use super::supernet::X;\n\
+                let n = crate::spaces::nb201::Nb201SuperNet::new();";
+    assert_eq!(
+        space_targets(&items, code, Some("nb201")),
+        [
+            "spaces::*::genotype",
+            "spaces::*::supernet",
+            "spaces::*::supernet",
+            "spaces::*::supernet"
+        ]
+    );
+    // Outside the folder, `super::` is not the space's.
+    assert_eq!(space_targets(&items, code, None).len(), 3);
+    assert_eq!(
+        map_key(Path::new("spaces/nb201/space.rs")),
+        Some(("spaces::*::space".to_string(), Some("nb201".to_string())))
+    );
+    assert_eq!(map_key(Path::new("spaces/nb201/mod.rs")), None);
+    assert_eq!(
+        map_key(Path::new("search/executor.rs")),
+        Some(("search".to_string(), None))
+    );
 }
